@@ -1,0 +1,17 @@
+"""Lifecycle step "Send acknowledgement": mail the requester their status link."""
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from greenlight.acknowledgement import send_acknowledgement
+from greenlight.config import settings
+from greenlight.models import SendAcknowledgementInput
+from greenlight.observability import logger
+from greenlight.service import mailer, store
+
+
+@logger.inject_lambda_context
+@event_parser(model=SendAcknowledgementInput)
+def lambda_handler(event: SendAcknowledgementInput, context: LambdaContext) -> dict:
+    result = send_acknowledgement(event.request_id, store(), mailer(), settings().status_link_days)
+    return result.model_dump(mode="json")

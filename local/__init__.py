@@ -1,0 +1,1 @@
+"""Local serverless runtime helpers (business-time clock for moto Step Functions)."""

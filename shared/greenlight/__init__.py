@@ -1,0 +1,1 @@
+"""Greenlight's domain package, shipped to every function as the Lambda layer."""

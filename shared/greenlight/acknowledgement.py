@@ -1,0 +1,42 @@
+"""The first step of the lifecycle: tell the requester we have their request, with their status link."""
+
+from datetime import timedelta
+
+from greenlight import clock
+from greenlight.intake import status_url
+from greenlight.links import new_token, token_hash
+from greenlight.mail import Mailer, compose
+from greenlight.models import STEP_LABELS, RequestStatus, SendAcknowledgementOutput
+from greenlight.storage import Store
+
+MAIL_KEY = "mail:acknowledgement"
+
+
+def send_acknowledgement(request_id: str, store: Store, mailer: Mailer, link_days: int) -> SendAcknowledgementOutput:
+    stored = store.get_request(request_id)
+    mail_sent = False
+    # A retried step must not mail twice: claim first, give the claim back if sending fails.
+    if store.claim_once(request_id, MAIL_KEY):
+        token = new_token()
+        store.put_link(token_hash(token), "status", request_id,
+                       int((clock.now() + timedelta(days=link_days)).timestamp()))
+        request = stored.request
+        mail = compose(
+            "acknowledgement", to=request.requester.email,
+            subject=f"We have your request: {request.title}",
+            request=request, request_id=request_id,
+            status_url=status_url(stored.base_url, request_id, token),
+        )
+        try:
+            mailer.send(mail)
+        except Exception:
+            store.release_once(request_id, MAIL_KEY)
+            raise
+        store.append_event(request_id, "mail_sent", "greenlight",
+                           f"Acknowledgement mailed to {request.requester.email}", stored.content_version)
+        mail_sent = True
+    if stored.status == RequestStatus.submitted:
+        stored = store.set_status(stored, RequestStatus.awaiting_triage)
+        store.append_event(request_id, "status_changed", "greenlight",
+                           STEP_LABELS[RequestStatus.awaiting_triage], stored.content_version)
+    return SendAcknowledgementOutput(request_id=request_id, status=stored.status, mail_sent=mail_sent)

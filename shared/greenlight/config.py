@@ -1,0 +1,39 @@
+"""Settings from the function's environment, validated once, read lazily (never at import)."""
+
+from functools import cache
+
+from pydantic import BaseModel, Field, ValidationError
+
+from greenlight.errors import ConfigurationError
+
+
+class Settings(BaseModel):
+    table_name: str = Field(min_length=1)
+    idempotency_table_name: str = Field(min_length=1)
+    lifecycle_state_machine_arn: str = Field(min_length=1)
+    sender_email: str = Field(min_length=3)
+    # Where the pages are served, for links in mail. Empty: taken from the request's own host.
+    public_base_url: str = ""
+    status_link_days: int = Field(default=365, ge=1)
+
+
+_ENV = {
+    "table_name": "TABLE_NAME",
+    "idempotency_table_name": "IDEMPOTENCY_TABLE_NAME",
+    "lifecycle_state_machine_arn": "LIFECYCLE_STATE_MACHINE_ARN",
+    "sender_email": "SENDER_EMAIL",
+    "public_base_url": "PUBLIC_BASE_URL",
+    "status_link_days": "STATUS_LINK_DAYS",
+}
+
+
+@cache
+def settings() -> Settings:
+    import os
+
+    values = {field: os.environ[var] for field, var in _ENV.items() if os.environ.get(var)}
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as error:
+        missing = ", ".join(_ENV[str(e["loc"][0])] for e in error.errors())
+        raise ConfigurationError(f"missing or invalid environment variables: {missing}") from error

@@ -1,0 +1,26 @@
+"""Domain errors. Their class names are the ASL's contract: a Lambda error's ``errorType`` is the
+class name, so ``Retry``/``Catch`` in the state machines name these classes."""
+
+
+class GreenlightError(Exception):
+    """Base of every error Greenlight raises on purpose."""
+
+
+class ConfigurationError(GreenlightError):
+    """The deployment is missing a setting; nothing a caller can fix."""
+
+
+class NotFound(GreenlightError):
+    """The thing asked for does not exist, or the caller may not know that it does."""
+
+
+class Conflict(GreenlightError):
+    """Someone else changed the item first (optimistic lock) or it is already in that state."""
+
+
+class InvalidInput(GreenlightError):
+    """Input that parsed but breaks a rule; carries field errors like a 422 answer."""
+
+    def __init__(self, errors: list[dict[str, str]]):
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        self.errors = errors

@@ -1,0 +1,42 @@
+"""Intake: a validated request is stored, then its lifecycle starts."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from greenlight import clock
+from greenlight.ids import new_request_id
+from greenlight.links import new_token, token_hash
+from greenlight.models import RequestInput, RequestStatus
+from greenlight.observability import logger
+from greenlight.storage import Store
+from greenlight.workflow import Workflow
+
+
+@dataclass(frozen=True)
+class Submitted:
+    id: str
+    status: RequestStatus
+    status_url: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status.value, "status_url": self.status_url}
+
+
+def status_url(base_url: str, request_id: str, token: str) -> str:
+    return f"{base_url}/requests/{request_id}?token={token}"
+
+
+def submit_request(
+    request: RequestInput, base_url: str, store: Store, workflow: Workflow, link_days: int
+) -> Submitted:
+    request_id = new_request_id()
+    token = new_token()
+    expires = int((clock.now() + timedelta(days=link_days)).timestamp())
+    store.create_request(request_id, request, base_url, (token_hash(token), expires))
+    try:
+        workflow.start(request_id)
+    except Exception:
+        # Stored is what matters to the requester: the sweeper starts it within minutes.
+        logger.exception("could not start the workflow; the sweeper will", extra={"request_id": request_id})
+    return Submitted(request_id, RequestStatus.submitted, status_url(base_url, request_id, token))

@@ -1,0 +1,51 @@
+"""Mail as MIME (a plain-text part and an HTML part) sent through SES v2."""
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Any
+
+from greenlight.rendering import render
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+def compose(template: str, to: str, subject: str, **context: Any) -> Mail:
+    """`template` names a pair: templates/mail/<template>.txt and .html."""
+    context = {"subject": subject, **context}
+    return Mail(
+        to=to, subject=subject,
+        text=render(f"mail/{template}.txt", **context),
+        html=render(f"mail/{template}.html", **context),
+    )
+
+
+def to_mime(mail: Mail, sender: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = formataddr(("Greenlight", sender))
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
+    message.set_content(mail.text)
+    message.add_alternative(mail.html, subtype="html")
+    return message.as_bytes()
+
+
+class Mailer:
+    def __init__(self, sesv2: Any, sender: str):
+        self.sesv2 = sesv2
+        self.sender = sender
+
+    def send(self, mail: Mail) -> str:
+        answer = self.sesv2.send_email(
+            FromEmailAddress=self.sender,
+            Destination={"ToAddresses": [mail.to]},
+            Content={"Raw": {"Data": to_mime(mail, self.sender)}},
+        )
+        return str(answer["MessageId"])

@@ -1,0 +1,230 @@
+"""The shapes of things: what a requester submits, what is stored, what each step takes and returns.
+
+One model serves the HTML form and the JSON API, so both accept exactly the same requests.
+"""
+
+import re
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from greenlight import clock
+from greenlight.networks import NETWORKS
+
+
+class GoalMetric(StrEnum):
+    engagement_rate = "engagement_rate"
+    engagements = "engagements"
+    clicks = "clicks"
+    impressions = "impressions"
+    followers = "followers"
+
+
+class TimeSensitivity(StrEnum):
+    evergreen = "evergreen"
+    timely = "timely"
+    breaking = "breaking"
+
+
+class RiskFlag(StrEnum):
+    paid = "paid"
+    regulated_claims = "regulated_claims"
+    crisis = "crisis"
+    partner_mention = "partner_mention"
+    competitor_mention = "competitor_mention"
+
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def _email(value: str) -> str:
+    if not EMAIL.match(value):
+        raise PydanticCustomError("email", "Enter an email address such as ana@example.org.")
+    return value.lower()
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+Text = Annotated[str, AfterValidator(_text)]
+Email = Annotated[str, AfterValidator(_email)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Requester(Strict):
+    name: Text = Field(min_length=1, max_length=100)
+    email: Email = Field(max_length=254)
+    team: Text = Field(min_length=1, max_length=100)
+
+
+class Goal(Strict):
+    metric: GoalMetric
+    target: float = Field(gt=0)
+
+    @field_validator("target")
+    @classmethod
+    def _target_fits_metric(cls, target: float, info: ValidationInfo) -> float:
+        metric = info.data.get("metric")
+        if metric == GoalMetric.engagement_rate and target >= 1:
+            raise PydanticCustomError(
+                "rate", "An engagement rate is a share between 0 and 1: write 0.02 for 2%."
+            )
+        if metric not in (None, GoalMetric.engagement_rate) and target != int(target):
+            raise PydanticCustomError("count", "This goal counts things: use a whole number.")
+        return target
+
+
+class PublishWindow(Strict):
+    earliest: AwareDatetime
+    latest: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered_and_ahead(self, info: ValidationInfo) -> "PublishWindow":
+        if self.latest < self.earliest:
+            raise PydanticCustomError("window", "The latest time must be after the earliest time.")
+        if info.context and info.context.get("stored"):
+            return self  # it was ahead when it was submitted; time has moved on since
+        now = clock.now()
+        if self.latest <= now:
+            raise PydanticCustomError("window", "The publish window has already passed.")
+        if self.earliest > now + timedelta(days=365):
+            raise PydanticCustomError("window", "Plan at most a year ahead.")
+        return self
+
+
+class Draft(Strict):
+    text: Text = Field(min_length=1, max_length=5000)
+    link: HttpUrl | None = None
+
+    @field_validator("link", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("link")
+    @classmethod
+    def _https(cls, link: HttpUrl | None) -> HttpUrl | None:
+        if link is not None and link.scheme != "https":
+            raise PydanticCustomError("https", "Use an https:// link.")
+        return link
+
+
+class RequestInput(Strict):
+    """A request as the requester submits it (form or API). Field order matters: later
+    validators read earlier fields (the draft is checked against the chosen channels)."""
+
+    title: Text = Field(min_length=3, max_length=120)
+    requester: Requester
+    purpose: Text = Field(min_length=20, max_length=2000)
+    audience: Text = Field(min_length=5, max_length=1000)
+    key_message: Text = Field(min_length=5, max_length=500)
+    call_to_action: Text = Field(min_length=2, max_length=300)
+    goal: Goal
+    channels: list[str] = Field(min_length=1)
+    publish_window: PublishWindow
+    time_sensitivity: TimeSensitivity
+    draft: Draft
+    risk_flags: list[RiskFlag] = Field(default_factory=list)
+    pilot_requested: bool = False
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, channels: list[str]) -> list[str]:
+        unknown = [c for c in channels if c not in NETWORKS]
+        if unknown:
+            raise PydanticCustomError(
+                "channel",
+                "Unknown channel {unknown}; choose from {known}.",
+                {"unknown": ", ".join(unknown), "known": ", ".join(NETWORKS)},
+            )
+        return list(dict.fromkeys(channels))
+
+    @field_validator("risk_flags")
+    @classmethod
+    def _unique_flags(cls, flags: list[RiskFlag]) -> list[RiskFlag]:
+        return list(dict.fromkeys(flags))
+
+    @field_validator("draft")
+    @classmethod
+    def _fits_every_channel(cls, draft: Draft, info: ValidationInfo) -> Draft:
+        link = str(draft.link) if draft.link else None
+        too_long = []
+        for channel in info.data.get("channels") or []:
+            network = NETWORKS[channel]
+            length = network.length(draft.text, link)
+            if length > network.max_length:
+                too_long.append(f"{network.label} allows {network.max_length} {network.counts}, "
+                                f"this post is {length}")
+        if too_long:
+            raise PydanticCustomError("too_long", "Too long: {detail}.", {"detail": "; ".join(too_long)})
+        return draft
+
+
+class RequestStatus(StrEnum):
+    submitted = "submitted"
+    awaiting_triage = "awaiting_triage"
+
+
+STEP_LABELS: dict[str, str] = {
+    RequestStatus.submitted: "Received: the workflow is starting",
+    RequestStatus.awaiting_triage: "Waiting for the social team to triage",
+}
+
+
+class AuditEvent(BaseModel):
+    at: datetime
+    kind: str
+    actor: str
+    summary: str
+    version: int | None = None
+
+
+class StoredRequest(BaseModel):
+    id: str
+    status: RequestStatus
+    content_version: int
+    lock: int
+    created_at: datetime
+    updated_at: datetime
+    base_url: str
+    request: RequestInput
+
+
+# ---- step inputs and outputs (one pair per state machine step) ----
+
+
+class SendAcknowledgementInput(BaseModel):
+    request_id: str
+
+
+class SendAcknowledgementOutput(BaseModel):
+    request_id: str
+    status: RequestStatus
+    mail_sent: bool
+
+
+class StartPendingWorkflowsInput(BaseModel):
+    """The scheduler's event: EventBridge Scheduler passes a fixed input, here none at all."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class StartPendingWorkflowsOutput(BaseModel):
+    started: list[str]

@@ -1,0 +1,76 @@
+"""Wiring: the real collaborators, built from settings on first use. Handlers call these; logic
+takes the collaborators as arguments, so tests can hand it others."""
+
+import time
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+from greenlight.aws import client
+from greenlight.config import settings
+from greenlight.intake import submit_request
+from greenlight.mail import Mailer
+from greenlight.models import RequestInput
+from greenlight.storage import Store
+from greenlight.workflow import Workflow
+
+
+@cache
+def store() -> Store:
+    return Store(client("dynamodb"), settings().table_name)
+
+
+@cache
+def workflow() -> Workflow:
+    return Workflow(client("stepfunctions"), settings().lifecycle_state_machine_arn)
+
+
+@cache
+def mailer() -> Mailer:
+    return Mailer(client("sesv2"), settings().sender_email)
+
+
+def submit(request: RequestInput, base_url: str) -> dict[str, Any]:
+    return submit_request(request, base_url, store(), workflow(), settings().status_link_days).as_json()
+
+
+@cache
+def _idempotency() -> tuple[IdempotencyConfig, Any]:
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        # The same key with a different request is a client error, not a replay.
+        payload_validation_jmespath="request",
+        expires_after_seconds=24 * 3600,
+    )
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings().idempotency_table_name, boto3_client=client("dynamodb")
+    )
+
+    @idempotent_function(data_keyword_argument="submission", persistence_store=persistence, config=config)
+    def submit_once(submission: dict[str, Any]) -> dict[str, Any]:
+        return submit(RequestInput.model_validate(submission["request"]), submission["base_url"])
+
+    return config, submit_once
+
+
+def submit_idempotent(request: RequestInput, base_url: str, key: str | None, lambda_context: Any) -> dict[str, Any]:
+    """Submit once per idempotency key: a retry or a double click gets the first answer back."""
+    if not key:
+        return submit(request, base_url)
+    config, submit_once = _idempotency()
+    config.register_lambda_context(lambda_context)
+    submission = {"key": key, "request": request.model_dump(mode="json"), "base_url": base_url}
+    # A double click arrives while the first is still running: wait for its answer.
+    for _ in range(20):
+        try:
+            result: dict[str, Any] = submit_once(submission=submission)
+            return result
+        except IdempotencyAlreadyInProgressError:
+            time.sleep(0.25)
+    raise IdempotencyAlreadyInProgressError("the first submission with this key is still running")

@@ -1,0 +1,232 @@
+"""All DynamoDB access, in one place. One table, keys by entity (../shared/DESIGN.md, "Data"):
+
+    REQ#<id>   REQUEST              the request: status, lock (optimistic locking), content version
+    REQ#<id>   VERSION#<nnnn>       each content version, immutable
+    REQ#<id>   EVENT#<time>#<rand>  the audit trail, append-only
+    REQ#<id>   ONCE#<key>           markers for side effects done at most once per key
+    LINK#<sha256 of token>  LINK    a secret link; `expires_at` is the TTL attribute
+
+GSI1 (gsi1pk = STATUS#<status>, gsi1sk = <created_at>#<id>) is the queue by status.
+"""
+
+import json
+import secrets
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from greenlight import clock
+from greenlight.errors import Conflict, NotFound
+from greenlight.models import AuditEvent, RequestInput, RequestStatus, StoredRequest
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _to_item(values: dict[str, Any]) -> dict[str, Any]:
+    # DynamoDB has no floats: go through JSON so every float becomes a Decimal.
+    plain = json.loads(json.dumps(values, default=str), parse_float=Decimal)
+    return {k: _serializer.serialize(v) for k, v in plain.items() if v is not None}
+
+
+def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """Decimals back to int/float so pydantic and JSON see ordinary numbers."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _failed_condition(error: ClientError) -> bool:
+    code = error.response["Error"]["Code"]
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons", [])
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+    return code == "ConditionalCheckFailedException"
+
+
+class Store:
+    def __init__(self, client: Any, table_name: str):
+        self.client = client
+        self.table = table_name
+
+    # ---- requests ----
+
+    def create_request(
+        self, request_id: str, request: RequestInput, base_url: str, status_link: tuple[str, int]
+    ) -> StoredRequest:
+        """Store a new request with its first version, its first audit event and the requester's
+        status link, all or nothing."""
+        now = clock.now()
+        stamp = clock.iso(now)
+        data = request.model_dump(mode="json")
+        stored = StoredRequest(
+            id=request_id, status=RequestStatus.submitted, content_version=1, lock=1,
+            created_at=now, updated_at=now, base_url=base_url, request=request,
+        )
+        link_hash, expires_at = status_link
+        items = [
+            (self._request_item(stored), "attribute_not_exists(pk)"),
+            ({"pk": f"REQ#{request_id}", "sk": "VERSION#0001", "version": 1, "created_at": stamp,
+              "request": data}, "attribute_not_exists(pk)"),
+            (self._event_item(request_id, now, "submitted", request.requester.email,
+                              f"Request submitted by {request.requester.name}", 1), None),
+            (self._link_item(link_hash, "status", request_id, expires_at), "attribute_not_exists(pk)"),
+        ]
+        actions = []
+        for item, condition in items:
+            put: dict[str, Any] = {"TableName": self.table, "Item": _to_item(item)}
+            if condition:
+                put["ConditionExpression"] = condition
+            actions.append({"Put": put})
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if _failed_condition(error):
+                raise Conflict(f"request {request_id} already exists") from error
+            raise
+        return stored
+
+    def _request_item(self, stored: StoredRequest) -> dict[str, Any]:
+        return {
+            "pk": f"REQ#{stored.id}", "sk": "REQUEST",
+            "gsi1pk": f"STATUS#{stored.status}", "gsi1sk": f"{clock.iso(stored.created_at)}#{stored.id}",
+            "id": stored.id, "status": stored.status, "content_version": stored.content_version,
+            "lock": stored.lock, "created_at": clock.iso(stored.created_at),
+            "updated_at": clock.iso(stored.updated_at), "base_url": stored.base_url,
+            "title": stored.request.title, "request": stored.request.model_dump(mode="json"),
+        }
+
+    def get_request(self, request_id: str) -> StoredRequest:
+        answer = self.client.get_item(
+            TableName=self.table, Key=_to_item({"pk": f"REQ#{request_id}", "sk": "REQUEST"}),
+            ConsistentRead=True,
+        )
+        if "Item" not in answer:
+            raise NotFound(f"no request {request_id}")
+        item = _plain(_from_item(answer["Item"]))
+        return _stored(item)
+
+    def set_status(self, stored: StoredRequest, status: RequestStatus) -> StoredRequest:
+        """Move a request to a new status if nobody changed it since it was read."""
+        now = clock.now()
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_to_item({"pk": f"REQ#{stored.id}", "sk": "REQUEST"}),
+                UpdateExpression="SET #status = :status, gsi1pk = :gsi1pk, updated_at = :now, #lock = :next",
+                ConditionExpression="#lock = :lock",
+                ExpressionAttributeNames={"#status": "status", "#lock": "lock"},
+                ExpressionAttributeValues=_to_item({
+                    ":status": status.value, ":gsi1pk": f"STATUS#{status}", ":now": clock.iso(now),
+                    ":lock": stored.lock, ":next": stored.lock + 1,
+                }),
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                raise Conflict(f"request {stored.id} changed since it was read") from error
+            raise
+        return stored.model_copy(update={"status": status, "lock": stored.lock + 1, "updated_at": now})
+
+    def request_ids_with_status(self, status: RequestStatus, created_before: datetime) -> list[str]:
+        ids: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk < :before",
+            "ExpressionAttributeValues": _to_item({":pk": f"STATUS#{status}", ":before": clock.iso(created_before)}),
+            "ProjectionExpression": "id",
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            ids += [_from_item(item)["id"] for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return ids
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # ---- the audit trail ----
+
+    def _event_item(
+        self, request_id: str, at: datetime, kind: str, actor: str, summary: str, version: int | None
+    ) -> dict[str, Any]:
+        return {
+            "pk": f"REQ#{request_id}", "sk": f"EVENT#{clock.iso(at)}#{secrets.token_hex(3)}",
+            "at": clock.iso(at), "kind": kind, "actor": actor, "summary": summary, "version": version,
+        }
+
+    def append_event(
+        self, request_id: str, kind: str, actor: str, summary: str, version: int | None = None
+    ) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item=_to_item(self._event_item(request_id, clock.now(), kind, actor, summary, version)),
+            ConditionExpression="attribute_not_exists(pk)",  # append-only: never overwrite
+        )
+
+    def history(self, request_id: str) -> list[AuditEvent]:
+        page = self.client.query(
+            TableName=self.table, ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues=_to_item({":pk": f"REQ#{request_id}", ":prefix": "EVENT#"}),
+        )
+        return [AuditEvent.model_validate(_plain(_from_item(item))) for item in page.get("Items", [])]
+
+    # ---- at most once ----
+
+    def claim_once(self, request_id: str, key: str) -> bool:
+        """True the first time a key is claimed for a request, False ever after."""
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=_to_item({"pk": f"REQ#{request_id}", "sk": f"ONCE#{key}", "at": clock.iso(clock.now())}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                return False
+            raise
+        return True
+
+    def release_once(self, request_id: str, key: str) -> None:
+        """Give a claim back when the side effect it guarded did not happen."""
+        self.client.delete_item(TableName=self.table, Key=_to_item({"pk": f"REQ#{request_id}", "sk": f"ONCE#{key}"}))
+
+    # ---- secret links ----
+
+    def _link_item(self, link_hash: str, kind: str, request_id: str, expires_at: int) -> dict[str, Any]:
+        return {"pk": f"LINK#{link_hash}", "sk": "LINK", "kind": kind, "request_id": request_id,
+                "expires_at": expires_at, "created_at": clock.iso(clock.now())}
+
+    def put_link(self, link_hash: str, kind: str, request_id: str, expires_at: int) -> None:
+        self.client.put_item(
+            TableName=self.table, Item=_to_item(self._link_item(link_hash, kind, request_id, expires_at)),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    def get_link(self, link_hash: str) -> dict[str, Any] | None:
+        """The link, or None when unknown or expired (TTL deletion lags by up to days: filter here)."""
+        answer = self.client.get_item(
+            TableName=self.table, Key=_to_item({"pk": f"LINK#{link_hash}", "sk": "LINK"}), ConsistentRead=True
+        )
+        if "Item" not in answer:
+            return None
+        link: dict[str, Any] = _plain(_from_item(answer["Item"]))
+        if link["expires_at"] <= clock.now().timestamp():
+            return None
+        return link
+
+
+def _stored(item: dict[str, Any]) -> StoredRequest:
+    # Stored requests were valid when stored; re-checking "the window is in the future" on read
+    # would make every old request unreadable, so build the nested model without validation.
+    request = RequestInput.model_validate(item["request"], context={"stored": True})
+    return StoredRequest.model_validate({**item, "request": request})

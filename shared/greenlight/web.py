@@ -1,0 +1,129 @@
+"""HTTP helpers shared by the page and API functions: form parsing, error messages, headers."""
+
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from pydantic import ValidationError
+
+from greenlight.config import settings
+
+# Pages carry secret links: never cache them, never leak them in a Referer.
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+}
+LIST_FIELDS = {"channels", "risk_flags"}
+BOOLEAN_FIELDS = {"pilot_requested"}
+MAX_BODY = 64 * 1024
+
+
+def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=body,
+                    headers={**SECURITY_HEADERS, **(headers or {})})
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type="application/json", body=json.dumps(payload),
+                    headers={**SECURITY_HEADERS, **(headers or {})})
+
+
+def redirect(location: str) -> Response:
+    return Response(status_code=303, body="", headers={**SECURITY_HEADERS, "Location": location})
+
+
+def base_url(event: APIGatewayProxyEventV2) -> str:
+    """Where links in mail should point: the configured public URL, else the host that was called."""
+    configured = settings().public_base_url.rstrip("/")
+    if configured:
+        return configured
+    return f"https://{event.request_context.domain_name}"
+
+
+def read_form(body: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A url-encoded form as typed (to show it again) and nested as the JSON API has it
+    (dotted names such as goal.target become objects).
+
+    Dates come from `datetime-local` inputs, which carry no zone: the form's `timezone` field
+    says which zone the person meant."""
+    typed: dict[str, Any] = {}
+    for name, value in parse_qsl(body, keep_blank_values=True):
+        if name in LIST_FIELDS:
+            typed.setdefault(name, []).append(value)
+        else:
+            typed[name] = value
+    flat = dict(typed)
+    for name in BOOLEAN_FIELDS:
+        flat[name] = flat.get(name) in ("on", "true", "1", "yes")
+    for name in LIST_FIELDS:
+        flat.setdefault(name, [])
+    zone = flat.pop("timezone", "UTC") or "UTC"
+    for name in ("publish_window.earliest", "publish_window.latest"):
+        if flat.get(name):
+            flat[name] = _with_zone(flat[name], zone)
+    nested: dict[str, Any] = {}
+    for name, value in flat.items():
+        if name in ("submission_id", "csrf"):
+            continue
+        node = nested
+        *parents, leaf = name.split(".")
+        for parent in parents:
+            node = node.setdefault(parent, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            node[leaf] = value
+    return typed, nested
+
+
+def _with_zone(value: str, zone: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(zone))
+        return moment.isoformat()
+    except (ValueError, ZoneInfoNotFoundError):
+        return value  # the model names the field and says what is wrong
+
+
+FRIENDLY = {
+    "missing": "This is required.",
+    "string_too_short": "Write at least {min_length} characters.",
+    "string_too_long": "Keep it to {max_length} characters or fewer.",
+    "too_short": "Choose at least {min_length}.",
+    "float_parsing": "Enter a number, such as 0.02 or 500.",
+    "float_type": "Enter a number, such as 0.02 or 500.",
+    "greater_than": "Enter a number above {gt}.",
+    "enum": "Choose one of: {expected}.",
+    "datetime_from_date_parsing": "Enter a date and time, such as 2026-12-01T09:00:00Z.",
+    "datetime_parsing": "Enter a date and time, such as 2026-12-01T09:00:00Z.",
+    "datetime_type": "Enter a date and time, such as 2026-12-01T09:00:00Z.",
+    "timezone_aware": "Give the time with its timezone, such as 2026-12-01T09:00:00Z.",
+    "url_parsing": "Enter a full link, such as https://example.org/page.",
+    "url_scheme": "Enter a full link, such as https://example.org/page.",
+    "bool_parsing": "Answer true or false.",
+    "extra_forbidden": "Greenlight does not know this field.",
+    "model_type": "Expected an object with named fields here.",
+    "model_attributes_type": "Expected an object with named fields here.",
+    "list_type": "Expected a list here.",
+    "string_type": "Expected text here.",
+}
+
+
+def field_errors(error: ValidationError) -> list[dict[str, str]]:
+    """One message per bad field, named as the API and the form name it (goal.target)."""
+    found: dict[str, str] = {}
+    for problem in error.errors(include_url=False):
+        field = ".".join(str(part) for part in problem["loc"] if isinstance(part, str)) or "body"
+        template = FRIENDLY.get(problem["type"])
+        message = template.format(**problem.get("ctx", {})) if template else problem["msg"]
+        found.setdefault(field, message)
+    return [{"field": field, "message": message} for field, message in found.items()]
