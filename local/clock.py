@@ -154,12 +154,12 @@ class LocalClock:
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 
-def parse_timestamp(value: object) -> datetime | None:
+def parse_timestamp(timestamp: object) -> datetime | None:
     """Parse an ASL Wait timestamp into an aware datetime, keeping fractions; None if invalid."""
-    if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
+    if not isinstance(timestamp, str) or not _TIMESTAMP.fullmatch(timestamp):
         return None
     try:
-        return datetime.fromisoformat(value)  # 3.11+: accepts Z and any number of fraction digits
+        return datetime.fromisoformat(timestamp)  # 3.11+: accepts Z and any number of fraction digits
     except ValueError:  # e.g. month 13
         return None
 

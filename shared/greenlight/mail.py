@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
 
+from greenlight import clock
 from greenlight.rendering import render
 
 
@@ -31,6 +32,7 @@ def to_mime(mail: Mail, sender: str) -> bytes:
     message["From"] = formataddr(("Greenlight", sender))
     message["To"] = mail.to
     message["Subject"] = mail.subject
+    message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")

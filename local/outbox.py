@@ -1,0 +1,54 @@
+"""Every mail the system sent, read from moto's SES backend and parsed as MIME."""
+
+import re
+from email import message_from_string, policy
+from email.message import EmailMessage
+from html.parser import HTMLParser
+from typing import Any
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+URL = re.compile(r"https?://[^\s<>\"')]+")
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.links += [value for name, value in attrs if name == "href" and value]
+
+
+def parse(raw: str) -> dict[str, Any]:
+    message = message_from_string(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    text_part = message.get_body(preferencelist=("plain",))
+    html_part = message.get_body(preferencelist=("html",))
+    text = text_part.get_content() if text_part else ""
+    html = html_part.get_content() if html_part else ""
+    finder = _Links()
+    finder.feed(html)
+    links = list(dict.fromkeys(finder.links + URL.findall(text)))
+    return {
+        "sent_at": str(message.get("Date", "")),
+        "to": [a.strip() for a in str(message.get("To", "")).split(",") if a.strip()],
+        "from": str(message.get("From", "")),
+        "subject": str(message.get("Subject", "")),
+        "text": text, "html": html, "links": links,
+    }
+
+
+def read_outbox(region: str = "us-east-1") -> list[dict[str, Any]]:
+    mails = []
+    for number, sent in enumerate(ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages):
+        raw = getattr(sent, "raw_data", None)
+        if raw is None:
+            continue  # Greenlight sends raw MIME only
+        mail = parse(raw if isinstance(raw, str) else raw.decode())
+        mail["id"] = sent.id
+        mail["number"] = number
+        mails.append(mail)
+    return mails
