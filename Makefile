@@ -1,0 +1,65 @@
+# Greenlight: `make run` serves the whole system locally, `make test` runs every test.
+# Everything installs itself on first use (a virtualenv in .venv, Chromium for browser tests).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TOOLS := .tools
+SAM := $(TOOLS)/sam/bin/sam
+PORT ?= 3000
+CLOCK_SCALE ?= 1
+
+.PHONY: install chromium run demo test test-fast lint format validate build bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: install
+	$(BIN)/python -m local run --port $(PORT) --clock-scale $(CLOCK_SCALE)
+
+demo: install
+	$(BIN)/python -m local demo
+
+test: install chromium
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not browser" -x
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+$(SAM):
+	$(PYTHON) -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/pip install --quiet aws-sam-cli
+
+validate: $(SAM)
+	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint
+
+# sam build needs python3.12 for the python3.12 runtime: pyenv provides it here.
+build: $(SAM)
+	SAM_CLI_TELEMETRY=0 PYENV_VERSION=3.12.1 $(SAM) build
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,140 @@
+"""Helpers shared by the test suites: an HTTP client for the local runtime, sample requests,
+and waiting with a deadline."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from local.runtime import LocalRuntime
+
+T = TypeVar("T")
+
+
+@contextmanager
+def local_runtime(**options: Any) -> Iterator[LocalRuntime]:
+    """A whole local Greenlight on a free port, stopped (executions included) afterwards."""
+    with LocalRuntime(port=0, **options) as runtime:
+        yield runtime
+
+
+def wait_until(check: Callable[[], T], seconds: float = 15, message: str = "condition") -> T:
+    """Poll `check` until it returns something truthy; fail with `message` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds}s waiting for {message}")
+        time.sleep(0.05)
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+class Http:
+    """A tiny client for the local runtime that never follows redirects (tests check them)."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> Answer:
+        url = path if path.startswith("http") else self.base_url + path
+        request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+        try:
+            with _opener.open(request, timeout=30) as answer:
+                return Answer(answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read())
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
+        return self.request("GET", path, headers=headers)
+
+    def post_json(self, path: str, payload: Any, headers: dict[str, str] | None = None) -> Answer:
+        return self.request("POST", path, json.dumps(payload).encode(),
+                            {"content-type": "application/json", **(headers or {})})
+
+    def post_form(self, path: str, fields: list[tuple[str, str]]) -> Answer:
+        return self.request("POST", path, urlencode(fields).encode(),
+                            {"content-type": "application/x-www-form-urlencoded"})
+
+    def outbox(self) -> list[dict[str, Any]]:
+        mails: list[dict[str, Any]] = self.get("/_local/outbox.json").json()
+        return mails
+
+    def mail_about(self, request_id: str, seconds: float = 15) -> dict[str, Any]:
+        return wait_until(
+            lambda: next((m for m in self.outbox() if request_id in m["text"]), None),
+            seconds, f"a mail about request {request_id}",
+        )
+
+
+def sample_request(**overrides: Any) -> dict[str, Any]:
+    """A valid request as the JSON API takes it, publishing two to four days from now."""
+    now = datetime.now(UTC)
+    request: dict[str, Any] = {
+        "title": "Spring webinar",
+        "requester": {"name": "Ana Silva", "email": "ana@example.org", "team": "Events"},
+        "purpose": "Fill the 300 seats of the spring webinar with qualified leads.",
+        "audience": "Event planners in the Nordics who follow us",
+        "key_message": "One hour that saves a week of planning",
+        "call_to_action": "Register today",
+        "goal": {"metric": "clicks", "target": 300},
+        "channels": ["sandbox"],
+        "publish_window": {"earliest": (now + timedelta(days=2)).isoformat(),
+                           "latest": (now + timedelta(days=4)).isoformat()},
+        "time_sensitivity": "timely",
+        "draft": {"text": "Plan less, do more: join our spring webinar.", "link": "https://example.org/webinar"},
+        "risk_flags": [],
+        "pilot_requested": False,
+    }
+    request.update(overrides)
+    return request
+
+
+def sample_form(**overrides: str) -> list[tuple[str, str]]:
+    """The same request as the HTML form posts it (dotted names, local times and a timezone)."""
+    now = datetime.now(UTC)
+    fields = {
+        "submission_id": f"test-{time.monotonic_ns()}",
+        "requester.name": "Ana Silva", "requester.email": "ana@example.org", "requester.team": "Events",
+        "title": "Spring webinar",
+        "purpose": "Fill the 300 seats of the spring webinar with qualified leads.",
+        "audience": "Event planners in the Nordics who follow us",
+        "key_message": "One hour that saves a week of planning",
+        "call_to_action": "Register today",
+        "goal.metric": "clicks", "goal.target": "300",
+        "publish_window.earliest": (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+        "publish_window.latest": (now + timedelta(days=4)).strftime("%Y-%m-%dT%H:%M"),
+        "timezone": "Europe/Berlin", "time_sensitivity": "timely",
+        "draft.text": "Plan less, do more: join our spring webinar.", "draft.link": "https://example.org/webinar",
+    }
+    fields.update(overrides)
+    return [*fields.items(), ("channels", "sandbox")]
