@@ -10,15 +10,17 @@ import json
 import os
 import sys
 import threading
+import time
+import uuid
 import zipfile
 from contextlib import AbstractContextManager
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import boto3
 from moto import mock_aws
 from moto.dynamodb.responses import DynamoHandler
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local.clock import LocalClock, patch_moto
 from local.lambdas import Functions, load_handler
@@ -49,6 +51,23 @@ def _serialise_dynamodb() -> Any:
 
     def undo() -> None:
         DynamoHandler.call_action = original  # type: ignore[method-assign]
+
+    return undo
+
+
+def _name_unnamed_executions() -> Any:
+    """moto's Step Functions interpreter names an execution started without a name "None", so
+    every unnamed execution of a state machine shares one ARN (AWS generates a UUID). Returns the undo."""
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(self: StepFunctionsParserBackend, state_machine_arn: str, name: Any = None,
+                        *args: Any, **kwargs: Any) -> Any:
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+
+    def undo() -> None:
+        StepFunctionsParserBackend.start_execution = original  # type: ignore[method-assign]
 
     return undo
 
@@ -84,6 +103,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self.functions.install()
         self._undo.append(self.functions.uninstall)
         self._undo.append(_serialise_dynamodb())
+        self._undo.append(_name_unnamed_executions())
         self._undo.append(patch_moto(self.clock))
         self._use_business_clock()
 
@@ -129,17 +149,25 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
                  trace: TracebackType | None) -> None:
         self.stop()
 
-    def stop_executions(self) -> int:
-        """Stop every running execution: they outlive the mock otherwise, and their calls go to
-        real endpoints."""
+    def stop_executions(self, seconds: float = 5) -> int:
+        """Stop every running execution and wait until they have ended: they outlive the mock
+        otherwise, and their calls go to real endpoints. moto ends a stopped execution on its
+        own thread a moment later, hence the wait."""
         sfn = self.client("stepfunctions")
-        stopped = 0
+        stopped = []
         for machine in sfn.list_state_machines()["stateMachines"]:
-            running = sfn.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
-            for execution in running["executions"]:
-                sfn.stop_execution(executionArn=execution["executionArn"], cause="local runtime shutting down")
-                stopped += 1
-        return stopped
+            pages = sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+            )
+            for page in pages:
+                for execution in page["executions"]:
+                    sfn.stop_execution(executionArn=execution["executionArn"], cause="local runtime shutting down")
+                    stopped.append(execution["executionArn"])
+        deadline = time.monotonic() + seconds
+        for arn in stopped:
+            while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+                time.sleep(0.02)
+        return len(stopped)
 
     # ---- resources from template.yaml ----
 

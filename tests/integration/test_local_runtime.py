@@ -153,3 +153,14 @@ def test_outbox_page_lists_mail_with_clickable_links(http: Http) -> None:
     assert page.status == 200
     link = next(link for link in mail["links"] if request_id in link)
     assert f'<a href="{link}">' in page.text.replace("&amp;", "&")
+
+
+def test_unnamed_executions_get_their_own_arns(runtime: LocalRuntime) -> None:
+    sfn = runtime.client("stepfunctions")
+    role = runtime.client("iam").get_role(RoleName="greenlight-local")["Role"]["Arn"]
+    machine = sfn.create_state_machine(
+        name="test-unnamed", roleArn=role,
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
+    )["stateMachineArn"]
+    arns = {sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"] for _ in range(3)}
+    assert len(arns) == 3 and not any(arn.endswith(":None") for arn in arns), arns
