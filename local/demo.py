@@ -14,8 +14,9 @@ class DemoFailed(Exception):
 
 def call(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"content-type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"content-type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             status, raw = answer.status, answer.read()
@@ -37,10 +38,15 @@ def sample_request(now: datetime) -> dict[str, Any]:
         "call_to_action": "Register today",
         "goal": {"metric": "clicks", "target": 300},
         "channels": ["sandbox"],
-        "publish_window": {"earliest": (now + timedelta(days=2)).isoformat(),
-                           "latest": (now + timedelta(days=4)).isoformat()},
+        "publish_window": {
+            "earliest": (now + timedelta(days=2)).isoformat(),
+            "latest": (now + timedelta(days=4)).isoformat(),
+        },
         "time_sensitivity": "timely",
-        "draft": {"text": "Plan less, do more: join our spring webinar.", "link": "https://example.org/webinar"},
+        "draft": {
+            "text": "Plan less, do more: join our spring webinar.",
+            "link": "https://example.org/webinar",
+        },
         "risk_flags": [],
         "pilot_requested": False,
     }
@@ -83,7 +89,7 @@ def scenario(base: str) -> None:
         return next((m for m in mails if created["id"] in m["text"]), None)
 
     mail = wait_for("the acknowledgement mail", acknowledgement)
-    step(f"The lifecycle mailed {', '.join(mail['to'])}: \"{mail['subject']}\"")
+    step(f'The lifecycle mailed {", ".join(mail["to"])}: "{mail["subject"]}"')
 
     link = next(link for link in mail["links"] if f"/requests/{created['id']}?token=" in link)
     status, page = call("GET", link)

@@ -28,9 +28,7 @@ class Route:
         self.method = method
         self.template = template
         self.function = function
-        self.pattern = re.compile(
-            "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
-        )
+        self.pattern = re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
         # API Gateway prefers the most specific route: fewer parameters first.
         self.specificity = (template.count("{"), -len(template))
 
@@ -41,8 +39,16 @@ class Route:
         return found.groupdict() if found else None
 
 
-def http_api_event(route: Route, method: str, target: str, headers: dict[str, str], body: bytes,
-                   params: dict[str, str], host: str, source_ip: str) -> dict[str, Any]:
+def http_api_event(
+    route: Route,
+    method: str,
+    target: str,
+    headers: dict[str, str],
+    body: bytes,
+    params: dict[str, str],
+    host: str,
+    source_ip: str,
+) -> dict[str, Any]:
     path, _, query = target.partition("?")
     lowered: dict[str, str] = {}
     for name, value in headers.items():
@@ -62,12 +68,22 @@ def http_api_event(route: Route, method: str, target: str, headers: dict[str, st
         "rawQueryString": query,
         "headers": lowered,
         "requestContext": {
-            "accountId": "123456789012", "apiId": "local", "domainName": host,
-            "domainPrefix": host.split(".")[0], "requestId": str(uuid.uuid4()),
-            "routeKey": f"{route.method} {route.template}", "stage": "$default",
-            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"), "timeEpoch": int(now.timestamp() * 1000),
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
-                     "userAgent": lowered.get("user-agent", "")},
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": host,
+            "domainPrefix": host.split(".")[0],
+            "requestId": str(uuid.uuid4()),
+            "routeKey": f"{route.method} {route.template}",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": lowered.get("user-agent", ""),
+            },
         },
         "isBase64Encoded": not is_text,
     }
@@ -86,7 +102,10 @@ class LocalHttpServer:
     def __init__(self, runtime: "LocalRuntime", host: str, port: int):
         self.runtime = runtime
         self.routes = sorted(
-            (Route(method, path, runtime.function_name(fn)) for method, path, fn in runtime.stack.http_routes()),
+            (
+                Route(method, path, runtime.function_name(fn))
+                for method, path, fn in runtime.stack.http_routes()
+            ),
             key=lambda r: r.specificity,
         )
         handler = type("Handler", (_Handler,), {"server_app": self})
@@ -114,7 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_app: LocalHttpServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: the CLI prints what matters
 
     def do_GET(self) -> None:
@@ -145,13 +164,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         route, params = found
         host = self.headers.get("host") or f"127.0.0.1:{self.server_app.port}"
-        event = http_api_event(route, method, self.path, dict(self.headers.items()), body, params,
-                               host, self.client_address[0])
+        event = http_api_event(
+            route, method, self.path, dict(self.headers.items()), body, params, host, self.client_address[0]
+        )
         status, headers, payload = self._invoke(route.function, event)
         self._send(status, headers, payload)
 
-    def _invoke(self, function: str, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
-        answer = self.server_app.runtime.client("lambda").invoke(FunctionName=function, Payload=json.dumps(event))
+    def _invoke(self, function: str, event: dict[str, Any]) -> tuple[int, dict[str, Any], bytes]:
+        answer = self.server_app.runtime.client("lambda").invoke(
+            FunctionName=function, Payload=json.dumps(event)
+        )
         document = json.loads(answer["Payload"].read() or b"null")
         if answer.get("FunctionError") or not isinstance(document, dict) or "statusCode" not in document:
             # What API Gateway answers when the integration fails.
@@ -202,7 +224,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, {"content-type": "application/json"}, json.dumps(payload, indent=1).encode())
 
     def _html(self, status: int, page: str) -> None:
-        self._send(status, {"content-type": "text/html; charset=utf-8", "cache-control": "no-store"}, page.encode())
+        self._send(
+            status, {"content-type": "text/html; charset=utf-8", "cache-control": "no-store"}, page.encode()
+        )
 
 
 def outbox_page(mails: list[dict[str, Any]]) -> str:
@@ -210,8 +234,8 @@ def outbox_page(mails: list[dict[str, Any]]) -> str:
     for mail in reversed(mails):
         links = "".join(f'<li><a href="{escape(link)}">{escape(link)}</a></li>' for link in mail["links"])
         rows.append(
-            f'<article><h2>{escape(mail["subject"])}</h2><p>To: {escape(", ".join(mail["to"]))} · '
-            f'{escape(mail["sent_at"])}</p><ul>{links}</ul><pre>{escape(mail["text"])}</pre></article>'
+            f"<article><h2>{escape(mail['subject'])}</h2><p>To: {escape(', '.join(mail['to']))} · "
+            f"{escape(mail['sent_at'])}</p><ul>{links}</ul><pre>{escape(mail['text'])}</pre></article>"
         )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Outbox · Greenlight local</title>'

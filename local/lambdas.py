@@ -52,7 +52,9 @@ class LambdaContext:
 def load_handler(folder: Path, handler: str, unique_name: str) -> Handler:
     """Import `folder/<module>.py` under a unique module name: every function's file is app.py."""
     module_name, function = handler.rsplit(".", 1)
-    spec = importlib.util.spec_from_file_location(f"greenlight_functions.{unique_name}", folder / f"{module_name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"greenlight_functions.{unique_name}", folder / f"{module_name}.py"
+    )
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {folder / module_name}.py")
     module: ModuleType = importlib.util.module_from_spec(spec)
@@ -99,7 +101,7 @@ class Functions:
             return json.dumps(result).encode()
 
         self._original = LambdaFunction.invoke
-        LambdaFunction.invoke = invoke  # type: ignore[assignment,method-assign]
+        LambdaFunction.invoke = invoke  # type: ignore[method-assign]
 
     def uninstall(self) -> None:
         if self._original is not None:

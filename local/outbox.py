@@ -37,7 +37,9 @@ def parse(raw: str) -> dict[str, Any]:
         "to": [a.strip() for a in str(message.get("To", "")).split(",") if a.strip()],
         "from": str(message.get("From", "")),
         "subject": str(message.get("Subject", "")),
-        "text": text, "html": html, "links": links,
+        "text": text,
+        "html": html,
+        "links": links,
     }
 
 

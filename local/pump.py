@@ -70,4 +70,6 @@ class SchedulePump:
     def fire(self, name: str, function: str) -> None:
         """Invoke the target as EventBridge Scheduler does: asynchronously, with no input."""
         self.fired[name] += 1
-        self.runtime.client("lambda").invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps({}))
+        self.runtime.client("lambda").invoke(
+            FunctionName=function, InvocationType="Event", Payload=json.dumps({})
+        )

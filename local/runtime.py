@@ -60,8 +60,9 @@ def _name_unnamed_executions() -> Any:
     every unnamed execution of a state machine shares one ARN (AWS generates a UUID). Returns the undo."""
     original = StepFunctionsParserBackend.start_execution
 
-    def start_execution(self: StepFunctionsParserBackend, state_machine_arn: str, name: Any = None,
-                        *args: Any, **kwargs: Any) -> Any:
+    def start_execution(
+        self: StepFunctionsParserBackend, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
         return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
     StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
@@ -73,8 +74,9 @@ def _name_unnamed_executions() -> Any:
 
 
 class LocalRuntime(AbstractContextManager["LocalRuntime"]):
-    def __init__(self, port: int = 3000, host: str = "127.0.0.1", clock_scale: float = 1.0,
-                 schedules: bool = True) -> None:
+    def __init__(
+        self, port: int = 3000, host: str = "127.0.0.1", clock_scale: float = 1.0, schedules: bool = True
+    ) -> None:
         self.host = host
         self.port = port
         self.clock = LocalClock(scale=clock_scale)
@@ -145,8 +147,9 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     def __enter__(self) -> "LocalRuntime":
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.stop()
 
     def stop_executions(self, seconds: float = 5) -> int:
@@ -161,11 +164,16 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
             )
             for page in pages:
                 for execution in page["executions"]:
-                    sfn.stop_execution(executionArn=execution["executionArn"], cause="local runtime shutting down")
+                    sfn.stop_execution(
+                        executionArn=execution["executionArn"], cause="local runtime shutting down"
+                    )
                     stopped.append(execution["executionArn"])
         deadline = time.monotonic() + seconds
         for arn in stopped:
-            while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+            while (
+                sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.02)
         return len(stopped)
 
@@ -187,7 +195,8 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
             self._create_table(stack.physical_name(logical_id), resource["Properties"])
 
         role = self.client("iam").create_role(
-            RoleName="greenlight-local", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+            RoleName="greenlight-local",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
         )["Role"]["Arn"]
         lambda_client = self.client("lambda")
         globals_ = stack.template.get("Globals", {}).get("Function", {})
@@ -196,8 +205,12 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
             folder, handler = stack.function_code(logical_id)
             timeout = int(resource["Properties"].get("Timeout", globals_.get("Timeout", 3)))
             lambda_client.create_function(
-                FunctionName=name, Runtime=globals_.get("Runtime", "python3.12"), Role=role, Handler=handler,
-                Code={"ZipFile": _placeholder_zip()}, Timeout=timeout,
+                FunctionName=name,
+                Runtime=globals_.get("Runtime", "python3.12"),
+                Role=role,
+                Handler=handler,
+                Code={"ZipFile": _placeholder_zip()},
+                Timeout=timeout,
                 MemorySize=int(resource["Properties"].get("MemorySize", globals_.get("MemorySize", 128))),
             )
             self.functions.register(name, load_handler(folder, handler, logical_id), timeout)
@@ -205,8 +218,10 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         sfn = self.client("stepfunctions")
         for logical_id, resource in stack.of_type("AWS::Serverless::StateMachine").items():
             sfn.create_state_machine(
-                name=stack.physical_name(logical_id), definition=stack.state_machine_definition(logical_id),
-                roleArn=role, type=resource["Properties"].get("Type", "STANDARD"),
+                name=stack.physical_name(logical_id),
+                definition=stack.state_machine_definition(logical_id),
+                roleArn=role,
+                type=resource["Properties"].get("Type", "STANDARD"),
             )
 
         sender = environment["SENDER_EMAIL"]
@@ -215,8 +230,10 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     def _create_table(self, name: str, props: dict[str, Any]) -> None:
         dynamodb = self.client("dynamodb")
         kwargs: dict[str, Any] = {
-            "TableName": name, "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"], "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
             "DeletionProtectionEnabled": bool(props.get("DeletionProtectionEnabled", False)),
         }
         if props.get("GlobalSecondaryIndexes"):

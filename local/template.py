@@ -37,7 +37,7 @@ _CfnLoader.add_multi_constructor("!", _short_form)
 
 
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - safe loader subclass
+    document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)
     return document
 
 
@@ -86,8 +86,13 @@ class Stack:
         raise UnsupportedTemplate(f"no ARN for {logical_id} ({kind})")
 
     def ref(self, name: str) -> str:
-        pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws",
-                  "AWS::StackName": self.name, "AWS::URLSuffix": "amazonaws.com"}
+        pseudo = {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+            "AWS::StackName": self.name,
+            "AWS::URLSuffix": "amazonaws.com",
+        }
         if name in pseudo:
             return pseudo[name]
         if name in self.parameters:
@@ -140,7 +145,9 @@ class Stack:
     # ---- what the runtime needs ----
 
     def global_environment(self) -> dict[str, str]:
-        variables = self.template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+        variables = (
+            self.template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+        )
         return {k: str(self.resolve(v)) for k, v in variables.items()}
 
     def function_code(self, logical_id: str) -> tuple[Path, str]:
@@ -166,7 +173,9 @@ class Stack:
         for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
             for event in resource["Properties"].get("Events", {}).values():
                 if event["Type"] == "HttpApi":
-                    routes.append((event["Properties"]["Method"].upper(), event["Properties"]["Path"], logical_id))
+                    routes.append(
+                        (event["Properties"]["Method"].upper(), event["Properties"]["Path"], logical_id)
+                    )
         return routes
 
     def schedules(self) -> list[tuple[str, str, str]]:

@@ -64,8 +64,9 @@ class Http:
     def __init__(self, base_url: str):
         self.base_url = base_url
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> Answer:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> Answer:
         url = path if path.startswith("http") else self.base_url + path
         request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
         try:
@@ -78,12 +79,17 @@ class Http:
         return self.request("GET", path, headers=headers)
 
     def post_json(self, path: str, payload: Any, headers: dict[str, str] | None = None) -> Answer:
-        return self.request("POST", path, json.dumps(payload).encode(),
-                            {"content-type": "application/json", **(headers or {})})
+        return self.request(
+            "POST",
+            path,
+            json.dumps(payload).encode(),
+            {"content-type": "application/json", **(headers or {})},
+        )
 
     def post_form(self, path: str, fields: list[tuple[str, str]]) -> Answer:
-        return self.request("POST", path, urlencode(fields).encode(),
-                            {"content-type": "application/x-www-form-urlencoded"})
+        return self.request(
+            "POST", path, urlencode(fields).encode(), {"content-type": "application/x-www-form-urlencoded"}
+        )
 
     def outbox(self) -> list[dict[str, Any]]:
         mails: list[dict[str, Any]] = self.get("/_local/outbox.json").json()
@@ -92,7 +98,8 @@ class Http:
     def mail_about(self, request_id: str, seconds: float = 15) -> dict[str, Any]:
         return wait_until(
             lambda: next((m for m in self.outbox() if request_id in m["text"]), None),
-            seconds, f"a mail about request {request_id}",
+            seconds,
+            f"a mail about request {request_id}",
         )
 
 
@@ -108,10 +115,15 @@ def sample_request(**overrides: Any) -> dict[str, Any]:
         "call_to_action": "Register today",
         "goal": {"metric": "clicks", "target": 300},
         "channels": ["sandbox"],
-        "publish_window": {"earliest": (now + timedelta(days=2)).isoformat(),
-                           "latest": (now + timedelta(days=4)).isoformat()},
+        "publish_window": {
+            "earliest": (now + timedelta(days=2)).isoformat(),
+            "latest": (now + timedelta(days=4)).isoformat(),
+        },
         "time_sensitivity": "timely",
-        "draft": {"text": "Plan less, do more: join our spring webinar.", "link": "https://example.org/webinar"},
+        "draft": {
+            "text": "Plan less, do more: join our spring webinar.",
+            "link": "https://example.org/webinar",
+        },
         "risk_flags": [],
         "pilot_requested": False,
     }
@@ -124,17 +136,22 @@ def sample_form(**overrides: str) -> list[tuple[str, str]]:
     now = datetime.now(UTC)
     fields = {
         "submission_id": f"test-{time.monotonic_ns()}",
-        "requester.name": "Ana Silva", "requester.email": "ana@example.org", "requester.team": "Events",
+        "requester.name": "Ana Silva",
+        "requester.email": "ana@example.org",
+        "requester.team": "Events",
         "title": "Spring webinar",
         "purpose": "Fill the 300 seats of the spring webinar with qualified leads.",
         "audience": "Event planners in the Nordics who follow us",
         "key_message": "One hour that saves a week of planning",
         "call_to_action": "Register today",
-        "goal.metric": "clicks", "goal.target": "300",
+        "goal.metric": "clicks",
+        "goal.target": "300",
         "publish_window.earliest": (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
         "publish_window.latest": (now + timedelta(days=4)).strftime("%Y-%m-%dT%H:%M"),
-        "timezone": "Europe/Berlin", "time_sensitivity": "timely",
-        "draft.text": "Plan less, do more: join our spring webinar.", "draft.link": "https://example.org/webinar",
+        "timezone": "Europe/Berlin",
+        "time_sensitivity": "timely",
+        "draft.text": "Plan less, do more: join our spring webinar.",
+        "draft.link": "https://example.org/webinar",
     }
     fields.update(overrides)
     return [*fields.items(), ("channels", "sandbox")]

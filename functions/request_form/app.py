@@ -2,12 +2,11 @@
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
-
 from greenlight import pages, web
 from greenlight.models import RequestInput
 from greenlight.observability import logger
 from greenlight.service import submit_idempotent
+from pydantic import ValidationError
 
 app = APIGatewayHttpResolver()
 

@@ -2,7 +2,6 @@
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from greenlight import pages, web
 from greenlight.errors import NotFound
 from greenlight.observability import logger

@@ -5,14 +5,13 @@ import json
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
-
 from greenlight import web
 from greenlight.errors import NotFound
 from greenlight.models import STEP_LABELS, RequestInput
 from greenlight.observability import logger
 from greenlight.service import store, submit_idempotent
 from greenlight.status import request_for_token
+from pydantic import ValidationError
 
 app = APIGatewayHttpResolver()
 
@@ -48,15 +47,22 @@ def create_request() -> Response:
 @app.get("/api/requests/<request_id>")
 def read_request(request_id: str) -> Response:
     try:
-        stored, history = request_for_token(store(), request_id, app.current_event.get_query_string_value("token"))
+        stored, history = request_for_token(
+            store(), request_id, app.current_event.get_query_string_value("token")
+        )
     except NotFound:
         return _error(404, "id", "No request with this id and token.")
-    return web.json_response({
-        "id": stored.id, "status": stored.status.value, "step": STEP_LABELS[stored.status],
-        "content_version": stored.content_version, "created_at": stored.created_at.isoformat(),
-        "request": stored.request.model_dump(mode="json"),
-        "history": [event.model_dump(mode="json") for event in history],
-    })
+    return web.json_response(
+        {
+            "id": stored.id,
+            "status": stored.status.value,
+            "step": STEP_LABELS[stored.status],
+            "content_version": stored.content_version,
+            "created_at": stored.created_at.isoformat(),
+            "request": stored.request.model_dump(mode="json"),
+            "history": [event.model_dump(mode="json") for event in history],
+        }
+    )
 
 
 @logger.inject_lambda_context

@@ -2,7 +2,6 @@
 
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from greenlight.acknowledgement import send_acknowledgement
 from greenlight.config import settings
 from greenlight.models import SendAcknowledgementInput

@@ -2,7 +2,6 @@
 
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from greenlight.models import StartPendingWorkflowsInput
 from greenlight.observability import logger
 from greenlight.service import store, workflow

@@ -12,19 +12,27 @@ from greenlight.storage import Store
 MAIL_KEY = "mail:acknowledgement"
 
 
-def send_acknowledgement(request_id: str, store: Store, mailer: Mailer, link_days: int) -> SendAcknowledgementOutput:
+def send_acknowledgement(
+    request_id: str, store: Store, mailer: Mailer, link_days: int
+) -> SendAcknowledgementOutput:
     stored = store.get_request(request_id)
     mail_sent = False
     # A retried step must not mail twice: claim first, give the claim back if sending fails.
     if store.claim_once(request_id, MAIL_KEY):
         token = new_token()
-        store.put_link(token_hash(token), "status", request_id,
-                       int((clock.now() + timedelta(days=link_days)).timestamp()))
+        store.put_link(
+            token_hash(token),
+            "status",
+            request_id,
+            int((clock.now() + timedelta(days=link_days)).timestamp()),
+        )
         request = stored.request
         mail = compose(
-            "acknowledgement", to=request.requester.email,
+            "acknowledgement",
+            to=request.requester.email,
             subject=f"We have your request: {request.title}",
-            request=request, request_id=request_id,
+            request=request,
+            request_id=request_id,
             status_url=status_url(stored.base_url, request_id, token),
         )
         try:
@@ -32,11 +40,21 @@ def send_acknowledgement(request_id: str, store: Store, mailer: Mailer, link_day
         except Exception:
             store.release_once(request_id, MAIL_KEY)
             raise
-        store.append_event(request_id, "mail_sent", "greenlight",
-                           f"Acknowledgement mailed to {request.requester.email}", stored.content_version)
+        store.append_event(
+            request_id,
+            "mail_sent",
+            "greenlight",
+            f"Acknowledgement mailed to {request.requester.email}",
+            stored.content_version,
+        )
         mail_sent = True
     if stored.status == RequestStatus.submitted:
         stored = store.set_status(stored, RequestStatus.awaiting_triage)
-        store.append_event(request_id, "status_changed", "greenlight",
-                           STEP_LABELS[RequestStatus.awaiting_triage], stored.content_version)
+        store.append_event(
+            request_id,
+            "status_changed",
+            "greenlight",
+            STEP_LABELS[RequestStatus.awaiting_triage],
+            stored.content_version,
+        )
     return SendAcknowledgementOutput(request_id=request_id, status=stored.status, mail_sent=mail_sent)

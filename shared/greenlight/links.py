@@ -14,4 +14,4 @@ def token_hash(token: str) -> str:
 
 def looks_like_token(token: str | None) -> bool:
     """Cheap shape check before any lookup: 43 URL-safe base64 characters."""
-    return bool(token) and len(token) == 43 and all(c.isalnum() or c in "-_" for c in token)  # type: ignore[union-attr]
+    return token is not None and len(token) == 43 and all(c.isalnum() or c in "-_" for c in token)

@@ -21,7 +21,8 @@ def compose(template: str, to: str, subject: str, **context: Any) -> Mail:
     """`template` names a pair: templates/mail/<template>.txt and .html."""
     context = {"subject": subject, **context}
     return Mail(
-        to=to, subject=subject,
+        to=to,
+        subject=subject,
         text=render(f"mail/{template}.txt", **context),
         html=render(f"mail/{template}.html", **context),
     )

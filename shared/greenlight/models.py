@@ -170,8 +170,9 @@ class RequestInput(Strict):
             network = NETWORKS[channel]
             length = network.length(draft.text, link)
             if length > network.max_length:
-                too_long.append(f"{network.label} allows {network.max_length} {network.counts}, "
-                                f"this post is {length}")
+                too_long.append(
+                    f"{network.label} allows {network.max_length} {network.counts}, this post is {length}"
+                )
         if too_long:
             raise PydanticCustomError("too_long", "Too long: {detail}.", {"detail": "; ".join(too_long)})
         return draft

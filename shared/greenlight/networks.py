@@ -43,8 +43,11 @@ def graphemes(text: str) -> int:
     count = 0
     joined = False
     for char in unicodedata.normalize("NFC", text):
-        if joined or unicodedata.combining(char) or "\ufe00" <= char <= "\ufe0f" or (
-            "\U0001f3fb" <= char <= "\U0001f3ff"
+        if (
+            joined
+            or unicodedata.combining(char)
+            or "\ufe00" <= char <= "\ufe0f"
+            or ("\U0001f3fb" <= char <= "\U0001f3ff")
         ):
             joined = False
             continue

@@ -59,7 +59,9 @@ def _idempotency() -> tuple[IdempotencyConfig, Any]:
     return config, submit_once
 
 
-def submit_idempotent(request: RequestInput, base_url: str, key: str | None, lambda_context: Any) -> dict[str, Any]:
+def submit_idempotent(
+    request: RequestInput, base_url: str, key: str | None, lambda_context: Any
+) -> dict[str, Any]:
     """Submit once per idempotency key: a retry or a double click gets the first answer back."""
     if not key:
         return submit(request, base_url)

@@ -6,7 +6,9 @@ from greenlight.models import AuditEvent, StoredRequest
 from greenlight.storage import Store
 
 
-def request_for_token(store: Store, request_id: str, token: str | None) -> tuple[StoredRequest, list[AuditEvent]]:
+def request_for_token(
+    store: Store, request_id: str, token: str | None
+) -> tuple[StoredRequest, list[AuditEvent]]:
     """The request and its history if the token opens it. Unknown request, wrong or expired token:
     all the same NotFound, so a guesser learns nothing."""
     if not token or not looks_like_token(token):

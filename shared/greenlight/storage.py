@@ -71,16 +71,39 @@ class Store:
         stamp = clock.iso(now)
         data = request.model_dump(mode="json")
         stored = StoredRequest(
-            id=request_id, status=RequestStatus.submitted, content_version=1, lock=1,
-            created_at=now, updated_at=now, base_url=base_url, request=request,
+            id=request_id,
+            status=RequestStatus.submitted,
+            content_version=1,
+            lock=1,
+            created_at=now,
+            updated_at=now,
+            base_url=base_url,
+            request=request,
         )
         link_hash, expires_at = status_link
         items = [
             (self._request_item(stored), "attribute_not_exists(pk)"),
-            ({"pk": f"REQ#{request_id}", "sk": "VERSION#0001", "version": 1, "created_at": stamp,
-              "request": data}, "attribute_not_exists(pk)"),
-            (self._event_item(request_id, now, "submitted", request.requester.email,
-                              f"Request submitted by {request.requester.name}", 1), None),
+            (
+                {
+                    "pk": f"REQ#{request_id}",
+                    "sk": "VERSION#0001",
+                    "version": 1,
+                    "created_at": stamp,
+                    "request": data,
+                },
+                "attribute_not_exists(pk)",
+            ),
+            (
+                self._event_item(
+                    request_id,
+                    now,
+                    "submitted",
+                    request.requester.email,
+                    f"Request submitted by {request.requester.name}",
+                    1,
+                ),
+                None,
+            ),
             (self._link_item(link_hash, "status", request_id, expires_at), "attribute_not_exists(pk)"),
         ]
         actions = []
@@ -99,17 +122,25 @@ class Store:
 
     def _request_item(self, stored: StoredRequest) -> dict[str, Any]:
         return {
-            "pk": f"REQ#{stored.id}", "sk": "REQUEST",
-            "gsi1pk": f"STATUS#{stored.status}", "gsi1sk": f"{clock.iso(stored.created_at)}#{stored.id}",
-            "id": stored.id, "status": stored.status, "content_version": stored.content_version,
-            "lock": stored.lock, "created_at": clock.iso(stored.created_at),
-            "updated_at": clock.iso(stored.updated_at), "base_url": stored.base_url,
-            "title": stored.request.title, "request": stored.request.model_dump(mode="json"),
+            "pk": f"REQ#{stored.id}",
+            "sk": "REQUEST",
+            "gsi1pk": f"STATUS#{stored.status}",
+            "gsi1sk": f"{clock.iso(stored.created_at)}#{stored.id}",
+            "id": stored.id,
+            "status": stored.status,
+            "content_version": stored.content_version,
+            "lock": stored.lock,
+            "created_at": clock.iso(stored.created_at),
+            "updated_at": clock.iso(stored.updated_at),
+            "base_url": stored.base_url,
+            "title": stored.request.title,
+            "request": stored.request.model_dump(mode="json"),
         }
 
     def get_request(self, request_id: str) -> StoredRequest:
         answer = self.client.get_item(
-            TableName=self.table, Key=_to_item({"pk": f"REQ#{request_id}", "sk": "REQUEST"}),
+            TableName=self.table,
+            Key=_to_item({"pk": f"REQ#{request_id}", "sk": "REQUEST"}),
             ConsistentRead=True,
         )
         if "Item" not in answer:
@@ -127,10 +158,15 @@ class Store:
                 UpdateExpression="SET #status = :status, gsi1pk = :gsi1pk, updated_at = :now, #lock = :next",
                 ConditionExpression="#lock = :lock",
                 ExpressionAttributeNames={"#status": "status", "#lock": "lock"},
-                ExpressionAttributeValues=_to_item({
-                    ":status": status.value, ":gsi1pk": f"STATUS#{status}", ":now": clock.iso(now),
-                    ":lock": stored.lock, ":next": stored.lock + 1,
-                }),
+                ExpressionAttributeValues=_to_item(
+                    {
+                        ":status": status.value,
+                        ":gsi1pk": f"STATUS#{status}",
+                        ":now": clock.iso(now),
+                        ":lock": stored.lock,
+                        ":next": stored.lock + 1,
+                    }
+                ),
             )
         except ClientError as error:
             if _failed_condition(error):
@@ -141,9 +177,12 @@ class Store:
     def request_ids_with_status(self, status: RequestStatus, created_before: datetime) -> list[str]:
         ids: list[str] = []
         kwargs: dict[str, Any] = {
-            "TableName": self.table, "IndexName": "gsi1",
+            "TableName": self.table,
+            "IndexName": "gsi1",
             "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk < :before",
-            "ExpressionAttributeValues": _to_item({":pk": f"STATUS#{status}", ":before": clock.iso(created_before)}),
+            "ExpressionAttributeValues": _to_item(
+                {":pk": f"STATUS#{status}", ":before": clock.iso(created_before)}
+            ),
             "ProjectionExpression": "id",
         }
         while True:
@@ -159,8 +198,13 @@ class Store:
         self, request_id: str, at: datetime, kind: str, actor: str, summary: str, version: int | None
     ) -> dict[str, Any]:
         return {
-            "pk": f"REQ#{request_id}", "sk": f"EVENT#{clock.iso(at)}#{secrets.token_hex(3)}",
-            "at": clock.iso(at), "kind": kind, "actor": actor, "summary": summary, "version": version,
+            "pk": f"REQ#{request_id}",
+            "sk": f"EVENT#{clock.iso(at)}#{secrets.token_hex(3)}",
+            "at": clock.iso(at),
+            "kind": kind,
+            "actor": actor,
+            "summary": summary,
+            "version": version,
         }
 
     def append_event(
@@ -174,7 +218,8 @@ class Store:
 
     def history(self, request_id: str) -> list[AuditEvent]:
         page = self.client.query(
-            TableName=self.table, ConsistentRead=True,
+            TableName=self.table,
+            ConsistentRead=True,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
             ExpressionAttributeValues=_to_item({":pk": f"REQ#{request_id}", ":prefix": "EVENT#"}),
         )
@@ -198,17 +243,26 @@ class Store:
 
     def release_once(self, request_id: str, key: str) -> None:
         """Give a claim back when the side effect it guarded did not happen."""
-        self.client.delete_item(TableName=self.table, Key=_to_item({"pk": f"REQ#{request_id}", "sk": f"ONCE#{key}"}))
+        self.client.delete_item(
+            TableName=self.table, Key=_to_item({"pk": f"REQ#{request_id}", "sk": f"ONCE#{key}"})
+        )
 
     # ---- secret links ----
 
     def _link_item(self, link_hash: str, kind: str, request_id: str, expires_at: int) -> dict[str, Any]:
-        return {"pk": f"LINK#{link_hash}", "sk": "LINK", "kind": kind, "request_id": request_id,
-                "expires_at": expires_at, "created_at": clock.iso(clock.now())}
+        return {
+            "pk": f"LINK#{link_hash}",
+            "sk": "LINK",
+            "kind": kind,
+            "request_id": request_id,
+            "expires_at": expires_at,
+            "created_at": clock.iso(clock.now()),
+        }
 
     def put_link(self, link_hash: str, kind: str, request_id: str, expires_at: int) -> None:
         self.client.put_item(
-            TableName=self.table, Item=_to_item(self._link_item(link_hash, kind, request_id, expires_at)),
+            TableName=self.table,
+            Item=_to_item(self._link_item(link_hash, kind, request_id, expires_at)),
             ConditionExpression="attribute_not_exists(pk)",
         )
 

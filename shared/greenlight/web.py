@@ -27,13 +27,21 @@ MAX_BODY = 64 * 1024
 
 
 def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(status_code=status, content_type="text/html; charset=utf-8", body=body,
-                    headers={**SECURITY_HEADERS, **(headers or {})})
+    return Response(
+        status_code=status,
+        content_type="text/html; charset=utf-8",
+        body=body,
+        headers={**SECURITY_HEADERS, **(headers or {})},
+    )
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(status_code=status, content_type="application/json", body=json.dumps(payload),
-                    headers={**SECURITY_HEADERS, **(headers or {})})
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(payload),
+        headers={**SECURITY_HEADERS, **(headers or {})},
+    )
 
 
 def redirect(location: str) -> Response:

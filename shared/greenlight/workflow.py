@@ -39,6 +39,7 @@ def start_pending_workflows(store: Store, workflow: Workflow) -> StartPendingWor
     stalled = store.request_ids_with_status(RequestStatus.submitted, clock.now() - STALL_AFTER)
     started = [request_id for request_id in stalled if workflow.start(request_id)]
     for request_id in started:
-        store.append_event(request_id, "workflow_restarted", "greenlight",
-                           "The workflow had not started; started it again")
+        store.append_event(
+            request_id, "workflow_restarted", "greenlight", "The workflow had not started; started it again"
+        )
     return StartPendingWorkflowsOutput(started=started)

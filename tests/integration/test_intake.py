@@ -28,7 +28,9 @@ def finished(runtime: LocalRuntime, request_id: str) -> dict[str, Any]:
     )
 
 
-def test_api_request_runs_the_lifecycle_and_mails_a_working_status_link(runtime: LocalRuntime, http: Http) -> None:
+def test_api_request_runs_the_lifecycle_and_mails_a_working_status_link(
+    runtime: LocalRuntime, http: Http
+) -> None:
     created = http.post_json("/api/requests", sample_request(title="End to end"))
     assert created.status == 201, created.text
     body = created.json()
@@ -55,12 +57,16 @@ def test_api_request_runs_the_lifecycle_and_mails_a_working_status_link(runtime:
     assert view["status"] == "awaiting_triage"
 
 
-def test_acknowledgement_is_mime_with_text_and_html_parts_carrying_the_link(runtime: LocalRuntime,
-                                                                             http: Http) -> None:
+def test_acknowledgement_is_mime_with_text_and_html_parts_carrying_the_link(
+    runtime: LocalRuntime, http: Http
+) -> None:
     request_id = http.post_json("/api/requests", sample_request(title="MIME check")).json()["id"]
     http.mail_about(request_id)
-    raws = [m.raw_data for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
-            if request_id in getattr(m, "raw_data", "")]
+    raws = [
+        m.raw_data
+        for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+        if request_id in getattr(m, "raw_data", "")
+    ]
     assert len(raws) == 1, "exactly one acknowledgement per request"
     message = message_from_string(raws[0], policy=policy.default)
     assert message.get_content_type() == "multipart/alternative"
@@ -73,8 +79,12 @@ def test_acknowledgement_is_mime_with_text_and_html_parts_carrying_the_link(runt
 
 
 def test_bad_api_request_gets_422_naming_each_bad_field(http: Http) -> None:
-    bad = sample_request(purpose="because", goal={"metric": "engagement_rate", "target": 2}, channels=[],
-                         requester={"name": "Ana", "email": "not-an-address", "team": "Events"})
+    bad = sample_request(
+        purpose="because",
+        goal={"metric": "engagement_rate", "target": 2},
+        channels=[],
+        requester={"name": "Ana", "email": "not-an-address", "team": "Events"},
+    )
     answer = http.post_json("/api/requests", bad)
     assert answer.status == 422
     fields = {error["field"]: error["message"] for error in answer.json()["errors"]}
@@ -99,8 +109,9 @@ def test_unknown_route_gets_404(http: Http) -> None:
     assert http.get("/nowhere").status == 404
 
 
-def test_idempotency_key_retry_returns_the_same_request_and_one_execution(runtime: LocalRuntime,
-                                                                          http: Http) -> None:
+def test_idempotency_key_retry_returns_the_same_request_and_one_execution(
+    runtime: LocalRuntime, http: Http
+) -> None:
     payload = sample_request(title="Retried call")
     first = http.post_json("/api/requests", payload, {"Idempotency-Key": "retry-1"})
     second = http.post_json("/api/requests", payload, {"Idempotency-Key": "retry-1"})
@@ -112,7 +123,10 @@ def test_idempotency_key_retry_returns_the_same_request_and_one_execution(runtim
 
 
 def test_idempotency_key_reused_for_a_different_request_gets_422(http: Http) -> None:
-    assert http.post_json("/api/requests", sample_request(title="First"), {"Idempotency-Key": "reuse-1"}).status == 201
+    assert (
+        http.post_json("/api/requests", sample_request(title="First"), {"Idempotency-Key": "reuse-1"}).status
+        == 201
+    )
     answer = http.post_json("/api/requests", sample_request(title="Other"), {"Idempotency-Key": "reuse-1"})
     assert answer.status == 422
     assert answer.json()["errors"][0]["field"] == "Idempotency-Key"
@@ -155,8 +169,11 @@ def test_form_submission_redirects_to_the_status_page(runtime: LocalRuntime, htt
 
 def test_form_times_are_read_in_the_chosen_timezone(http: Http) -> None:
     day = date.today() + timedelta(days=60)
-    fields = sample_form(title="Berlin time", timezone="Europe/Berlin",
-                         **{"publish_window.earliest": f"{day}T09:00", "publish_window.latest": f"{day}T17:00"})
+    fields = sample_form(
+        title="Berlin time",
+        timezone="Europe/Berlin",
+        **{"publish_window.earliest": f"{day}T09:00", "publish_window.latest": f"{day}T17:00"},
+    )
     location = http.post_form("/requests", fields).headers["location"]
     view = http.get(location.replace("/requests/", "/api/requests/")).json()
     berlin = datetime(day.year, day.month, day.day, 9, tzinfo=ZoneInfo("Europe/Berlin"))

@@ -30,8 +30,13 @@ def refusing_function(runtime: LocalRuntime) -> Iterator[str]:
     """A function whose handler always raises PublishRejected."""
     name = "test-refusing"
     role = runtime.client("iam").get_role(RoleName="greenlight-local")["Role"]["Arn"]
-    runtime.client("lambda").create_function(FunctionName=name, Runtime="python3.12", Role=role,
-                                             Handler="app.lambda_handler", Code={"ZipFile": _zip()})
+    runtime.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.lambda_handler",
+        Code={"ZipFile": _zip()},
+    )
 
     def handler(event: Any, context: Any) -> Any:
         raise PublishRejected(f"the network said no to {event.get('post')}")
@@ -41,10 +46,14 @@ def refusing_function(runtime: LocalRuntime) -> Iterator[str]:
     runtime.client("lambda").delete_function(FunctionName=name)
 
 
-def run_definition(runtime: LocalRuntime, name: str, definition: dict[str, Any], payload: Any) -> dict[str, Any]:
+def run_definition(
+    runtime: LocalRuntime, name: str, definition: dict[str, Any], payload: Any
+) -> dict[str, Any]:
     sfn = runtime.client("stepfunctions")
     role = runtime.client("iam").get_role(RoleName="greenlight-local")["Role"]["Arn"]
-    arn = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+    arn = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)[
+        "stateMachineArn"
+    ]
     execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload))["executionArn"]
     return wait_until(
         lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d,
@@ -52,8 +61,12 @@ def run_definition(runtime: LocalRuntime, name: str, definition: dict[str, Any],
     )
 
 
-def test_handler_exception_surfaces_as_the_lambda_error_type(runtime: LocalRuntime, refusing_function: str) -> None:
-    answer = runtime.client("lambda").invoke(FunctionName=refusing_function, Payload=json.dumps({"post": "p1"}))
+def test_handler_exception_surfaces_as_the_lambda_error_type(
+    runtime: LocalRuntime, refusing_function: str
+) -> None:
+    answer = runtime.client("lambda").invoke(
+        FunctionName=refusing_function, Payload=json.dumps({"post": "p1"})
+    )
     assert answer["FunctionError"] == "Unhandled"
     error = json.loads(answer["Payload"].read())
     assert error["errorType"] == "PublishRejected"
@@ -66,10 +79,13 @@ def test_asl_catch_matches_the_exception_class_name(runtime: LocalRuntime, refus
         "StartAt": "Publish post",
         "States": {
             "Publish post": {
-                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
                 "Parameters": {"FunctionName": function_arn, "Payload": {"post.$": "$.post"}},
                 "Retry": [{"ErrorEquals": ["ChannelUnavailable"], "MaxAttempts": 2}],
-                "Catch": [{"ErrorEquals": ["PublishRejected"], "ResultPath": "$.error", "Next": "Record refusal"}],
+                "Catch": [
+                    {"ErrorEquals": ["PublishRejected"], "ResultPath": "$.error", "Next": "Record refusal"}
+                ],
                 "End": True,
             },
             "Record refusal": {"Type": "Pass", "End": True},
@@ -93,8 +109,14 @@ def test_conditional_writes_are_serialised_across_threads(runtime: LocalRuntime)
             current = int(dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["n"]["N"])
             try:
                 dynamodb.update_item(
-                    TableName=table, Key=key, UpdateExpression="SET n = :next", ConditionExpression="n = :current",
-                    ExpressionAttributeValues={":next": {"N": str(current + 1)}, ":current": {"N": str(current)}},
+                    TableName=table,
+                    Key=key,
+                    UpdateExpression="SET n = :next",
+                    ConditionExpression="n = :current",
+                    ExpressionAttributeValues={
+                        ":next": {"N": str(current + 1)},
+                        ":current": {"N": str(current)},
+                    },
                 )
                 succeeded.append(1)
             except ClientError as error:
@@ -159,7 +181,8 @@ def test_unnamed_executions_get_their_own_arns(runtime: LocalRuntime) -> None:
     sfn = runtime.client("stepfunctions")
     role = runtime.client("iam").get_role(RoleName="greenlight-local")["Role"]["Arn"]
     machine = sfn.create_state_machine(
-        name="test-unnamed", roleArn=role,
+        name="test-unnamed",
+        roleArn=role,
         definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
     )["stateMachineArn"]
     arns = {sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"] for _ in range(3)}

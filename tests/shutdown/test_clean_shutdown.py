@@ -14,9 +14,14 @@ def test_stop_ends_waiting_executions_and_frees_the_port() -> None:
         sfn = runtime.client("stepfunctions")
         role = runtime.client("iam").get_role(RoleName="greenlight-local")["Role"]["Arn"]
         machine = sfn.create_state_machine(
-            name="test-long-wait", roleArn=role,
-            definition=json.dumps({"StartAt": "Wait a week", "States": {
-                "Wait a week": {"Type": "Wait", "Seconds": 7 * 86400, "End": True}}}),
+            name="test-long-wait",
+            roleArn=role,
+            definition=json.dumps(
+                {
+                    "StartAt": "Wait a week",
+                    "States": {"Wait a week": {"Type": "Wait", "Seconds": 7 * 86400, "End": True}},
+                }
+            ),
         )["stateMachineArn"]
         arns = [sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"] for _ in range(3)]
         wait_until(lambda: threading.active_count() > baseline, message="executions to be running")

@@ -24,10 +24,12 @@ def test_substitutions_are_applied_to_the_asl() -> None:
 
 
 def test_an_unknown_substitution_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "machine.asl.json").write_text('{"StartAt": "A", "States": {"A": {"Type": "Task", '
-                                               '"Resource": "${Missing}", "End": true}}}')
+    (tmp_path / "machine.asl.json").write_text(
+        '{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "${Missing}", "End": true}}}'
+    )
     template = tmp_path / "template.yaml"
-    template.write_text(textwrap.dedent(f"""
+    template.write_text(
+        textwrap.dedent(f"""
         Resources:
           Machine:
             Type: AWS::Serverless::StateMachine
@@ -35,7 +37,8 @@ def test_an_unknown_substitution_is_refused(tmp_path: Path) -> None:
               DefinitionUri: {tmp_path / "machine.asl.json"}
               DefinitionSubstitutions:
                 Unused: x
-    """))
+    """)
+    )
     with pytest.raises(UnsupportedTemplate, match="no substitution for Missing"):
         Stack(load(template)).state_machine_definition("Machine")
 
@@ -46,8 +49,10 @@ def test_unsupported_intrinsics_fail_loudly() -> None:
 
 
 def test_routes_prefer_the_most_specific_path() -> None:
-    routes = sorted([Route("GET", "/requests/{id}", "status"), Route("GET", "/requests/new", "form")],
-                    key=lambda r: r.specificity)
+    routes = sorted(
+        [Route("GET", "/requests/{id}", "status"), Route("GET", "/requests/new", "form")],
+        key=lambda r: r.specificity,
+    )
     assert next(r for r in routes if r.match("GET", "/requests/new") is not None).function == "form"
     assert routes[1].match("GET", "/requests/abc") == {"id": "abc"}
 
@@ -56,9 +61,16 @@ def test_http_events_are_payload_format_2() -> None:
     from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
 
     route = Route("POST", "/requests", "form")
-    event = http_api_event(route, "POST", "/requests?a=1&a=2", {"Content-Type": "application/x-www-form-urlencoded",
-                                                                 "Cookie": "s=1; t=2"},
-                           b"title=x", {}, "127.0.0.1:3000", "127.0.0.1")
+    event = http_api_event(
+        route,
+        "POST",
+        "/requests?a=1&a=2",
+        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": "s=1; t=2"},
+        b"title=x",
+        {},
+        "127.0.0.1:3000",
+        "127.0.0.1",
+    )
     parsed = APIGatewayProxyEventV2Model.model_validate(event)
     assert parsed.routeKey == "POST /requests"
     assert event["queryStringParameters"] == {"a": "1,2"}

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
-
 from greenlight.models import RequestInput
 from greenlight.web import field_errors
+from pydantic import ValidationError
+
 from tests.support import sample_request
 
 
@@ -25,8 +25,17 @@ def test_the_design_example_is_valid() -> None:
 
 def test_missing_fields_are_each_named() -> None:
     found = errors_of({})
-    assert {"title", "requester", "purpose", "audience", "goal", "channels", "publish_window",
-            "time_sensitivity", "draft"} <= set(found)
+    assert {
+        "title",
+        "requester",
+        "purpose",
+        "audience",
+        "goal",
+        "channels",
+        "publish_window",
+        "time_sensitivity",
+        "draft",
+    } <= set(found)
     assert found["title"] == "This is required."
 
 
@@ -41,11 +50,15 @@ def test_engagement_rate_is_a_share_not_a_percentage() -> None:
 
 
 def test_counted_goals_take_whole_numbers() -> None:
-    assert "whole number" in errors_of(sample_request(goal={"metric": "clicks", "target": 2.5}))["goal.target"]
+    assert (
+        "whole number" in errors_of(sample_request(goal={"metric": "clicks", "target": 2.5}))["goal.target"]
+    )
 
 
 def test_unknown_goal_metric_lists_the_choices() -> None:
-    assert "engagement_rate" in errors_of(sample_request(goal={"metric": "likes", "target": 5}))["goal.metric"]
+    assert (
+        "engagement_rate" in errors_of(sample_request(goal={"metric": "likes", "target": 5}))["goal.metric"]
+    )
 
 
 def test_unknown_channel_is_refused() -> None:
@@ -53,16 +66,27 @@ def test_unknown_channel_is_refused() -> None:
 
 
 def test_duplicate_channels_and_flags_collapse() -> None:
-    request = RequestInput.model_validate(sample_request(channels=["sandbox", "sandbox"], risk_flags=["paid", "paid"]))
+    request = RequestInput.model_validate(
+        sample_request(channels=["sandbox", "sandbox"], risk_flags=["paid", "paid"])
+    )
     assert request.channels == ["sandbox"]
     assert request.risk_flags == ["paid"]
 
 
 def test_window_must_be_ordered_ahead_and_within_a_year() -> None:
     now = datetime.now(UTC)
-    backwards = {"earliest": (now + timedelta(days=3)).isoformat(), "latest": (now + timedelta(days=2)).isoformat()}
-    past = {"earliest": (now - timedelta(days=3)).isoformat(), "latest": (now - timedelta(days=2)).isoformat()}
-    far = {"earliest": (now + timedelta(days=400)).isoformat(), "latest": (now + timedelta(days=401)).isoformat()}
+    backwards = {
+        "earliest": (now + timedelta(days=3)).isoformat(),
+        "latest": (now + timedelta(days=2)).isoformat(),
+    }
+    past = {
+        "earliest": (now - timedelta(days=3)).isoformat(),
+        "latest": (now - timedelta(days=2)).isoformat(),
+    }
+    far = {
+        "earliest": (now + timedelta(days=400)).isoformat(),
+        "latest": (now + timedelta(days=401)).isoformat(),
+    }
     assert "after the earliest" in errors_of(sample_request(publish_window=backwards))["publish_window"]
     assert "already passed" in errors_of(sample_request(publish_window=past))["publish_window"]
     assert "a year" in errors_of(sample_request(publish_window=far))["publish_window"]
@@ -82,7 +106,9 @@ def test_a_stored_request_stays_readable_after_its_window_passed() -> None:
 
 def test_draft_too_long_for_bluesky_names_the_network_and_length() -> None:
     text = "x" * 290
-    found = errors_of(sample_request(channels=["bluesky"], draft={"text": text, "link": "https://example.org/a"}))
+    found = errors_of(
+        sample_request(channels=["bluesky"], draft={"text": text, "link": "https://example.org/a"})
+    )
     assert "Bluesky allows 300 graphemes" in found["draft"]
 
 
@@ -108,7 +134,11 @@ def test_unknown_fields_are_refused_not_ignored() -> None:
 
 
 def test_email_is_checked_and_lowercased() -> None:
-    assert "email address" in errors_of(sample_request(requester={"name": "A", "email": "nope", "team": "T"}))[
-        "requester.email"]
-    request = RequestInput.model_validate(sample_request(requester={"name": "A", "email": "Ana@Example.ORG", "team": "T"}))
+    assert (
+        "email address"
+        in errors_of(sample_request(requester={"name": "A", "email": "nope", "team": "T"}))["requester.email"]
+    )
+    request = RequestInput.model_validate(
+        sample_request(requester={"name": "A", "email": "Ana@Example.ORG", "team": "T"})
+    )
     assert request.requester.email == "ana@example.org"
