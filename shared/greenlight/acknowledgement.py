@@ -2,11 +2,10 @@
 
 from datetime import timedelta
 
-from greenlight import clock
+from greenlight import links
 from greenlight.intake import status_url
-from greenlight.links import new_token, token_hash
 from greenlight.mail import Mailer, compose
-from greenlight.models import STEP_LABELS, RequestStatus, SendAcknowledgementOutput
+from greenlight.models import STEP_LABELS, LinkKind, RequestStatus, SendAcknowledgementOutput
 from greenlight.storage import Store
 
 MAIL_KEY = "mail:acknowledgement"
@@ -19,13 +18,7 @@ def send_acknowledgement(
     mail_sent = False
     # A retried step must not mail twice: claim first, give the claim back if sending fails.
     if store.claim_once(request_id, MAIL_KEY):
-        token = new_token()
-        store.put_link(
-            token_hash(token),
-            "status",
-            request_id,
-            int((clock.now() + timedelta(days=link_days)).timestamp()),
-        )
+        token = links.issue(store, LinkKind.status, timedelta(days=link_days), request_id)
         request = stored.request
         mail = compose(
             "acknowledgement",

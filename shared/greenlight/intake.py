@@ -4,10 +4,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from greenlight import clock
 from greenlight.ids import new_request_id
-from greenlight.links import new_token, token_hash
-from greenlight.models import RequestInput, RequestStatus
+from greenlight.links import new_link
+from greenlight.models import LinkKind, RequestInput, RequestStatus
 from greenlight.observability import logger
 from greenlight.storage import Store
 from greenlight.workflow import Workflow
@@ -31,9 +30,8 @@ def submit_request(
     request: RequestInput, base_url: str, store: Store, workflow: Workflow, link_days: int
 ) -> Submitted:
     request_id = new_request_id()
-    token = new_token()
-    expires = int((clock.now() + timedelta(days=link_days)).timestamp())
-    store.create_request(request_id, request, base_url, (token_hash(token), expires))
+    token, link = new_link(LinkKind.status, timedelta(days=link_days), request_id)
+    store.create_request(request_id, request, base_url, link)
     try:
         workflow.start(request_id)
     except Exception:

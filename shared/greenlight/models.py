@@ -181,12 +181,91 @@ class RequestInput(Strict):
 class RequestStatus(StrEnum):
     submitted = "submitted"
     awaiting_triage = "awaiting_triage"
+    revision_requested = "revision_requested"
+    accepted = "accepted"
+    declined = "declined"
+    abandoned = "abandoned"
+    unanswered = "unanswered"
 
+
+OPEN_STATUSES = (RequestStatus.submitted, RequestStatus.awaiting_triage, RequestStatus.revision_requested)
 
 STEP_LABELS: dict[str, str] = {
     RequestStatus.submitted: "Received: the workflow is starting",
     RequestStatus.awaiting_triage: "Waiting for the social team to triage",
+    RequestStatus.revision_requested: "Sent back: the social team asked for changes",
+    RequestStatus.accepted: "Accepted by the social team",
+    RequestStatus.declined: "Declined by the social team",
+    RequestStatus.abandoned: "Closed: no revision arrived in time",
+    RequestStatus.unanswered: "Closed: the social team did not triage it in time",
 }
+
+
+class Role(StrEnum):
+    triager = "triager"  # the social team: triage, edit, schedule
+    lead = "lead"  # the team lead: escalations
+    admin = "admin"
+
+
+class Member(BaseModel):
+    email: Email
+    name: str = Field(min_length=1, max_length=100)
+    roles: list[Role] = Field(min_length=1)
+    active: bool = True
+
+
+class Session(BaseModel):
+    email: str
+    csrf: str
+    expires_at: int
+
+
+class LinkKind(StrEnum):
+    status = "status"  # the requester's view of their request
+    triage = "triage"  # a triager's decision
+    revision = "revision"  # the requester's revise form
+    sign_in = "sign_in"  # a team member's one-time sign-in
+
+
+class Link(BaseModel):
+    """A secret link as stored: only the hash of its token."""
+
+    hash: str
+    kind: LinkKind
+    request_id: str | None = None
+    version: int | None = None
+    person: str | None = None
+    expires_at: int
+    created_at: str = ""
+    used_at: str | None = None
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= clock.now().timestamp()
+
+
+class TriageOutcome(StrEnum):
+    accept = "accept"
+    revise = "revise"
+    decline = "decline"
+
+
+class Decision(BaseModel):
+    """One decision the workflow waits for, per request, stage and content version."""
+
+    request_id: str
+    stage: str
+    version: int
+    state: str = "open"
+    round: int = 0
+    task_token: str | None = Field(default=None, repr=False)
+    outcome: str | None = None
+    comment: str | None = None
+    decided_by: str | None = None
+    decided_via: str | None = None
+    decided_at: str | None = None
+    details: dict[str, Any] | None = None
+    delivered: bool = False
 
 
 class AuditEvent(BaseModel):

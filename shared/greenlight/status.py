@@ -1,8 +1,8 @@
 """The requester's view of one request, behind the secret status link."""
 
+from greenlight import links
 from greenlight.errors import NotFound
-from greenlight.links import looks_like_token, token_hash
-from greenlight.models import AuditEvent, StoredRequest
+from greenlight.models import AuditEvent, LinkKind, StoredRequest
 from greenlight.storage import Store
 
 
@@ -11,9 +11,7 @@ def request_for_token(
 ) -> tuple[StoredRequest, list[AuditEvent]]:
     """The request and its history if the token opens it. Unknown request, wrong or expired token:
     all the same NotFound, so a guesser learns nothing."""
-    if not token or not looks_like_token(token):
-        raise NotFound("no such request")
-    link = store.get_link(token_hash(token))
-    if link is None or link["kind"] != "status" or link["request_id"] != request_id:
+    link = links.find(store, token)
+    if link is None or link.expired or link.kind != LinkKind.status or link.request_id != request_id:
         raise NotFound("no such request")
     return store.get_request(request_id), store.history(request_id)

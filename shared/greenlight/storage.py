@@ -4,7 +4,10 @@
     REQ#<id>   VERSION#<nnnn>       each content version, immutable
     REQ#<id>   EVENT#<time>#<rand>  the audit trail, append-only
     REQ#<id>   ONCE#<key>           markers for side effects done at most once per key
+    REQ#<id>   DECISION#<stage>#<nnnn>  a decision the workflow waits for (its task token), per version
     LINK#<sha256 of token>  LINK    a secret link; `expires_at` is the TTL attribute
+    TEAM       MEMBER#<email>       the roster
+    SESSION#<sha256 of cookie>  SESSION   a team member's signed-in session (TTL)
 
 GSI1 (gsi1pk = STATUS#<status>, gsi1sk = <created_at>#<id>) is the queue by status.
 """
@@ -20,7 +23,16 @@ from botocore.exceptions import ClientError
 
 from greenlight import clock
 from greenlight.errors import Conflict, NotFound
-from greenlight.models import AuditEvent, RequestInput, RequestStatus, StoredRequest
+from greenlight.models import (
+    AuditEvent,
+    Decision,
+    Link,
+    Member,
+    RequestInput,
+    RequestStatus,
+    Session,
+    StoredRequest,
+)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -63,7 +75,7 @@ class Store:
     # ---- requests ----
 
     def create_request(
-        self, request_id: str, request: RequestInput, base_url: str, status_link: tuple[str, int]
+        self, request_id: str, request: RequestInput, base_url: str, status_link: Link
     ) -> StoredRequest:
         """Store a new request with its first version, its first audit event and the requester's
         status link, all or nothing."""
@@ -80,7 +92,6 @@ class Store:
             base_url=base_url,
             request=request,
         )
-        link_hash, expires_at = status_link
         items = [
             (self._request_item(stored), "attribute_not_exists(pk)"),
             (
@@ -104,7 +115,14 @@ class Store:
                 ),
                 None,
             ),
-            (self._link_item(link_hash, "status", request_id, expires_at), "attribute_not_exists(pk)"),
+            (
+                {
+                    "pk": f"LINK#{status_link.hash}",
+                    "sk": "LINK",
+                    **status_link.model_dump(mode="json", exclude={"hash"}),
+                },
+                "attribute_not_exists(pk)",
+            ),
         ]
         actions = []
         for item, condition in items:
@@ -173,6 +191,81 @@ class Store:
                 raise Conflict(f"request {stored.id} changed since it was read") from error
             raise
         return stored.model_copy(update={"status": status, "lock": stored.lock + 1, "updated_at": now})
+
+    def add_version(
+        self, stored: StoredRequest, request: RequestInput, actor: str, status: RequestStatus
+    ) -> StoredRequest:
+        """A revised request becomes the next content version, if nobody changed it meanwhile."""
+        now = clock.now()
+        version = stored.content_version + 1
+        updated = stored.model_copy(
+            update={
+                "request": request,
+                "content_version": version,
+                "lock": stored.lock + 1,
+                "updated_at": now,
+                "status": status,
+            }
+        )
+        actions = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": _to_item(self._request_item(updated)),
+                    "ConditionExpression": "#lock = :lock",
+                    "ExpressionAttributeNames": {"#lock": "lock"},
+                    "ExpressionAttributeValues": _to_item({":lock": stored.lock}),
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "Item": _to_item(
+                        {
+                            "pk": f"REQ#{stored.id}",
+                            "sk": f"VERSION#{version:04d}",
+                            "version": version,
+                            "created_at": clock.iso(now),
+                            "request": request.model_dump(mode="json"),
+                        }
+                    ),
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": _to_item(
+                        self._event_item(
+                            stored.id,
+                            now,
+                            "version_submitted",
+                            actor,
+                            f"Version {version} submitted",
+                            version,
+                        )
+                    ),
+                }
+            },
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if _failed_condition(error):
+                raise Conflict(f"request {stored.id} changed since it was read") from error
+            raise
+        return updated
+
+    def requests_with_status(self, status: RequestStatus, limit: int = 200) -> list[StoredRequest]:
+        """The queue for one status, oldest first."""
+        page = self.client.query(
+            TableName=self.table,
+            IndexName="gsi1",
+            Limit=limit,
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=_to_item({":pk": f"STATUS#{status}"}),
+        )
+        return [_stored(_plain(_from_item(item))) for item in page.get("Items", [])]
 
     def request_ids_with_status(self, status: RequestStatus, created_before: datetime) -> list[str]:
         ids: list[str] = []
@@ -249,34 +342,161 @@ class Store:
 
     # ---- secret links ----
 
-    def _link_item(self, link_hash: str, kind: str, request_id: str, expires_at: int) -> dict[str, Any]:
-        return {
-            "pk": f"LINK#{link_hash}",
-            "sk": "LINK",
-            "kind": kind,
-            "request_id": request_id,
-            "expires_at": expires_at,
-            "created_at": clock.iso(clock.now()),
-        }
-
-    def put_link(self, link_hash: str, kind: str, request_id: str, expires_at: int) -> None:
+    def put_link(self, link: Link) -> None:
         self.client.put_item(
             TableName=self.table,
-            Item=_to_item(self._link_item(link_hash, kind, request_id, expires_at)),
+            Item=_to_item(
+                {"pk": f"LINK#{link.hash}", "sk": "LINK", **link.model_dump(mode="json", exclude={"hash"})}
+            ),
             ConditionExpression="attribute_not_exists(pk)",
         )
 
-    def get_link(self, link_hash: str) -> dict[str, Any] | None:
-        """The link, or None when unknown or expired (TTL deletion lags by up to days: filter here)."""
+    def get_link(self, link_hash: str) -> Link | None:
+        """The link, expired or not (the caller says which is which), or None when unknown."""
         answer = self.client.get_item(
             TableName=self.table, Key=_to_item({"pk": f"LINK#{link_hash}", "sk": "LINK"}), ConsistentRead=True
         )
         if "Item" not in answer:
             return None
-        link: dict[str, Any] = _plain(_from_item(answer["Item"]))
-        if link["expires_at"] <= clock.now().timestamp():
+        return Link.model_validate(_plain(_from_item(answer["Item"])) | {"hash": link_hash})
+
+    def use_link(self, link: Link) -> bool:
+        """Mark a single-use link used; False when it had been used already."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_to_item({"pk": f"LINK#{link.hash}", "sk": "LINK"}),
+                UpdateExpression="SET used_at = :now",
+                ConditionExpression="attribute_not_exists(used_at)",
+                ExpressionAttributeValues=_to_item({":now": clock.iso(clock.now())}),
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                return False
+            raise
+        return True
+
+    # ---- decisions: one per request, stage and content version ----
+
+    def _decision_key(self, request_id: str, stage: str, version: int) -> dict[str, Any]:
+        return _to_item({"pk": f"REQ#{request_id}", "sk": f"DECISION#{stage}#{version:04d}"})
+
+    def open_decision(
+        self, request_id: str, stage: str, version: int, task_token: str, round_: int
+    ) -> Decision:
+        """Record that the workflow waits for this decision with this task token (a new token each
+        round: reminders and escalations are new waits). Returns the decision as it now stands; if
+        it was already made, the caller delivers it on the new token."""
+        answer = self.client.update_item(
+            TableName=self.table,
+            Key=self._decision_key(request_id, stage, version),
+            UpdateExpression="SET task_token = :token, #round = :round, "
+            "opened_at = if_not_exists(opened_at, :now), request_id = :id, stage = :stage, "
+            "version = :version, #state = if_not_exists(#state, :open)",
+            ExpressionAttributeNames={"#round": "round", "#state": "state"},
+            ExpressionAttributeValues=_to_item(
+                {
+                    ":token": task_token,
+                    ":round": round_,
+                    ":now": clock.iso(clock.now()),
+                    ":id": request_id,
+                    ":stage": stage,
+                    ":version": version,
+                    ":open": "open",
+                }
+            ),
+            ReturnValues="ALL_NEW",
+        )
+        return Decision.model_validate(_plain(_from_item(answer["Attributes"])))
+
+    def get_decision(self, request_id: str, stage: str, version: int) -> Decision | None:
+        answer = self.client.get_item(
+            TableName=self.table, Key=self._decision_key(request_id, stage, version), ConsistentRead=True
+        )
+        return Decision.model_validate(_plain(_from_item(answer["Item"]))) if "Item" in answer else None
+
+    def record_decision(self, decision: Decision) -> Decision | None:
+        """Decide once: the conditional write that makes a double click, a replayed link or twenty
+        simultaneous POSTs record exactly one decision. Returns None when it was decided before."""
+        values = decision.model_dump(
+            mode="json", include={"outcome", "comment", "decided_by", "decided_via", "decided_at", "details"}
+        )
+        try:
+            answer = self.client.update_item(
+                TableName=self.table,
+                Key=self._decision_key(decision.request_id, decision.stage, decision.version),
+                UpdateExpression="SET #state = :decided, " + ", ".join(f"{k} = :{k}" for k in values),
+                ConditionExpression="#state = :open",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=_to_item(
+                    {":decided": "decided", ":open": "open", **{f":{k}": v for k, v in values.items()}}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                return None
+            raise
+        return Decision.model_validate(_plain(_from_item(answer["Attributes"])))
+
+    def mark_delivered(self, decision: Decision) -> None:
+        self.client.update_item(
+            TableName=self.table,
+            Key=self._decision_key(decision.request_id, decision.stage, decision.version),
+            UpdateExpression="SET delivered = :true",
+            ExpressionAttributeValues=_to_item({":true": True}),
+        )
+
+    # ---- the team ----
+
+    def put_member(self, member: Member) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item=_to_item({"pk": "TEAM", "sk": f"MEMBER#{member.email}", **member.model_dump(mode="json")}),
+        )
+
+    def get_member(self, email: str) -> Member | None:
+        answer = self.client.get_item(
+            TableName=self.table,
+            Key=_to_item({"pk": "TEAM", "sk": f"MEMBER#{email.lower()}"}),
+            ConsistentRead=True,
+        )
+        return Member.model_validate(_plain(_from_item(answer["Item"]))) if "Item" in answer else None
+
+    def members(self) -> list[Member]:
+        page = self.client.query(
+            TableName=self.table,
+            ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :m)",
+            ExpressionAttributeValues=_to_item({":pk": "TEAM", ":m": "MEMBER#"}),
+        )
+        return [Member.model_validate(_plain(_from_item(item))) for item in page.get("Items", [])]
+
+    # ---- team sessions ----
+
+    def put_session(self, session_hash: str, session: Session) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item=_to_item(
+                {"pk": f"SESSION#{session_hash}", "sk": "SESSION", **session.model_dump(mode="json")}
+            ),
+        )
+
+    def get_session(self, session_hash: str) -> Session | None:
+        answer = self.client.get_item(
+            TableName=self.table,
+            Key=_to_item({"pk": f"SESSION#{session_hash}", "sk": "SESSION"}),
+            ConsistentRead=True,
+        )
+        if "Item" not in answer:
             return None
-        return link
+        session = Session.model_validate(_plain(_from_item(answer["Item"])))
+        return session if session.expires_at > clock.now().timestamp() else None
+
+    def delete_session(self, session_hash: str) -> None:
+        self.client.delete_item(
+            TableName=self.table, Key=_to_item({"pk": f"SESSION#{session_hash}", "sk": "SESSION"})
+        )
 
 
 def _stored(item: dict[str, Any]) -> StoredRequest:
