@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from greenlight import links
 from greenlight.intake import status_url
-from greenlight.mail import Mailer, compose
+from greenlight.mail import Mailer, notice
 from greenlight.models import STEP_LABELS, LinkKind, RequestStatus, SendAcknowledgementOutput
 from greenlight.storage import Store
 
@@ -20,13 +20,20 @@ def send_acknowledgement(
     if store.claim_once(request_id, MAIL_KEY):
         token = links.issue(store, LinkKind.status, timedelta(days=link_days), request_id)
         request = stored.request
-        mail = compose(
-            "acknowledgement",
+        mail = notice(
             to=request.requester.email,
             subject=f"We have your request: {request.title}",
+            greeting=f"Hello {request.requester.name},",
+            paragraphs=[
+                f"We have your request “{request.title}” (number {request_id}). The social team will look at "
+                "its purpose, audience and goal and come back to you: with a yes, with “not like this” and "
+                "ideas, or with a no and the reason."
+            ],
             request=request,
             request_id=request_id,
-            status_url=status_url(stored.base_url, request_id, token),
+            version=stored.content_version,
+            action=("Follow your request", status_url(stored.base_url, request_id, token)),
+            action_note="This link is yours alone: do not forward it.",
         )
         try:
             mailer.send(mail)

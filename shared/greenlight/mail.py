@@ -28,6 +28,35 @@ def compose(template: str, to: str, subject: str, **context: Any) -> Mail:
     )
 
 
+def notice(
+    to: str,
+    subject: str,
+    greeting: str,
+    paragraphs: list[str],
+    request: Any = None,
+    request_id: str | None = None,
+    version: int | None = None,
+    action: tuple[str, str] | None = None,
+    action_note: str | None = None,
+) -> Mail:
+    """Every Greenlight mail: a greeting, a few paragraphs, optionally the request in brief and one
+    action link (the only place a secret link appears)."""
+    label, url = action if action else (None, None)
+    return compose(
+        "notice",
+        to=to,
+        subject=subject,
+        greeting=greeting,
+        paragraphs=paragraphs,
+        request=request,
+        request_id=request_id,
+        version=version,
+        action_label=label,
+        action_url=url,
+        action_note=action_note,
+    )
+
+
 def to_mime(mail: Mail, sender: str) -> bytes:
     message = EmailMessage()
     message["From"] = formataddr(("Greenlight", sender))

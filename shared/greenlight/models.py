@@ -285,6 +285,7 @@ class StoredRequest(BaseModel):
     updated_at: datetime
     base_url: str
     request: RequestInput
+    plan: dict[str, Any] | None = None  # what goes out where and when, set at triage
 
 
 # ---- step inputs and outputs (one pair per state machine step) ----

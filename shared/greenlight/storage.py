@@ -166,36 +166,55 @@ class Store:
         item = _plain(_from_item(answer["Item"]))
         return _stored(item)
 
-    def set_status(self, stored: StoredRequest, status: RequestStatus) -> StoredRequest:
-        """Move a request to a new status if nobody changed it since it was read."""
+    def set_status(
+        self, stored: StoredRequest, status: RequestStatus, plan: dict[str, Any] | None = None
+    ) -> StoredRequest:
+        """Move a request to a new status (and record its plan) if nobody changed it since it was read."""
         now = clock.now()
+        values: dict[str, Any] = {
+            ":status": status.value,
+            ":gsi1pk": f"STATUS#{status}",
+            ":now": clock.iso(now),
+            ":lock": stored.lock,
+            ":next": stored.lock + 1,
+        }
+        expression = "SET #status = :status, gsi1pk = :gsi1pk, updated_at = :now, #lock = :next"
+        if plan is not None:
+            expression += ", #plan = :plan"
+            values[":plan"] = plan
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=_to_item({"pk": f"REQ#{stored.id}", "sk": "REQUEST"}),
-                UpdateExpression="SET #status = :status, gsi1pk = :gsi1pk, updated_at = :now, #lock = :next",
+                UpdateExpression=expression,
                 ConditionExpression="#lock = :lock",
-                ExpressionAttributeNames={"#status": "status", "#lock": "lock"},
-                ExpressionAttributeValues=_to_item(
-                    {
-                        ":status": status.value,
-                        ":gsi1pk": f"STATUS#{status}",
-                        ":now": clock.iso(now),
-                        ":lock": stored.lock,
-                        ":next": stored.lock + 1,
-                    }
-                ),
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#lock": "lock",
+                    **({"#plan": "plan"} if plan else {}),
+                },
+                ExpressionAttributeValues=_to_item(values),
             )
         except ClientError as error:
             if _failed_condition(error):
                 raise Conflict(f"request {stored.id} changed since it was read") from error
             raise
-        return stored.model_copy(update={"status": status, "lock": stored.lock + 1, "updated_at": now})
+        update: dict[str, Any] = {"status": status, "lock": stored.lock + 1, "updated_at": now}
+        if plan is not None:
+            update["plan"] = plan
+        return stored.model_copy(update=update)
 
     def add_version(
-        self, stored: StoredRequest, request: RequestInput, actor: str, status: RequestStatus
+        self,
+        stored: StoredRequest,
+        request: RequestInput,
+        actor: str,
+        status: RequestStatus,
+        answers: Decision,
     ) -> StoredRequest:
-        """A revised request becomes the next content version, if nobody changed it meanwhile."""
+        """A revised request becomes the next content version, if nobody changed it meanwhile, and
+        in the same transaction answers the open decision that waited for it (so a crash cannot
+        keep the new version while the workflow still waits, or the other way round)."""
         now = clock.now()
         version = stored.content_version + 1
         updated = stored.model_copy(
@@ -438,6 +457,23 @@ class Store:
                 return None
             raise
         return Decision.model_validate(_plain(_from_item(answer["Attributes"])))
+
+    def expire_decision(self, decision: Decision) -> bool:
+        """Mark an open decision expired; False when it was decided first."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._decision_key(decision.request_id, decision.stage, decision.version),
+                UpdateExpression="SET #state = :expired",
+                ConditionExpression="#state = :open",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=_to_item({":expired": "expired", ":open": "open"}),
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                return False
+            raise
+        return True
 
     def mark_delivered(self, decision: Decision) -> None:
         self.client.update_item(

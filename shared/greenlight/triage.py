@@ -1,0 +1,370 @@
+"""Triage: the social team's say. The lifecycle waits for one of accept, revise ("not like
+this", with feedback) or decline (with a reason), reminds, escalates to the lead, and closes the
+request when nobody answers. A revise sends the requester a form to submit a new version."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from greenlight import clock, decisions, links
+from greenlight.errors import Conflict
+from greenlight.mail import Mailer, notice
+from greenlight.models import (
+    STEP_LABELS,
+    LinkKind,
+    Member,
+    RequestInput,
+    RequestStatus,
+    Role,
+    StoredRequest,
+    TriageOutcome,
+)
+from greenlight.networks import NETWORKS
+from greenlight.storage import Store
+
+TRIAGE = "triage"
+REVISION = "revision"
+ROUNDS = ("request", "reminder", "escalation")
+
+
+class TriageChoice(BaseModel):
+    """What a triager submits. For `accept` the triager may set the final copy per channel, the
+    publish time, the channels and whether to pilot; `revise` and `decline` need a comment."""
+
+    decision: TriageOutcome
+    comment: str = Field(default="", max_length=4000)
+    channels: list[str] = Field(default_factory=list)
+    copy_text: dict[str, str] = Field(default_factory=dict)
+    publish_at: AwareDatetime | None = None
+    pilot: bool = False
+
+    @field_validator("comment")
+    @classmethod
+    def _comment_needed(cls, comment: str, info: ValidationInfo) -> str:
+        comment = comment.strip()
+        decision = info.data.get("decision")
+        if decision == TriageOutcome.revise and not comment:
+            raise PydanticCustomError("feedback", "Say what should change: the requester sees this.")
+        if decision == TriageOutcome.decline and not comment:
+            raise PydanticCustomError("reason", "Give the reason: the requester sees this.")
+        return comment
+
+    @field_validator("channels")
+    @classmethod
+    def _known(cls, channels: list[str]) -> list[str]:
+        unknown = [c for c in channels if c not in NETWORKS]
+        if unknown:
+            raise PydanticCustomError(
+                "channel", "Unknown channel {unknown}.", {"unknown": ", ".join(unknown)}
+            )
+        return list(dict.fromkeys(channels))
+
+    @model_validator(mode="after")
+    def _plan_fits(self, info: ValidationInfo) -> "TriageChoice":
+        if self.decision != TriageOutcome.accept:
+            return self
+        if not self.channels:
+            raise PydanticCustomError("channels", "Choose at least one channel to publish on.")
+        request: RequestInput | None = (info.context or {}).get("request")
+        for channel in self.channels:
+            text = self.copy_text.get(channel, "").strip()
+            network = NETWORKS[channel]
+            if text and network.length(text, None) > network.max_length:
+                raise PydanticCustomError(
+                    "too_long",
+                    "The {label} copy is {length} {counts}; {label} allows {limit}.",
+                    {
+                        "label": network.label,
+                        "length": network.length(text, None),
+                        "counts": network.counts,
+                        "limit": network.max_length,
+                    },
+                )
+        if request and self.publish_at:
+            window = request.publish_window
+            if not window.earliest <= self.publish_at <= window.latest:
+                raise PydanticCustomError("publish_at", "Pick a time inside the requested publish window.")
+        return self
+
+    def plan(self, request: RequestInput) -> dict[str, Any]:
+        """The accepted plan: what goes out where and when."""
+        text = request.draft.text + (f"\n{request.draft.link}" if request.draft.link else "")
+        return {
+            "channels": self.channels,
+            "copy": {c: (self.copy_text.get(c) or "").strip() or text for c in self.channels},
+            "publish_at": (self.publish_at or request.publish_window.earliest).isoformat(),
+            "pilot": self.pilot,
+        }
+
+
+def triagers(store: Store, stored: StoredRequest, round_: int) -> list[Member]:
+    """Who is asked: the triagers, and in the last round the leads. Nobody triages their own request."""
+    wanted = Role.lead if round_ >= 2 else Role.triager
+    people = [m for m in store.members() if m.active and wanted in m.roles]
+    return [m for m in people if m.email != stored.request.requester.email]
+
+
+def request_triage(
+    request_id: str, round_: int, task_token: str, store: Store, mailer: Mailer, sfn: Any, link_days: int
+) -> dict[str, Any]:
+    """Step "Request triage": wait for the social team, mailing each person a decision link.
+    Round 0 asks, round 1 reminds, round 2 escalates to the team lead."""
+    stored = store.get_request(request_id)
+    version = stored.content_version
+    decision = store.open_decision(request_id, TRIAGE, version, task_token, round_)
+    if decision.state == "decided":  # decided while the last wait was ending: deliver it now
+        decisions.deliver(sfn, store, decision)
+        return {"request_id": request_id, "version": version, "round": round_, "mailed": 0}
+    if stored.status != RequestStatus.awaiting_triage:
+        stored = store.set_status(stored, RequestStatus.awaiting_triage)
+        store.append_event(request_id, "status_changed", "greenlight", STEP_LABELS[stored.status], version)
+    kind = ROUNDS[min(round_, len(ROUNDS) - 1)]
+    mailed = 0
+    for member in triagers(store, stored, round_):
+        key = f"mail:triage:v{version}:r{round_}:{member.email}"
+        if not store.claim_once(request_id, key):
+            continue
+        token = links.issue(
+            store, LinkKind.triage, timedelta(days=link_days), request_id, version, member.email
+        )
+        try:
+            mailer.send(_triage_mail(kind, member, stored, f"{stored.base_url}/l/{token}"))
+        except Exception:
+            store.release_once(request_id, key)
+            raise
+        store.append_event(
+            request_id, "mail_sent", "greenlight", f"Triage {kind} mailed to {member.email}", version
+        )
+        mailed += 1
+    return {"request_id": request_id, "version": version, "round": round_, "mailed": mailed}
+
+
+def _triage_mail(kind: str, member: Member, stored: StoredRequest, url: str) -> Any:
+    request = stored.request
+    first = {
+        "request": f"{request.requester.name} ({request.requester.team}) asks for a post. Does it have a "
+        "purpose, an audience and a goal worth publishing? Accept it (you can set the final copy, the time "
+        "and the channels), send it back with “not like this” and what should change, "
+        "or decline it.",
+        "reminder": f"A reminder: {request.requester.name}'s request is still waiting for triage.",
+        "escalation": f"Nobody has triaged {request.requester.name}'s request yet; as team lead, please decide "
+        "or hand it on. It closes as unanswered if it waits much longer.",
+    }[kind]
+    subject = {"request": "Triage", "reminder": "Reminder: triage", "escalation": "Escalation: triage"}[kind]
+    return notice(
+        to=member.email,
+        subject=f"{subject}: {request.title}",
+        greeting=f"Hello {member.name},",
+        paragraphs=[first],
+        request=request,
+        request_id=stored.id,
+        version=stored.content_version,
+        action=("Open the request to decide", url),
+        action_note="Opening the link changes nothing: you decide on the page. The link is yours alone.",
+    )
+
+
+def accept_request(request_id: str, store: Store, mailer: Mailer) -> dict[str, Any]:
+    """Step "Accept request": record the plan the triager set and tell the requester."""
+    stored = store.get_request(request_id)
+    decision = store.get_decision(request_id, TRIAGE, stored.content_version)
+    if decision is None or decision.outcome != TriageOutcome.accept:
+        raise decisions.NotWaiting(
+            f"{request_id} has no accepted triage for version {stored.content_version}"
+        )
+    plan = (decision.details or {}).get("plan") or TriageChoice(
+        decision=TriageOutcome.accept, channels=stored.request.channels
+    ).plan(stored.request)
+    if stored.status != RequestStatus.accepted:
+        stored = store.set_status(stored, RequestStatus.accepted, plan=plan)
+        store.append_event(
+            request_id, "status_changed", "greenlight", STEP_LABELS[stored.status], stored.content_version
+        )
+    _mail_requester_once(
+        store,
+        mailer,
+        stored,
+        "accepted",
+        f"Accepted: {stored.request.title}",
+        [
+            f"The social team accepted your request (version {stored.content_version})."
+            + (f" Their note: “{decision.comment}”" if decision.comment else ""),
+            "Planned: "
+            + ", ".join(NETWORKS[c].label for c in plan["channels"])
+            + f" at {datetime.fromisoformat(plan['publish_at']):%Y-%m-%d %H:%M %Z}"
+            + (", as a pilot first." if plan["pilot"] else "."),
+        ],
+    )
+    return {"request_id": request_id, "status": stored.status.value, "plan": plan}
+
+
+def request_revision(
+    request_id: str, task_token: str, window_seconds: int, store: Store, mailer: Mailer
+) -> dict[str, Any]:
+    """Step "Request revision": "not like this". Mail the requester the feedback and a revise
+    link (their form, prefilled); wait for the new version."""
+    stored = store.get_request(request_id)
+    version = stored.content_version
+    decision = store.open_decision(request_id, REVISION, version, task_token, 0)
+    if decision.state == "decided":
+        raise decisions.AlreadyDecided(decision)  # cannot happen: a revision is answered once per version
+    triage = store.get_decision(request_id, TRIAGE, version)
+    feedback = triage.comment if triage and triage.comment else ""
+    if stored.status != RequestStatus.revision_requested:
+        stored = store.set_status(stored, RequestStatus.revision_requested)
+        store.append_event(request_id, "status_changed", "greenlight", STEP_LABELS[stored.status], version)
+    key = f"mail:revision:v{version}"
+    if store.claim_once(request_id, key):
+        requester = stored.request.requester
+        token = links.issue(
+            store, LinkKind.revision, timedelta(seconds=window_seconds), request_id, version, requester.email
+        )
+        days = max(1, round(window_seconds / 86400))
+        mail = notice(
+            to=requester.email,
+            subject=f"Not like this yet: {stored.request.title}",
+            greeting=f"Hello {requester.name},",
+            paragraphs=[
+                "The social team would like to publish your request, but not like this. Their feedback:",
+                feedback,
+                f"Revise your request within {days} day{'s' if days != 1 else ''}: the form opens with your last "
+                "version filled in. Without a revision the request closes.",
+            ],
+            request=stored.request,
+            request_id=request_id,
+            version=version,
+            action=("Revise your request", f"{stored.base_url}/l/{token}"),
+            action_note="This link is yours alone and works once.",
+        )
+        try:
+            mailer.send(mail)
+        except Exception:
+            store.release_once(request_id, key)
+            raise
+        store.append_event(
+            request_id, "mail_sent", "greenlight", f"Revision request mailed to {requester.email}", version
+        )
+    return {"request_id": request_id, "version": version}
+
+
+CLOSINGS = {
+    "declined": (RequestStatus.declined, TRIAGE),
+    "abandoned": (RequestStatus.abandoned, REVISION),
+    "unanswered": (RequestStatus.unanswered, TRIAGE),
+}
+
+
+def close_request(request_id: str, reason: str, store: Store, mailer: Mailer) -> dict[str, Any]:
+    """Steps "Close as declined / abandoned / unanswered". A wait that ran out is expired first;
+    if the person decided in the meantime, their decision wins and nothing closes."""
+    status, stage = CLOSINGS[reason]
+    stored = store.get_request(request_id)
+    version = stored.content_version
+    if reason != "declined":
+        late = decisions.expire(store, request_id, stage, version)
+        if late is not None:
+            return {"closed": False, "decision": late.outcome, "version": version}
+    if stored.status != status:
+        stored = store.set_status(stored, status)
+        store.append_event(request_id, "status_changed", "greenlight", STEP_LABELS[status], version)
+    triage = store.get_decision(request_id, TRIAGE, version)
+    paragraphs = {
+        "declined": [
+            "The social team declined your request. Their reason:",
+            (triage.comment if triage and triage.comment else ""),
+            "If you think it deserves another look, talk to the team or send a new request.",
+        ],
+        "abandoned": [
+            "Your request was sent back for changes and no revision arrived in time, so it is closed. "
+            "Send a new request whenever you are ready."
+        ],
+        "unanswered": [
+            "Nobody on the social team triaged your request in time, so it is closed. We are sorry: the "
+            "team lead has been told. Send it again if it still matters."
+        ],
+    }[reason]
+    _mail_requester_once(store, mailer, stored, reason, f"Closed: {stored.request.title}", paragraphs)
+    if reason in ("abandoned", "unanswered"):
+        for lead in [m for m in store.members() if m.active and Role.lead in m.roles]:
+            if store.claim_once(request_id, f"mail:{reason}:v{version}:{lead.email}"):
+                mailer.send(
+                    notice(
+                        to=lead.email,
+                        subject=f"Closed as {reason}: {stored.request.title}",
+                        greeting=f"Hello {lead.name},",
+                        paragraphs=[
+                            f"Request {request_id} closed as {reason} ({STEP_LABELS[status].lower()})."
+                        ],
+                        request=stored.request,
+                        request_id=request_id,
+                        version=version,
+                    )
+                )
+                store.append_event(
+                    request_id, "mail_sent", "greenlight", f"Closing notice mailed to {lead.email}", version
+                )
+    return {"closed": True, "decision": reason, "version": version}
+
+
+def _mail_requester_once(
+    store: Store, mailer: Mailer, stored: StoredRequest, what: str, subject: str, paragraphs: list[str]
+) -> None:
+    key = f"mail:{what}:v{stored.content_version}"
+    if not store.claim_once(stored.id, key):
+        return
+    requester = stored.request.requester
+    try:
+        mailer.send(
+            notice(
+                to=requester.email,
+                subject=subject,
+                greeting=f"Hello {requester.name},",
+                paragraphs=paragraphs,
+                request=stored.request,
+                request_id=stored.id,
+                version=stored.content_version,
+            )
+        )
+    except Exception:
+        store.release_once(stored.id, key)
+        raise
+    store.append_event(
+        stored.id,
+        "mail_sent",
+        "greenlight",
+        f"“{subject}” mailed to {requester.email}",
+        stored.content_version,
+    )
+
+
+def submit_revision(
+    store: Store, sfn: Any, stored: StoredRequest, version: int, revised: RequestInput, person: str
+) -> StoredRequest:
+    """The requester's new version: stored as the next version together with the answer to the
+    waiting revision (only if they revised the version the team saw); then back to triage."""
+    if version != stored.content_version:
+        raise decisions.Superseded(f"version {version} of {stored.id} was already revised")
+    current = store.get_decision(stored.id, REVISION, version)
+    if current is None or current.state == "expired":
+        raise decisions.NotWaiting(f"{stored.id} is not waiting for a revision")
+    if current.state == "decided":
+        raise decisions.AlreadyDecided(current)
+    answer = current.model_copy(
+        update={
+            "outcome": "resubmitted",
+            "decided_by": person,
+            "decided_via": "emailed link",
+            "decided_at": clock.iso(clock.now()),
+        }
+    )
+    try:
+        updated = store.add_version(stored, revised, person, RequestStatus.awaiting_triage, answer)
+    except Conflict:
+        now = store.get_decision(stored.id, REVISION, version)
+        if now is not None and now.state == "decided":
+            raise decisions.AlreadyDecided(now) from None
+        raise
+    decisions.deliver(sfn, store, answer)
+    return updated
