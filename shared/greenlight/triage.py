@@ -149,8 +149,8 @@ def _triage_mail(kind: str, member: Member, stored: StoredRequest, url: str) -> 
         "and the channels), send it back with “not like this” and what should change, "
         "or decline it.",
         "reminder": f"A reminder: {request.requester.name}'s request is still waiting for triage.",
-        "escalation": f"Nobody has triaged {request.requester.name}'s request yet; as team lead, please decide "
-        "or hand it on. It closes as unanswered if it waits much longer.",
+        "escalation": f"Nobody has triaged {request.requester.name}'s request yet; as team lead, "
+        "please decide or hand it on. It closes as unanswered if it waits much longer.",
     }[kind]
     subject = {"request": "Triage", "reminder": "Reminder: triage", "escalation": "Escalation: triage"}[kind]
     return notice(
@@ -229,8 +229,8 @@ def request_revision(
             paragraphs=[
                 "The social team would like to publish your request, but not like this. Their feedback:",
                 feedback,
-                f"Revise your request within {days} day{'s' if days != 1 else ''}: the form opens with your last "
-                "version filled in. Without a revision the request closes.",
+                f"Revise your request within {days} day{'s' if days != 1 else ''}: the form opens with "
+                "your last version filled in. Without a revision the request closes.",
             ],
             request=stored.request,
             request_id=request_id,
