@@ -15,6 +15,7 @@ import uuid
 import zipfile
 from contextlib import AbstractContextManager
 from types import TracebackType
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -27,6 +28,7 @@ from local.lambdas import Functions, load_handler
 from local.template import ROOT, Stack, load
 
 SHARED = ROOT / "shared"
+TEAM = Path(__file__).with_name("team.json")
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -224,8 +226,18 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
                 type=resource["Properties"].get("Type", "STANDARD"),
             )
 
+        self._seed_team()
         sender = environment["SENDER_EMAIL"]
         self.client("sesv2").create_email_identity(EmailIdentity=sender.partition("@")[2])
+
+    def _seed_team(self) -> None:
+        """The roster from local/team.json, written as the application stores it."""
+        from greenlight.models import Member
+        from greenlight.storage import Store
+
+        store = Store(self.client("dynamodb"), self.stack.physical_name("Table"))
+        for member in json.loads(TEAM.read_text())["members"]:
+            store.put_member(Member.model_validate(member))
 
     def _create_table(self, name: str, props: dict[str, Any]) -> None:
         dynamodb = self.client("dynamodb")

@@ -15,6 +15,7 @@ class Settings(BaseModel):
     # Where the pages are served, for links in mail. Empty: taken from the request's own host.
     public_base_url: str = ""
     status_link_days: int = Field(default=365, ge=1)
+    decision_link_days: int = Field(default=14, ge=1)
 
 
 _ENV = {
@@ -24,6 +25,7 @@ _ENV = {
     "sender_email": "SENDER_EMAIL",
     "public_base_url": "PUBLIC_BASE_URL",
     "status_link_days": "STATUS_LINK_DAYS",
+    "decision_link_days": "DECISION_LINK_DAYS",
 }
 
 

@@ -6,7 +6,7 @@ One model serves the HTML form and the JSON API, so both accept exactly the same
 import re
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -309,3 +309,24 @@ class StartPendingWorkflowsInput(BaseModel):
 
 class StartPendingWorkflowsOutput(BaseModel):
     started: list[str]
+
+
+class RequestTriageInput(BaseModel):
+    request_id: str
+    round: int = Field(default=0, ge=0)
+    task_token: str = Field(repr=False)
+
+
+class RequestRevisionInput(BaseModel):
+    request_id: str
+    task_token: str = Field(repr=False)
+    window_seconds: int = Field(gt=0)
+
+
+class AcceptRequestInput(BaseModel):
+    request_id: str
+
+
+class CloseRequestInput(BaseModel):
+    request_id: str
+    reason: Literal["declined", "abandoned", "unanswered"]

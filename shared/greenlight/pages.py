@@ -1,9 +1,19 @@
 """The server-rendered pages: what each shows, independent of HTTP."""
 
 import secrets
+from datetime import UTC
 from typing import Any
 
-from greenlight.models import STEP_LABELS, AuditEvent, GoalMetric, RiskFlag, StoredRequest, TimeSensitivity
+from greenlight.models import (
+    STEP_LABELS,
+    AuditEvent,
+    GoalMetric,
+    Member,
+    RequestInput,
+    RiskFlag,
+    StoredRequest,
+    TimeSensitivity,
+)
 from greenlight.networks import NETWORKS
 from greenlight.rendering import render
 
@@ -57,9 +67,17 @@ def request_form(
     errors: list[dict[str, str]] | None = None,
     submission_id: str | None = None,
 ) -> str:
+    return _form(values, errors, submission_id, title="New request")
+
+
+def _form(
+    values: dict[str, Any] | None,
+    errors: list[dict[str, str]] | None,
+    submission_id: str | None,
+    **extra: Any,
+) -> str:
     return render(
         "pages/request_form.html",
-        title="New request",
         values=values or {},
         errors={e["field"]: e["message"] for e in errors or []},
         labels=LABELS,
@@ -69,6 +87,7 @@ def request_form(
         sensitivities=[(s.value, text) for s, text in SENSITIVITIES.items()],
         flags=[(f.value, text) for f, text in FLAGS.items()],
         channels=[(n.id, n.label) for n in NETWORKS.values()],
+        **extra,
     )
 
 
@@ -88,3 +107,78 @@ def request_status(stored: StoredRequest, history: list[AuditEvent]) -> str:
 
 def message(title: str, text: str) -> str:
     return render("pages/message.html", title=title, message=text)
+
+
+def confirm(title: str, text: str, action: str, csrf: str, button: str) -> str:
+    return render("pages/confirm.html", title=title, message=text, action=action, csrf=csrf, button=button)
+
+
+def triage_decision(stored: StoredRequest, person: str, form: dict[str, Any]) -> str:
+    return render(
+        "pages/triage_decision.html",
+        title=f"Triage: {stored.request.title}",
+        stored=stored,
+        request=stored.request,
+        person=person,
+        **form,
+    )
+
+
+def revision_form(
+    stored: StoredRequest,
+    values: dict[str, Any],
+    errors: list[dict[str, str]],
+    action: str,
+    csrf: str,
+    feedback: str,
+) -> str:
+    return _form(
+        values,
+        errors,
+        None,
+        title="Revise your request",
+        form_action=action,
+        csrf=csrf,
+        feedback=feedback or "(no comment)",
+        version=stored.content_version,
+        submit_label=f"Send version {stored.content_version + 1}",
+    )
+
+
+def form_values(request: RequestInput) -> dict[str, Any]:
+    """A stored request as the form's inputs (dotted names; times in UTC for datetime-local)."""
+    data = request.model_dump(mode="json")
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for inner, inner_value in value.items():
+                values[f"{key}.{inner}"] = inner_value
+        else:
+            values[key] = value
+    for name in ("publish_window.earliest", "publish_window.latest"):
+        moment = getattr(request.publish_window, name.split(".")[1]).astimezone(UTC)
+        values[name] = moment.strftime("%Y-%m-%dT%H:%M")
+    values["timezone"] = "UTC"
+    values["draft.link"] = values.get("draft.link") or ""
+    return values
+
+
+def team_sign_in(email: str = "", sent: bool = False, error: str = "") -> str:
+    return render("pages/team_sign_in.html", title="Team sign-in", email=email, sent=sent, error=error)
+
+
+def team_dashboard(member: Member, csrf: str, queue: list[tuple[str, list[StoredRequest]]]) -> str:
+    return render("pages/team_dashboard.html", title="The queue", member=member, csrf=csrf, queue=queue)
+
+
+def team_request(stored: StoredRequest, history: list[AuditEvent], form: dict[str, Any] | None) -> str:
+    return render(
+        "pages/team_request.html",
+        title=stored.request.title,
+        stored=stored,
+        request=stored.request,
+        step=STEP_LABELS[stored.status],
+        history=history,
+        can_triage=form is not None,
+        **(form or {}),
+    )

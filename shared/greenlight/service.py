@@ -28,7 +28,12 @@ def store() -> Store:
 
 @cache
 def workflow() -> Workflow:
-    return Workflow(client("stepfunctions"), settings().lifecycle_state_machine_arn)
+    return Workflow(sfn(), settings().lifecycle_state_machine_arn)
+
+
+@cache
+def sfn() -> Any:
+    return client("stepfunctions")
 
 
 @cache

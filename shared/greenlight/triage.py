@@ -5,7 +5,7 @@ request when nobody answers. A revise sends the requester a form to submit a new
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from greenlight import clock, decisions, links
@@ -53,23 +53,21 @@ class TriageChoice(BaseModel):
 
     @field_validator("channels")
     @classmethod
-    def _known(cls, channels: list[str]) -> list[str]:
+    def _known(cls, channels: list[str], info: ValidationInfo) -> list[str]:
         unknown = [c for c in channels if c not in NETWORKS]
         if unknown:
             raise PydanticCustomError(
                 "channel", "Unknown channel {unknown}.", {"unknown": ", ".join(unknown)}
             )
+        if info.data.get("decision") == TriageOutcome.accept and not channels:
+            raise PydanticCustomError("channels", "Choose at least one channel to publish on.")
         return list(dict.fromkeys(channels))
 
-    @model_validator(mode="after")
-    def _plan_fits(self, info: ValidationInfo) -> "TriageChoice":
-        if self.decision != TriageOutcome.accept:
-            return self
-        if not self.channels:
-            raise PydanticCustomError("channels", "Choose at least one channel to publish on.")
-        request: RequestInput | None = (info.context or {}).get("request")
-        for channel in self.channels:
-            text = self.copy_text.get(channel, "").strip()
+    @field_validator("copy_text")
+    @classmethod
+    def _copy_fits(cls, copy_text: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        for channel in info.data.get("channels") or []:
+            text = copy_text.get(channel, "").strip()
             network = NETWORKS[channel]
             if text and network.length(text, None) > network.max_length:
                 raise PydanticCustomError(
@@ -82,11 +80,17 @@ class TriageChoice(BaseModel):
                         "limit": network.max_length,
                     },
                 )
-        if request and self.publish_at:
+        return copy_text
+
+    @field_validator("publish_at")
+    @classmethod
+    def _inside_window(cls, publish_at: datetime | None, info: ValidationInfo) -> datetime | None:
+        request: RequestInput | None = (info.context or {}).get("request")
+        if request and publish_at:
             window = request.publish_window
-            if not window.earliest <= self.publish_at <= window.latest:
+            if not window.earliest <= publish_at <= window.latest:
                 raise PydanticCustomError("publish_at", "Pick a time inside the requested publish window.")
-        return self
+        return publish_at
 
     def plan(self, request: RequestInput) -> dict[str, Any]:
         """The accepted plan: what goes out where and when."""

@@ -1,7 +1,6 @@
 """A request flowing end to end: HTTP API → DynamoDB → the real lifecycle ASL on moto →
 the acknowledgement handler → SES → the status link."""
 
-import json
 import threading
 from datetime import date, datetime, timedelta
 from email import message_from_string, policy
@@ -21,13 +20,6 @@ def execution(runtime: LocalRuntime, request_id: str) -> dict[str, Any]:
     return description
 
 
-def finished(runtime: LocalRuntime, request_id: str) -> dict[str, Any]:
-    return wait_until(
-        lambda: (e := execution(runtime, request_id))["status"] != "RUNNING" and e,
-        message=f"the lifecycle of {request_id} to finish",
-    )
-
-
 def test_api_request_runs_the_lifecycle_and_mails_a_working_status_link(
     runtime: LocalRuntime, http: Http
 ) -> None:
@@ -36,10 +28,6 @@ def test_api_request_runs_the_lifecycle_and_mails_a_working_status_link(
     body = created.json()
     assert body["status"] == "submitted"
     assert created.headers["location"] == body["status_url"]
-
-    run = finished(runtime, body["id"])
-    assert run["status"] == "SUCCEEDED", run
-    assert json.loads(run["output"])["acknowledgement"] == {"status": "awaiting_triage", "mail_sent": True}
 
     mail = http.mail_about(body["id"])
     assert mail["to"] == ["ana@example.org"]
@@ -53,8 +41,9 @@ def test_api_request_runs_the_lifecycle_and_mails_a_working_status_link(
     assert page.headers["referrer-policy"] == "no-referrer"
 
     view = http.get(link.replace("/requests/", "/api/requests/")).json()
-    assert [event["kind"] for event in view["history"]] == ["submitted", "mail_sent", "status_changed"]
+    assert [event["kind"] for event in view["history"]][:3] == ["submitted", "mail_sent", "status_changed"]
     assert view["status"] == "awaiting_triage"
+    assert execution(runtime, body["id"])["status"] == "RUNNING", "waiting for triage"
 
 
 def test_acknowledgement_is_mime_with_text_and_html_parts_carrying_the_link(
@@ -117,7 +106,7 @@ def test_idempotency_key_retry_returns_the_same_request_and_one_execution(
     second = http.post_json("/api/requests", payload, {"Idempotency-Key": "retry-1"})
     assert first.status == second.status == 201
     assert first.json() == second.json()
-    assert finished(runtime, first.json()["id"])["status"] == "SUCCEEDED"
+    http.mail_about(first.json()["id"])
     titles = [m["subject"] for m in http.outbox()]
     assert titles.count("We have your request: Retried call") == 1
 

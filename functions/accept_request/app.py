@@ -1,0 +1,14 @@
+"""Lifecycle step "Accept request": record the triager's plan and tell the requester."""
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from greenlight.models import AcceptRequestInput
+from greenlight.observability import logger
+from greenlight.service import mailer, store
+from greenlight.triage import accept_request
+
+
+@logger.inject_lambda_context
+@event_parser(model=AcceptRequestInput)
+def lambda_handler(event: AcceptRequestInput, context: LambdaContext) -> dict:
+    return accept_request(event.request_id, store(), mailer())

@@ -1,0 +1,14 @@
+"""Lifecycle step "Request revision" (waits on its task token): "not like this", with a revise link."""
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from greenlight.models import RequestRevisionInput
+from greenlight.observability import logger
+from greenlight.service import mailer, store
+from greenlight.triage import request_revision
+
+
+@logger.inject_lambda_context
+@event_parser(model=RequestRevisionInput)
+def lambda_handler(event: RequestRevisionInput, context: LambdaContext) -> dict:
+    return request_revision(event.request_id, event.task_token, event.window_seconds, store(), mailer())

@@ -1,0 +1,225 @@
+"""GET and POST of an emailed link (/l/{token}). A GET only shows what would be decided and a
+form (mail scanners open every link); a POST decides, once."""
+
+import secrets
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+from pydantic import ValidationError
+
+from greenlight import decisions, links, pages, team, triage_form, web
+from greenlight.models import STEP_LABELS, Link, LinkKind, RequestInput, StoredRequest, TriageOutcome
+from greenlight.storage import Store
+from greenlight.triage import REVISION, TRIAGE, submit_revision
+
+OUTCOME_WORDS = {
+    "accept": "accepted",
+    "revise": "sent back (“not like this”)",
+    "decline": "declined",
+    "resubmitted": "revised",
+}
+
+
+def _page(title: str, text: str, status: int) -> Response:
+    return web.html(pages.message(title, text), status)
+
+
+def _find(store: Store, token: str) -> Link | Response:
+    link = links.find(store, token)
+    if link is None or link.kind == LinkKind.status:
+        return _page(
+            "Link not found", "This link is not valid. Use the newest link from your Greenlight mail.", 404
+        )
+    if link.expired:
+        return _page(
+            "This link has expired",
+            "Links from Greenlight work for a limited time. "
+            "Ask the social team for a new one, or sign in to the dashboard.",
+            410,
+        )
+    return link
+
+
+def _decided_page(decision: Any, status: int) -> Response:
+    outcome = OUTCOME_WORDS.get(decision.outcome or "", decision.outcome or "decided")
+    return _page(
+        "Already decided",
+        f"This was already {outcome} by {decision.decided_by} "
+        f"({decision.decided_via}, {(decision.decided_at or '')[:16].replace('T', ' ')} UTC). "
+        "Nothing was changed.",
+        status,
+    )
+
+
+def _state_page(
+    store: Store, stored: StoredRequest, link: Link, stage: str, posting: bool
+) -> Response | None:
+    """The page to show instead of the form when this link can no longer decide anything."""
+    if link.version != stored.content_version:
+        return _page(
+            "Superseded",
+            f"This link was for version {link.version}; the request is now at version "
+            f"{stored.content_version}. Use the newest mail about it.",
+            409,
+        )
+    decision = store.get_decision(stored.id, stage, stored.content_version)
+    if decision is None or decision.state == "expired":
+        return _page(
+            "Closed",
+            f"Nothing is waiting for this decision any more. Now: {STEP_LABELS[stored.status].lower()}.",
+            409 if posting else 410,
+        )
+    if decision.state == "decided":
+        return _decided_page(decision, 409 if posting else 200)
+    return None
+
+
+def show(store: Store, token: str) -> Response:
+    found = _find(store, token)
+    if isinstance(found, Response):
+        return found
+    link = found
+    csrf = triage_form.link_csrf(token)
+    if link.kind == LinkKind.sign_in:
+        if link.used_at:
+            return _page(
+                "Link already used", "This sign-in link was used already. Ask for a new one at /team.", 409
+            )
+        return web.html(
+            pages.confirm(
+                "Sign in to Greenlight", f"Sign in as {link.person}.", f"/l/{token}", csrf, "Sign in"
+            )
+        )
+    stored = store.get_request(link.request_id or "")
+    if link.kind == LinkKind.triage:
+        blocked = _state_page(store, stored, link, TRIAGE, posting=False)
+        if blocked:
+            return blocked
+        values = triage_form.initial_values(stored)
+        return web.html(
+            pages.triage_decision(
+                stored, link.person or "", triage_form.context(stored, values, {}, f"/l/{token}", csrf)
+            )
+        )
+    blocked = _state_page(store, stored, link, REVISION, posting=False)
+    if blocked:
+        return blocked
+    triage = store.get_decision(stored.id, TRIAGE, stored.content_version)
+    return web.html(
+        pages.revision_form(
+            stored,
+            pages.form_values(stored.request),
+            [],
+            f"/l/{token}",
+            csrf,
+            (triage.comment or "") if triage else "",
+        )
+    )
+
+
+def use(store: Store, sfn: Any, token: str, body: str, base_url: str) -> Response:
+    found = _find(store, token)
+    if isinstance(found, Response):
+        return found
+    link = found
+    csrf = triage_form.link_csrf(token)
+    submitted = dict(parse_qsl(body, keep_blank_values=True)).get("csrf")
+    if submitted is None or not secrets.compare_digest(submitted, csrf):
+        return _page("Form expired", "Open the link from your mail again and use the form on that page.", 403)
+    if link.kind == LinkKind.sign_in:
+        return _sign_in(store, link, base_url)
+    stored = store.get_request(link.request_id or "")
+    if link.kind == LinkKind.triage:
+        return _triage(store, sfn, stored, link, token, body, csrf)
+    return _revise(store, sfn, stored, link, token, body, csrf)
+
+
+def _sign_in(store: Store, link: Link, base_url: str) -> Response:
+    started = team.start_session(store, link)
+    if started is None:
+        return _page(
+            "Link already used", "This sign-in link was used already. Ask for a new one at /team.", 409
+        )
+    value, _ = started
+    cookie = Cookie(
+        team.SESSION_COOKIE,
+        value,
+        path="/",
+        secure=base_url.startswith("https://"),
+        http_only=True,
+        same_site=SameSite.LAX_MODE,
+        max_age=team.SESSION_HOURS * 3600,
+    )
+    return Response(
+        status_code=303, body="", headers={**web.SECURITY_HEADERS, "Location": "/team"}, cookies=[cookie]
+    )
+
+
+def _triage(
+    store: Store, sfn: Any, stored: StoredRequest, link: Link, token: str, body: str, csrf: str
+) -> Response:
+    if link.person == stored.request.requester.email:
+        return _page("Not yours to triage", "Nobody triages their own request.", 403)
+    blocked = _state_page(store, stored, link, TRIAGE, posting=True)
+    if blocked:
+        return blocked
+    typed, submitted, _version = triage_form.read(body)
+    choice, errors = triage_form.validate(submitted, stored)
+    if choice is None:
+        context = triage_form.context(stored, typed, errors, f"/l/{token}", csrf)
+        return web.html(pages.triage_decision(stored, link.person or "", context), 422)
+    try:
+        decided = decisions.decide(
+            store,
+            sfn,
+            stored,
+            TRIAGE,
+            link.version or 0,
+            choice.decision.value,
+            link.person or "",
+            "emailed link",
+            choice.comment or None,
+            {"plan": choice.plan(stored.request)} if choice.decision == TriageOutcome.accept else None,
+        )
+    except decisions.AlreadyDecided as already:
+        return _decided_page(already.decision, 409)
+    except (decisions.Superseded, decisions.NotWaiting) as error:
+        return _page("Nothing to decide", str(error), 409)
+    store.use_link(link)
+    return _page(
+        "Decided",
+        f"You {OUTCOME_WORDS[decided.outcome or '']} “{stored.request.title}”. "
+        "The requester is told; the history keeps your decision.",
+        200,
+    )
+
+
+def _revise(
+    store: Store, sfn: Any, stored: StoredRequest, link: Link, token: str, body: str, csrf: str
+) -> Response:
+    blocked = _state_page(store, stored, link, REVISION, posting=True)
+    if blocked:
+        return blocked
+    typed, nested = web.read_form(body)
+    triage = store.get_decision(stored.id, TRIAGE, stored.content_version)
+    feedback = (triage.comment or "") if triage else ""
+    try:
+        revised = RequestInput.model_validate(nested)
+    except ValidationError as error:
+        page = pages.revision_form(stored, typed, web.field_errors(error), f"/l/{token}", csrf, feedback)
+        return web.html(page, 422)
+    try:
+        updated = submit_revision(store, sfn, stored, link.version or 0, revised, link.person or "")
+    except decisions.AlreadyDecided as already:
+        return _decided_page(already.decision, 409)
+    except (decisions.Superseded, decisions.NotWaiting) as error:
+        return _page("Nothing to revise", str(error), 409)
+    store.use_link(link)
+    return _page(
+        "Thank you",
+        f"Version {updated.content_version} of “{revised.title}” is with the social team. "
+        "Your status link shows what happens next.",
+        200,
+    )

@@ -1,0 +1,91 @@
+"""The triage form, shared by the emailed link page and the dashboard: what it shows and how a
+submission becomes a TriageChoice."""
+
+import hashlib
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pydantic import ValidationError
+
+from greenlight.models import StoredRequest
+from greenlight.networks import NETWORKS
+from greenlight.triage import TriageChoice
+from greenlight.web import field_errors, local_time
+
+
+def link_csrf(token: str) -> str:
+    """The hidden form field of a link page: derived from the link's secret, so only a page
+    rendered for that link can post it."""
+    return hashlib.sha256(f"form:{token}".encode()).hexdigest()[:32]
+
+
+def initial_values(stored: StoredRequest) -> dict[str, Any]:
+    request = stored.request
+    text = request.draft.text + (f"\n{request.draft.link}" if request.draft.link else "")
+    return {
+        "channels": list(request.channels),
+        "copy": {c: text for c in NETWORKS},
+        "publish_at": "",
+        "timezone": "UTC",
+        "pilot": request.pilot_requested,
+        "comment": "",
+    }
+
+
+def read(body: str) -> tuple[dict[str, Any], dict[str, Any], int | None]:
+    """The submitted form as typed (to show again), as TriageChoice input, and the version seen."""
+    typed: dict[str, Any] = {
+        "channels": [],
+        "copy": {},
+        "publish_at": "",
+        "timezone": "UTC",
+        "pilot": False,
+        "comment": "",
+        "decision": "",
+    }
+    version: int | None = None
+    for name, value in parse_qsl(body, keep_blank_values=True):
+        if name == "channels":
+            typed["channels"].append(value)
+        elif name.startswith("copy."):
+            typed["copy"][name[5:]] = value
+        elif name == "pilot":
+            typed["pilot"] = value in ("on", "true", "1")
+        elif name == "version":
+            version = int(value) if value.isdigit() else None
+        elif name in typed:
+            typed[name] = value
+    choice = {
+        "decision": typed["decision"],
+        "comment": typed["comment"],
+        "channels": typed["channels"],
+        "copy_text": {c: t for c, t in typed["copy"].items() if c in typed["channels"]},
+        "publish_at": local_time(typed["publish_at"], typed["timezone"] or "UTC")
+        if typed["publish_at"]
+        else None,
+        "pilot": typed["pilot"],
+    }
+    return typed, choice, version
+
+
+def validate(choice: dict[str, Any], stored: StoredRequest) -> tuple[TriageChoice | None, dict[str, str]]:
+    try:
+        return TriageChoice.model_validate(choice, context={"request": stored.request}), {}
+    except ValidationError as error:
+        renamed = {"copy_text": "copy", "body": "decision"}
+        return None, {renamed.get(e["field"], e["field"]): e["message"] for e in field_errors(error)}
+
+
+def context(
+    stored: StoredRequest, values: dict[str, Any], errors: dict[str, str], action: str, csrf: str
+) -> dict[str, Any]:
+    window = stored.request.publish_window
+    return {
+        "values": values,
+        "errors": errors,
+        "action": action,
+        "csrf": csrf,
+        "version": stored.content_version,
+        "channel_choices": [(n.id, n.label) for n in NETWORKS.values()],
+        "window": f"{window.earliest:%Y-%m-%d %H:%M %Z} – {window.latest:%Y-%m-%d %H:%M %Z}",
+    }
