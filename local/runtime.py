@@ -7,6 +7,7 @@ on a local port, a business clock, a pump for the template's schedules, and the 
 
 import io
 import json
+import logging
 import os
 import sys
 import threading
@@ -21,6 +22,8 @@ from typing import Any
 import boto3
 from moto import mock_aws
 from moto.dynamodb.responses import DynamoHandler
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local.clock import LocalClock, patch_moto
@@ -75,6 +78,34 @@ def _name_unnamed_executions() -> Any:
     return undo
 
 
+def _stop_ends_callback_waits() -> Any:
+    """StopExecution on AWS ends an execution at once, even one waiting on a task token, as
+    ABORTED. moto's interpreter marks it stopped but leaves the `.waitForTaskToken` wait blocked
+    until its timeout (a day, here), and the late timeout then turns the stopped execution into a
+    failed one. Interrupt the execution's callback waits on stop, and keep a stopped execution
+    stopped. Returns the undo."""
+    original_stop, original_error = Environment.set_stop, Environment.set_error
+
+    def set_stop(self: Environment, *args: Any, **kwargs: Any) -> None:
+        original_stop(self, *args, **kwargs)
+        for endpoint in list(self.callback_pool_manager._pool.values()):
+            endpoint.interrupt_all()
+
+    def set_error(self: Environment, *args: Any, **kwargs: Any) -> None:
+        if isinstance(self._program_state, ProgramStopped):
+            return  # the interrupted wait reports an error; the execution was stopped first
+        original_error(self, *args, **kwargs)
+
+    Environment.set_stop = set_stop  # type: ignore[method-assign]
+    Environment.set_error = set_error  # type: ignore[method-assign]
+
+    def undo() -> None:
+        Environment.set_stop = original_stop  # type: ignore[method-assign]
+        Environment.set_error = original_error  # type: ignore[method-assign]
+
+    return undo
+
+
 class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     def __init__(
         self, port: int = 3000, host: str = "127.0.0.1", clock_scale: float = 1.0, schedules: bool = True
@@ -97,6 +128,9 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     # ---- lifecycle ----
 
     def start(self) -> "LocalRuntime":
+        # moto logs every caught error (a callback's States.Timeout, a Catch) at ERROR with the
+        # whole state's repr, several KB a line; the execution history has what matters.
+        logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
         os.environ.update(FAKE_CREDENTIALS)  # before any client exists: else NoCredentialsError
         os.environ.pop("AWS_PROFILE", None)
         if str(SHARED) not in sys.path:
@@ -108,6 +142,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self._undo.append(self.functions.uninstall)
         self._undo.append(_serialise_dynamodb())
         self._undo.append(_name_unnamed_executions())
+        self._undo.append(_stop_ends_callback_waits())
         self._undo.append(patch_moto(self.clock))
         self._use_business_clock()
 

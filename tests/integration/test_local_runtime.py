@@ -187,3 +187,13 @@ def test_unnamed_executions_get_their_own_arns(runtime: LocalRuntime) -> None:
     )["stateMachineArn"]
     arns = {sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"] for _ in range(3)}
     assert len(arns) == 3 and not any(arn.endswith(":None") for arn in arns), arns
+
+
+def test_stop_ends_an_execution_waiting_on_a_task_token(runtime: LocalRuntime, http: Http) -> None:
+    request_id = http.post_json("/api/requests", sample_request(title="Stop me")).json()["id"]
+    wait_until(lambda: len([m for m in http.outbox() if request_id in m["text"]]) >= 2, message="triage mails")
+    sfn = runtime.client("stepfunctions")
+    arn = runtime.state_machine_arn().replace(":stateMachine:", ":execution:") + f":{request_id}"
+    sfn.stop_execution(executionArn=arn)
+    wait_until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "ABORTED", seconds=5,
+               message="the stopped execution to end")
