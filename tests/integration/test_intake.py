@@ -54,7 +54,7 @@ def test_acknowledgement_is_mime_with_text_and_html_parts_carrying_the_link(
     raws = [
         m.raw_data
         for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
-        if request_id in getattr(m, "raw_data", "")
+        if request_id in getattr(m, "raw_data", "") and "Subject: We have your request" in m.raw_data
     ]
     assert len(raws) == 1, "exactly one acknowledgement per request"
     message = message_from_string(raws[0], policy=policy.default)
