@@ -98,6 +98,12 @@ def http_api_event(
     return event
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 resets connections when a browser or a test sends a burst.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class LocalHttpServer:
     def __init__(self, runtime: "LocalRuntime", host: str, port: int):
         self.runtime = runtime
@@ -109,8 +115,7 @@ class LocalHttpServer:
             key=lambda r: r.specificity,
         )
         handler = type("Handler", (_Handler,), {"server_app": self})
-        self.server = ThreadingHTTPServer((host, port), handler)
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, name="local-http", daemon=True)
 

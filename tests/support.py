@@ -2,6 +2,7 @@
 and waiting with a deadline."""
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -155,3 +156,19 @@ def sample_form(**overrides: str) -> list[tuple[str, str]]:
     }
     fields.update(overrides)
     return [*fields.items(), ("channels", "sandbox")]
+
+
+def hidden(html: str, name: str) -> str:
+    """The value of a hidden input on a page (the CSRF token a real form would post)."""
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    if not found:
+        raise AssertionError(f"no hidden field {name} on the page")
+    return found[1]
+
+
+def mails_to(http: Http, person: str, subject_part: str, about: str) -> list[dict[str, Any]]:
+    return [m for m in http.outbox() if person in m["to"] and subject_part in m["subject"] and about in m["text"]]
+
+
+def link_in(mail: dict[str, Any], path: str = "/l/") -> str:
+    return next(link for link in mail["links"] if path in link)

@@ -438,15 +438,17 @@ class Store:
         """Decide once: the conditional write that makes a double click, a replayed link or twenty
         simultaneous POSTs record exactly one decision. Returns None when it was decided before."""
         values = decision.model_dump(
-            mode="json", include={"outcome", "comment", "decided_by", "decided_via", "decided_at", "details"}
+            mode="json",
+            include={"outcome", "comment", "decided_by", "decided_via", "decided_at", "details"},
+            exclude_none=True,
         )
         try:
             answer = self.client.update_item(
                 TableName=self.table,
                 Key=self._decision_key(decision.request_id, decision.stage, decision.version),
-                UpdateExpression="SET #state = :decided, " + ", ".join(f"{k} = :{k}" for k in values),
+                UpdateExpression="SET #state = :decided, " + ", ".join(f"#{k} = :{k}" for k in values),
                 ConditionExpression="#state = :open",
-                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeNames={"#state": "state", **{f"#{k}": k for k in values}},
                 ExpressionAttributeValues=_to_item(
                     {":decided": "decided", ":open": "open", **{f":{k}": v for k, v in values.items()}}
                 ),
