@@ -11,7 +11,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from local.runtime import LocalRuntime
-from tests.support import Http, sample_form, sample_request, wait_until
+from tests.support import Http, sample_form, sample_request
 
 
 def execution(runtime: LocalRuntime, request_id: str) -> dict[str, Any]:

@@ -191,9 +191,14 @@ def test_unnamed_executions_get_their_own_arns(runtime: LocalRuntime) -> None:
 
 def test_stop_ends_an_execution_waiting_on_a_task_token(runtime: LocalRuntime, http: Http) -> None:
     request_id = http.post_json("/api/requests", sample_request(title="Stop me")).json()["id"]
-    wait_until(lambda: len([m for m in http.outbox() if request_id in m["text"]]) >= 2, message="triage mails")
+    wait_until(
+        lambda: len([m for m in http.outbox() if request_id in m["text"]]) >= 2, message="triage mails"
+    )
     sfn = runtime.client("stepfunctions")
     arn = runtime.state_machine_arn().replace(":stateMachine:", ":execution:") + f":{request_id}"
     sfn.stop_execution(executionArn=arn)
-    wait_until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "ABORTED", seconds=5,
-               message="the stopped execution to end")
+    wait_until(
+        lambda: sfn.describe_execution(executionArn=arn)["status"] == "ABORTED",
+        seconds=5,
+        message="the stopped execution to end",
+    )

@@ -18,8 +18,10 @@ def execution(runtime: LocalRuntime, request_id: str) -> dict[str, Any]:
 
 
 def ended(runtime: LocalRuntime, request_id: str) -> dict[str, Any]:
-    return wait_until(lambda: (e := execution(runtime, request_id))["status"] != "RUNNING" and e,
-                      message=f"the lifecycle of {request_id} to end")
+    return wait_until(
+        lambda: (e := execution(runtime, request_id))["status"] != "RUNNING" and e,
+        message=f"the lifecycle of {request_id} to end",
+    )
 
 
 def submit(http: Http, title: str, **overrides: Any) -> str:
@@ -29,17 +31,28 @@ def submit(http: Http, title: str, **overrides: Any) -> str:
     return request_id
 
 
-def triage_link(http: Http, request_id: str, person: str = "sam@example.org", subject: str = "Triage:") -> str:
-    mail = wait_until(lambda: mails_to(http, person, subject, request_id), message=f"{subject} mail to {person}")
+def triage_link(
+    http: Http, request_id: str, person: str = "sam@example.org", subject: str = "Triage:"
+) -> str:
+    mail = wait_until(
+        lambda: mails_to(http, person, subject, request_id), message=f"{subject} mail to {person}"
+    )
     return link_in(mail[-1])
 
 
 def post_decision(http: Http, link: str, decision: str, comment: str = "", **fields: str) -> Answer:
     page = http.get(link)
-    form = [("csrf", hidden(page.text, "csrf")), ("version", hidden(page.text, "version")),
-            ("decision", decision), ("comment", comment), ("channels", "sandbox"), *fields.items()]
-    return http.request("POST", link, urlencode(form).encode(),
-                        {"content-type": "application/x-www-form-urlencoded"})
+    form = [
+        ("csrf", hidden(page.text, "csrf")),
+        ("version", hidden(page.text, "version")),
+        ("decision", decision),
+        ("comment", comment),
+        ("channels", "sandbox"),
+        *fields.items(),
+    ]
+    return http.request(
+        "POST", link, urlencode(form).encode(), {"content-type": "application/x-www-form-urlencoded"}
+    )
 
 
 def status_of(http: Http, request_id: str) -> dict[str, Any]:
@@ -56,16 +69,25 @@ def test_scanner_get_never_decides(runtime: LocalRuntime, http: Http) -> None:
         page = http.get(link)
         assert page.status == 200
         assert 'name="decision" value="accept"' in page.text
-        assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
+        assert (
+            page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
+        )
     assert execution(runtime, request_id)["status"] == "RUNNING"
     assert status_of(http, request_id)["status"] == "awaiting_triage"
 
 
-def test_accept_through_the_link_records_the_plan_and_ends_accepted(runtime: LocalRuntime, http: Http) -> None:
+def test_accept_through_the_link_records_the_plan_and_ends_accepted(
+    runtime: LocalRuntime, http: Http
+) -> None:
     request_id = submit(http, "Accept me", channels=["sandbox", "mastodon"])
     link = triage_link(http, request_id)
-    answer = post_decision(http, link, "accept", "Good one", **{"copy.sandbox": "Final words https://example.org/x",
-                                                               "pilot": "on"})
+    answer = post_decision(
+        http,
+        link,
+        "accept",
+        "Good one",
+        **{"copy.sandbox": "Final words https://example.org/x", "pilot": "on"},
+    )
     assert answer.status == 200, answer.text
     assert "accepted" in answer.text
     assert ended(runtime, request_id)["status"] == "SUCCEEDED"
@@ -74,8 +96,14 @@ def test_accept_through_the_link_records_the_plan_and_ends_accepted(runtime: Loc
     kinds = [event["kind"] for event in view["history"]]
     assert "triage_decided" in kinds
     decided = next(e for e in view["history"] if e["kind"] == "triage_decided")
-    assert decided["actor"] == "sam@example.org" and decided["version"] == 1 and "emailed link" in decided["summary"]
-    accepted = wait_until(lambda: mails_to(http, "ana@example.org", "Accepted:", request_id), message="accepted mail")
+    assert (
+        decided["actor"] == "sam@example.org"
+        and decided["version"] == 1
+        and "emailed link" in decided["summary"]
+    )
+    accepted = wait_until(
+        lambda: mails_to(http, "ana@example.org", "Accepted:", request_id), message="accepted mail"
+    )
     assert "pilot" in accepted[0]["text"]
 
     again = post_decision_without_reading(http, link)
@@ -98,21 +126,27 @@ def post_decision_without_reading(http: Http, link: str) -> Answer:
 def test_post_without_the_pages_csrf_value_is_refused(http: Http) -> None:
     request_id = submit(http, "Forged")
     link = triage_link(http, request_id)
-    answer = http.request("POST", link, b"decision=accept&channels=sandbox",
-                          {"content-type": "application/x-www-form-urlencoded"})
+    answer = http.request(
+        "POST",
+        link,
+        b"decision=accept&channels=sandbox",
+        {"content-type": "application/x-www-form-urlencoded"},
+    )
     assert answer.status == 403
 
 
-def test_revise_needs_feedback_then_the_requester_revises_and_triage_runs_again(runtime: LocalRuntime,
-                                                                                http: Http) -> None:
+def test_revise_needs_feedback_then_the_requester_revises_and_triage_runs_again(
+    runtime: LocalRuntime, http: Http
+) -> None:
     request_id = submit(http, "Rework me")
     link = triage_link(http, request_id)
     missing = post_decision(http, link, "revise", "")
     assert missing.status == 422 and "Say what should change" in missing.text
 
     assert post_decision(http, link, "revise", "Lead with the date, please").status == 200
-    mail = wait_until(lambda: mails_to(http, "ana@example.org", "Not like this yet", request_id),
-                      message="the revise mail")[0]
+    mail = wait_until(
+        lambda: mails_to(http, "ana@example.org", "Not like this yet", request_id), message="the revise mail"
+    )[0]
     assert "Lead with the date, please" in mail["text"]
     revise = link_in(mail)
     form = http.get(revise)
@@ -152,7 +186,9 @@ def test_decline_needs_a_reason_and_tells_the_requester(runtime: LocalRuntime, h
     assert post_decision(http, link, "decline", "").status == 422
     assert post_decision(http, link, "decline", "We do not post about this topic").status == 200
     assert ended(runtime, request_id)["status"] == "SUCCEEDED"
-    mail = wait_until(lambda: mails_to(http, "ana@example.org", "Closed:", request_id), message="decline mail")
+    mail = wait_until(
+        lambda: mails_to(http, "ana@example.org", "Closed:", request_id), message="decline mail"
+    )
     assert "We do not post about this topic" in mail[0]["text"]
     assert status_of(http, request_id)["status"] == "declined"
 
@@ -161,14 +197,17 @@ def test_twenty_simultaneous_posts_on_one_link_record_one_decision(runtime: Loca
     request_id = submit(http, "Stampede")
     link = triage_link(http, request_id)
     page = http.get(link).text
-    body = urlencode([("csrf", hidden(page, "csrf")), ("version", "1"), ("decision", "accept"),
-                      ("channels", "sandbox")]).encode()
+    body = urlencode(
+        [("csrf", hidden(page, "csrf")), ("version", "1"), ("decision", "accept"), ("channels", "sandbox")]
+    ).encode()
     answers: list[int] = []
     barrier = threading.Barrier(20)
 
     def post() -> None:
         barrier.wait()
-        answers.append(http.request("POST", link, body, {"content-type": "application/x-www-form-urlencoded"}).status)
+        answers.append(
+            http.request("POST", link, body, {"content-type": "application/x-www-form-urlencoded"}).status
+        )
 
     threads = [threading.Thread(target=post) for _ in range(20)]
     for thread in threads:
@@ -182,7 +221,9 @@ def test_twenty_simultaneous_posts_on_one_link_record_one_decision(runtime: Loca
 
 
 def test_the_requester_never_triages_their_own_request(http: Http) -> None:
-    request_id = submit(http, "My own", requester={"name": "Sam", "email": "sam@example.org", "team": "Social"})
+    request_id = submit(
+        http, "My own", requester={"name": "Sam", "email": "sam@example.org", "team": "Social"}
+    )
     triage_link(http, request_id, "kim@example.org")
     assert not mails_to(http, "sam@example.org", "Triage:", request_id)
 
@@ -201,4 +242,6 @@ def test_crash_between_decision_and_delivery_is_delivered_by_the_next_round(
     runtime.clock.advance(86400)  # the round ends; the next round finds the decision and delivers it
     assert ended(runtime, request_id)["status"] == "SUCCEEDED"
     assert status_of(http, request_id)["status"] == "accepted"
-    assert not mails_to(http, "sam@example.org", "Reminder", request_id), "nobody is reminded of a decided request"
+    assert not mails_to(http, "sam@example.org", "Reminder", request_id), (
+        "nobody is reminded of a decided request"
+    )
