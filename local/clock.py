@@ -115,7 +115,7 @@ class LocalClock:
         made before the event is pulsed can never be missed.
         """
         # threading.Event offers no way to wait for "set OR clock advanced", so wait on its private
-        # condition (_cond) and read its private flag (_flag); both unchanged in CPython since 3.x.
+        # condition (_cond) and read its private flag (_flag), both long stable across CPython 3 releases.
         # advance() notifies the same condition; any other plain Event.wait() on the same event may then
         # return True early, which moto's Events patched here never have.
         cond: threading.Condition = event._cond  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 Also serves the local-only pages under /_local/."""
 
 import base64
+import contextlib
 import json
 import re
 import threading
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from local.runtime import LocalRuntime
 
 MAX_BODY = 1024 * 1024
-TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
+# API Gateway HTTP APIs pass these bodies as text; others (form posts included) arrive base64-encoded.
+TEXT_TYPES = ("text/", "application/json", "application/xml")
 
 
 class Route:
@@ -193,6 +195,11 @@ class _Handler(BaseHTTPRequestHandler):
         return int(document["statusCode"]), headers | ({"set-cookie": cookies} if cookies else {}), raw
 
     def _send(self, status: int, headers: dict[str, Any], body: bytes) -> None:
+        # The client may have gone away (a browser cancelling a submit): nothing to answer then.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._write(status, headers, body)
+
+    def _write(self, status: int, headers: dict[str, Any], body: bytes) -> None:
         self.send_response(status)
         for name, value in headers.items():
             for one in value if isinstance(value, list) else [value]:

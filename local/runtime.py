@@ -15,8 +15,8 @@ import time
 import uuid
 import zipfile
 from contextlib import AbstractContextManager
-from types import TracebackType
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import boto3

@@ -3,10 +3,8 @@
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight import pages, web
-from greenlight.models import RequestInput
 from greenlight.observability import logger
 from greenlight.service import submit_idempotent
-from pydantic import ValidationError
 
 app = APIGatewayHttpResolver()
 
@@ -29,12 +27,9 @@ def create_request() -> Response:
     body = event.decoded_body or ""
     if len(body) > web.MAX_BODY:
         return web.html(pages.message("Too long", "This request is too large to accept."), status=413)
-    typed, nested = web.read_form(body)
-    try:
-        request = RequestInput.model_validate(nested)
-    except ValidationError as error:
-        form = pages.request_form(typed, web.field_errors(error), typed.get("submission_id"))
-        return web.html(form, status=422)
+    typed, request, errors = web.request_from_form(body)
+    if request is None:
+        return web.html(pages.request_form(typed, errors, typed.get("submission_id")), status=422)
     created = submit_idempotent(request, web.base_url(event), typed.get("submission_id"), app.lambda_context)
     return web.redirect(created["status_url"])
 

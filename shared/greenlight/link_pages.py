@@ -7,10 +7,9 @@ from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
-from pydantic import ValidationError
 
 from greenlight import decisions, links, pages, team, triage_form, web
-from greenlight.models import STEP_LABELS, Link, LinkKind, RequestInput, StoredRequest, TriageOutcome
+from greenlight.models import STEP_LABELS, Link, LinkKind, StoredRequest, TriageOutcome
 from greenlight.storage import Store
 from greenlight.triage import REVISION, TRIAGE, submit_revision
 
@@ -202,14 +201,11 @@ def _revise(
     blocked = _state_page(store, stored, link, REVISION, posting=True)
     if blocked:
         return blocked
-    typed, nested = web.read_form(body)
-    triage = store.get_decision(stored.id, TRIAGE, stored.content_version)
-    feedback = (triage.comment or "") if triage else ""
-    try:
-        revised = RequestInput.model_validate(nested)
-    except ValidationError as error:
-        page = pages.revision_form(stored, typed, web.field_errors(error), f"/l/{token}", csrf, feedback)
-        return web.html(page, 422)
+    typed, revised, errors = web.request_from_form(body)
+    if revised is None:
+        triage = store.get_decision(stored.id, TRIAGE, stored.content_version)
+        feedback = (triage.comment or "") if triage else ""
+        return web.html(pages.revision_form(stored, typed, errors, f"/l/{token}", csrf, feedback), 422)
     try:
         updated = submit_revision(store, sfn, stored, link.version or 0, revised, link.person or "")
     except decisions.AlreadyDecided as already:

@@ -18,7 +18,13 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["number"] = number
     return env
+
+
+def number(value: float) -> str:
+    """300.0 → 300, 0.0200 → 0.02: how people write targets."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def render(name: str, **context: Any) -> str:

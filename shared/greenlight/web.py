@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ValidationError
 
 from greenlight.config import settings
+from greenlight.models import RequestInput
 
 # Pages carry secret links: never cache them, never leak them in a Referer.
 SECURITY_HEADERS = {
@@ -74,6 +75,8 @@ def read_form(body: str) -> tuple[dict[str, Any], dict[str, Any]]:
     for name in LIST_FIELDS:
         flat.setdefault(name, [])
     zone = flat.pop("timezone", "UTC") or "UTC"
+    if not known_zone(zone):
+        zone = "UTC"  # the form reports the zone itself (timezone_error); the times still parse
     for name in ("publish_window.earliest", "publish_window.latest"):
         if flat.get(name):
             flat[name] = _with_zone(flat[name], zone)
@@ -90,6 +93,33 @@ def read_form(body: str) -> tuple[dict[str, Any], dict[str, Any]]:
         else:
             node[leaf] = value
     return typed, nested
+
+
+def request_from_form(body: str) -> tuple[dict[str, Any], RequestInput | None, list[dict[str, str]]]:
+    """A posted request form: what was typed, the request if it is valid, and every error."""
+    typed, nested = read_form(body)
+    errors = timezone_error(typed)
+    try:
+        request = RequestInput.model_validate(nested)
+    except ValidationError as error:
+        return typed, None, field_errors(error) + errors
+    return typed, None if errors else request, errors
+
+
+def known_zone(zone: str) -> bool:
+    try:
+        ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        return False
+    return True
+
+
+def timezone_error(typed: dict[str, Any]) -> list[dict[str, str]]:
+    """The form's timezone is not part of the request model: check it on its own."""
+    zone = typed.get("timezone") or "UTC"
+    if known_zone(zone):
+        return []
+    return [{"field": "timezone", "message": f"Unknown timezone {zone!r}: use a name such as Europe/Berlin."}]
 
 
 def local_time(value: str, zone: str) -> str:
@@ -113,6 +143,7 @@ FRIENDLY = {
     "string_too_short": "Write at least {min_length} characters.",
     "string_too_long": "Keep it to {max_length} characters or fewer.",
     "too_short": "Choose at least {min_length}.",
+    "none_chosen": "Choose at least one.",
     "float_parsing": "Enter a number, such as 0.02 or 500.",
     "float_type": "Enter a number, such as 0.02 or 500.",
     "greater_than": "Enter a number above {gt}.",
@@ -137,7 +168,10 @@ def field_errors(error: ValidationError) -> list[dict[str, str]]:
     found: dict[str, str] = {}
     for problem in error.errors(include_url=False):
         field = ".".join(str(part) for part in problem["loc"] if isinstance(part, str)) or "body"
-        template = FRIENDLY.get(problem["type"])
+        kind = problem["type"]
+        if kind in ("string_too_short", "too_short") and problem.get("ctx", {}).get("min_length") == 1:
+            kind = "missing" if kind == "string_too_short" else "none_chosen"
+        template = FRIENDLY.get(kind)
         message = template.format(**problem.get("ctx", {})) if template else problem["msg"]
         found.setdefault(field, message)
     return [{"field": field, "message": message} for field, message in found.items()]

@@ -34,7 +34,9 @@ class Browser:
 def sign_in(http: Http, email: str) -> Browser:
     before = len(mails_to(http, email, "sign-in link", ""))
     assert http.post_form("/team/sign-in", [("email", email)]).status == 200
-    mail = wait_until(lambda: mails_to(http, email, "sign-in link", "")[before:], message="the sign-in mail")[0]
+    mail = wait_until(lambda: mails_to(http, email, "sign-in link", "")[before:], message="the sign-in mail")[
+        0
+    ]
     browser = Browser(http)
     link = link_in(mail)
     confirm = browser.get(link)
@@ -47,17 +49,27 @@ def sign_in(http: Http, email: str) -> Browser:
 def test_sign_in_by_emailed_link_sets_a_safe_session_cookie(http: Http) -> None:
     assert "Mail me a sign-in link" in http.get("/team").text
     assert http.post_form("/team/sign-in", [("email", "kim@example.org")]).status == 200
-    mail = wait_until(lambda: mails_to(http, "kim@example.org", "sign-in link", ""), message="sign-in mail")[-1]
+    mail = wait_until(lambda: mails_to(http, "kim@example.org", "sign-in link", ""), message="sign-in mail")[
+        -1
+    ]
     link = link_in(mail)
     page = http.get(link)
-    answer = http.request("POST", link, urlencode([("csrf", hidden(page.text, "csrf"))]).encode(),
-                          {"content-type": "application/x-www-form-urlencoded"})
+    answer = http.request(
+        "POST",
+        link,
+        urlencode([("csrf", hidden(page.text, "csrf"))]).encode(),
+        {"content-type": "application/x-www-form-urlencoded"},
+    )
     cookie = answer.headers["set-cookie"]
     assert cookie.startswith("gl_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
     assert "Secure" not in cookie, "plain http locally; Secure on AWS (https)"
-    replay = http.request("POST", link, urlencode([("csrf", hidden(page.text, "csrf"))]).encode(),
-                          {"content-type": "application/x-www-form-urlencoded"})
+    replay = http.request(
+        "POST",
+        link,
+        urlencode([("csrf", hidden(page.text, "csrf"))]).encode(),
+        {"content-type": "application/x-www-form-urlencoded"},
+    )
     assert replay.status == 409, "a sign-in link works once"
 
 
@@ -71,8 +83,12 @@ def test_strangers_get_the_same_answer_and_no_mail(http: Http) -> None:
 def test_pages_need_a_session(http: Http) -> None:
     request_id = submit(http, "Private")
     assert http.get(f"/team/requests/{request_id}").status == 401
-    forged = http.request("POST", f"/team/requests/{request_id}/triage", b"decision=accept",
-                          {"content-type": "application/x-www-form-urlencoded", "cookie": "gl_session=" + "a" * 43})
+    forged = http.request(
+        "POST",
+        f"/team/requests/{request_id}/triage",
+        b"decision=accept",
+        {"content-type": "application/x-www-form-urlencoded", "cookie": "gl_session=" + "a" * 43},
+    )
     assert forged.status == 401
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import threading
@@ -21,7 +22,9 @@ from local.clock import LocalClock, patch_moto
 REGION = "us-east-1"
 START = datetime(2030, 1, 1, tzinfo=UTC)
 WEEK = 7 * 24 * 3600
-DEADLINE = 5.0  # real seconds any single expectation may take before the test fails
+# Where a Task's `Catch: States.Timeout` leads.
+TIMED_OUT = {"TimedOut": {"Type": "Pass", "Result": {"timedOut": True}, "End": True}}
+DEADLINE = 10.0  # real seconds any single expectation may take before the test fails
 
 
 def eventually(what: str, check: Callable[[], Any], timeout: float = DEADLINE) -> Any:
@@ -73,7 +76,7 @@ def sfn(monkeypatch: pytest.MonkeyPatch, clock: LocalClock) -> Iterator[Any]:
             client.stop_execution(executionArn=arn)
         clock.advance(10**9)
         for arn in running:
-            eventually(f"{arn} to end", lambda a=arn: status(client, a) != "RUNNING")
+            eventually(f"{arn} to end", functools.partial(has_ended, client, arn))
 
 
 class FakeLambda:
@@ -115,7 +118,11 @@ def lam(sfn: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLambda]:
     with zipfile.ZipFile(code, "w") as zf:
         zf.writestr("index.py", "def handler(event, context):\n    return {}\n")
     boto3.client("lambda", region_name=REGION).create_function(
-        FunctionName="fn", Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": code.getvalue()}
+        FunctionName="fn",
+        Runtime="python3.12",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": code.getvalue()},
     )
     yield fake
     fake.released.set()
@@ -126,6 +133,14 @@ def lam(sfn: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLambda]:
 
 def status(sfn: Any, arn: str) -> str:
     return str(sfn.describe_execution(executionArn=arn)["status"])
+
+
+def has_ended(sfn: Any, arn: str) -> bool:
+    return status(sfn, arn) != "RUNNING"
+
+
+def history_has(sfn: Any, arn: str, event_type: str) -> bool:
+    return any(e["type"] == event_type for e in sfn.get_execution_history(executionArn=arn)["events"])
 
 
 def start(sfn: Any, states: dict[str, Any], start_at: str, execution_input: Any = None) -> str:
@@ -155,6 +170,13 @@ def assert_still_running(sfn: Any, arn: str, clock: LocalClock, waiters: int = 1
     assert clock.waiting() == waiters
 
 
+def spawn(target: Callable[[], Any]) -> threading.Thread:
+    """Start a daemon thread: a broken wait must fail the test, not hang the interpreter at exit."""
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread
+
+
 def wait_for_waiters(clock: LocalClock, n: int = 1) -> None:
     eventually(f"{n} thread(s) waiting on the clock", lambda: clock.waiting() >= n)
 
@@ -169,7 +191,7 @@ def callback_task(timeout: int | None = None) -> dict[str, Any]:
     }
     if timeout is not None:
         task["TimeoutSeconds"] = timeout
-    return {"Task": task, "TimedOut": {"Type": "Pass", "Result": {"timedOut": True}, "End": True}}
+    return {"Task": task, **TIMED_OUT}
 
 
 # -- LocalClock -----------------------------------------------------------------------------------
@@ -199,8 +221,7 @@ def test_clock_advance_moves_now_and_wakes_waiters() -> None:
     clock = LocalClock(scale=0, start=START)
     assert clock.advance(60) == START + timedelta(seconds=60)
     results: list[bool] = []
-    thread = threading.Thread(target=lambda: results.append(clock.wait(threading.Event(), 3600)))
-    thread.start()
+    thread = spawn(lambda: results.append(clock.wait(threading.Event(), 3600)))
     wait_for_waiters(clock)
     clock.advance(3599)
     time.sleep(0.05)
@@ -215,8 +236,7 @@ def test_clock_wait_returns_when_event_set_or_pulsed() -> None:
     clock = LocalClock(scale=0)
     event = threading.Event()
     results: list[bool] = []
-    thread = threading.Thread(target=lambda: results.append(clock.wait(event, WEEK)))
-    thread.start()
+    thread = spawn(lambda: results.append(clock.wait(event, WEEK)))
     wait_for_waiters(clock)
     event.set()
     event.clear()  # a pulse, as moto's Environment does: must not be lost
@@ -235,9 +255,7 @@ def test_clock_no_lost_wakeups_under_threads() -> None:
         # Even workers time out on advance(); odd ones are woken by their (shared) event.
         results[i] = clock.wait(events[i % 2], 100 + i)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(40)]
-    for t in threads:
-        t.start()
+    threads = [spawn(functools.partial(worker, i)) for i in range(40)]
     # Advance in small steps while the threads are still registering, then past every deadline.
     for _ in range(20):
         clock.advance(1)
@@ -253,8 +271,7 @@ def test_clock_no_lost_wakeups_under_threads() -> None:
 
 def test_set_scale_rechecks_deadlines() -> None:
     clock = LocalClock(scale=0)
-    thread = threading.Thread(target=clock.sleep, args=(3600,))
-    thread.start()
+    thread = spawn(lambda: clock.sleep(3600))
     wait_for_waiters(clock)
     clock.set_scale(1e6)
     thread.join(DEADLINE)
@@ -331,7 +348,7 @@ def test_task_timeout_seconds_follows_clock(sfn: Any, clock: LocalClock, lam: Fa
         "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"}],
         "End": True,
     }
-    arn = start(sfn, {"Task": task, "TimedOut": {"Type": "Pass", "Result": {"timedOut": True}, "End": True}}, "Task")
+    arn = start(sfn, {"Task": task, **TIMED_OUT}, "Task")
     eventually("the function to be invoked", lambda: lam.payloads)
     wait_for_waiters(clock)
     clock.advance(3599)
@@ -374,8 +391,7 @@ def test_callback_endpoint_wait_follows_clock() -> None:
     try:
         endpoint = CallbackEndpoint(callback_id="t")
         results: list[Any] = []
-        thread = threading.Thread(target=lambda: results.append(endpoint.wait(timeout=86400)))
-        thread.start()
+        thread = spawn(lambda: results.append(endpoint.wait(timeout=86400)))
         wait_for_waiters(clock)
         clock.advance(86400)
         thread.join(DEADLINE)
@@ -394,12 +410,14 @@ def test_retry_interval_scaled(sfn: Any, clock: LocalClock, lam: FakeLambda) -> 
         "Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 3600, "MaxAttempts": 2, "BackoffRate": 1}],
         "End": True,
     }
-    t0 = time.monotonic()
     arn = start(sfn, {"Task": task}, "Task")
     desc = wait_status(sfn, arn, "FAILED")
-    assert time.monotonic() - t0 < 1
     assert desc["error"] == "Boom"
     assert len(lam.payloads) == 3  # first attempt + 2 retries
+    # Two one-hour retry intervals, yet the whole execution took well under a real second.
+    events = sfn.get_execution_history(executionArn=arn)["events"]
+    assert [e["type"] for e in events].count("TaskScheduled") == 3
+    assert (events[-1]["timestamp"] - events[0]["timestamp"]).total_seconds() < 1
 
 
 def test_retry_interval_waits_for_clock_advance(sfn: Any, clock: LocalClock, lam: FakeLambda) -> None:
@@ -412,8 +430,10 @@ def test_retry_interval_waits_for_clock_advance(sfn: Any, clock: LocalClock, lam
         "End": True,
     }
     arn = start(sfn, {"Task": task}, "Task")
-    eventually("the first attempt", lambda: lam.payloads)
-    wait_for_waiters(clock)  # the retry interval
+    # While the function runs, the Task's TimeoutSeconds wait is on the clock too; once TaskFailed is in
+    # the history, the only clock waiter left is the retry interval.
+    eventually("the first attempt to fail", functools.partial(history_has, sfn, arn, "TaskFailed"))
+    wait_for_waiters(clock)
     clock.advance(3599)
     assert_still_running(sfn, arn, clock)
     assert len(lam.payloads) == 1

@@ -75,7 +75,9 @@ def test_http_events_are_payload_format_2() -> None:
     assert parsed.routeKey == "POST /requests"
     assert event["queryStringParameters"] == {"a": "1,2"}
     assert event["cookies"] == ["s=1", "t=2"]
-    assert event["body"] == "title=x" and event["isBase64Encoded"] is False
+    assert event["body"] == "dGl0bGU9eA==" and event["isBase64Encoded"] is True, (
+        "form posts arrive base64-encoded"
+    )
 
 
 def test_schedule_expressions() -> None:

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlencode
 
-from greenlight.web import read_form
+from greenlight.web import read_form, timezone_error
 
 
 def test_dotted_names_nest_like_the_json_api() -> None:
@@ -27,9 +27,13 @@ def test_local_times_take_the_forms_timezone() -> None:
     assert read_form(body)[1]["publish_window"]["earliest"] == "2026-07-01T09:00:00-04:00"
 
 
-def test_unknown_timezone_leaves_the_time_for_the_model_to_refuse() -> None:
+def test_unknown_timezone_is_reported_on_the_timezone_field() -> None:
     body = urlencode([("publish_window.earliest", "2026-07-01T09:00"), ("timezone", "Mars/Olympus")])
-    assert read_form(body)[1]["publish_window"]["earliest"] == "2026-07-01T09:00"
+    typed, nested = read_form(body)
+    assert nested["publish_window"]["earliest"] == "2026-07-01T09:00:00+00:00", "the times still parse"
+    assert timezone_error(typed)[0]["field"] == "timezone"
+    assert "Mars/Olympus" in timezone_error(typed)[0]["message"]
+    assert timezone_error({"timezone": "Europe/Berlin"}) == []
 
 
 def test_form_bookkeeping_fields_are_not_part_of_the_request() -> None:

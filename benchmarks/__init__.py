@@ -1,0 +1,3 @@
+"""Benchmarks for Greenlight: intake latency on the local runtime, cold start per function and the
+cost of one request on AWS. Run `python -m benchmarks` from the repository root (`make bench`);
+the figures land in benchmarks/RESULTS.md."""

@@ -1,0 +1,170 @@
+"""python -m benchmarks: measure intake latency, cold starts and the cost per request, and write
+benchmarks/RESULTS.md. Bounded: every wait has a deadline; under a minute on a quiet 2-core
+machine, under two when it is busy."""
+
+import argparse
+import dataclasses
+import logging
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+# As in benchmarks.report, which is imported late (see main).
+INTAKE_TITLE = "## 1. Intake latency on the local runtime"
+COST_TITLE = "## 3. Cost per request on AWS"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--requests", type=int, default=40, help="measured intake requests (default 40)")
+    parser.add_argument(
+        "--cold-runs", type=int, default=5, help="fresh interpreters per function (default 5)"
+    )
+    parser.add_argument(
+        "--cost-requests",
+        type=int,
+        default=3,
+        help="timed and then counted requests per entry point (default 3 + 3)",
+    )
+    parser.add_argument(
+        "--deadline", type=float, default=15.0, help="seconds to wait for any one mail or execution"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS, help=f"default {RESULTS}")
+    args = parser.parse_args(argv)
+    if args.requests < 1 or args.cold_runs < 1 or args.cost_requests < 1 or args.deadline <= 0:
+        parser.error("counts must be at least 1 and the deadline positive")
+    return args
+
+
+def step(message: str) -> None:
+    print(f"[benchmarks] {message}", file=sys.stderr, flush=True)
+
+
+def failed(title: str, error: BaseException) -> list[str]:
+    """A section that could not be measured, with the reason, instead of no file at all."""
+    return [title, "", f"**Not measured in this run**: {type(error).__name__}: {error}"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Measure against the .pyc files that exist, and write none into the source tree (the modules
+    # below are imported after this for that reason).
+    sys.dont_write_bytecode = True
+
+    # Cold starts first, before moto is even imported: a quiet machine and a small parent process.
+    from benchmarks import cold_start, report
+    from local.template import Stack, load
+
+    started = time.perf_counter()
+    machine = report.Machine(
+        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        nproc=os.cpu_count() or 0,
+        platform=f"{platform.system()} {platform.machine()}",
+        python=platform.python_version(),
+        moto=version("moto"),
+        boto3=version("boto3"),
+        load_average=os.getloadavg(),
+    )
+    stack = Stack(load())
+    globals_ = stack.template["Globals"]["Function"]
+    memory_mb = int(globals_.get("MemorySize", 128))
+    if globals_.get("Architectures") != ["arm64"]:
+        step(f"note: template Architectures is {globals_.get('Architectures')}, priced as arm64 anyway")
+
+    step(f"cold start: {args.cold_runs} fresh interpreters per function")
+    baseline = cold_start.measure_baseline(args.cold_runs)
+    colds, skipped = cold_start.measure_functions(stack, args.cold_runs)
+    for one in skipped:
+        step(f"cold start: not measured {one.logical_id}: {one.reason}")
+    profile = None
+    if colds:
+        slowest = max(colds, key=lambda c: c.fastest_import_ms)  # steadier than the median under load
+        profile = cold_start.profile_imports(stack, slowest.logical_id)
+    cold_lines = report.cold_start_section(colds, skipped, baseline, args.cold_runs, profile)
+    init_ms = {stack.physical_name(c.logical_id): c.import_ms for c in colds}
+
+    try:
+        intake_lines, cost_lines, ok = measure_locally(args, init_ms, memory_mb)
+    except Exception as error:  # the runtime did not start (the tree may be mid-change)
+        ok = False
+        step(f"local runtime: {type(error).__name__}: {error}")
+        intake_lines, cost_lines = failed(INTAKE_TITLE, error), failed(COST_TITLE, error)
+
+    machine = dataclasses.replace(machine, load_average_end=os.getloadavg())
+    command = "python -m benchmarks" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
+    text = report.render(
+        machine, command, time.perf_counter() - started, intake_lines, cold_lines, cost_lines
+    )
+    args.output.write_text(text)
+    print(text)
+    step(f"wrote {args.output} in {time.perf_counter() - started:.1f} s")
+    return 0 if ok else 1
+
+
+def attempt(title: str, produce: Callable[[], list[str]]) -> tuple[list[str], bool]:
+    """A section, or the reason it could not be measured (the tree may be mid-change)."""
+    try:
+        return produce(), True
+    except Exception as error:
+        step(f"{title.removeprefix('## ')}: {type(error).__name__}: {error}")
+        return failed(title, error), False
+
+
+def measure_locally(
+    args: argparse.Namespace, init_ms: dict[str, float], memory_mb: int
+) -> tuple[list[str], list[str], bool]:
+    """Sections 1 and 3, on one local runtime (one per process: a single moto mock)."""
+    step("starting the local runtime")
+    from benchmarks import cost, intake, report
+    from benchmarks.driver import Driver, HandlerTimer
+    from local.runtime import LocalRuntime
+
+    def intake_lines() -> list[str]:
+        step(f"intake: 1 warm-up + {args.requests} sequential requests")
+        return report.intake_section(intake.measure(driver, args.requests), args.deadline)
+
+    def cost_lines() -> list[str]:
+        step(f"cost: {args.cost_requests} timed + {args.cost_requests} counted requests per entry point")
+        accounting = cost.Accounting(driver)
+        scenarios = [
+            cost.Scenario("JSON API", "POST /api/requests", driver.submit_json),
+            cost.Scenario(
+                "JSON API with Idempotency-Key",
+                "POST /api/requests",
+                lambda: driver.submit_json(idempotency_key=True),
+            ),
+            cost.Scenario("Request form", "POST /requests (with submission_id)", driver.submit_form),
+        ]
+        for scenario in scenarios:
+            accounting.run(scenario, args.cost_requests)
+        if accounting.dynamo.errors:
+            raise RuntimeError(f"DynamoDB accounting failed: {accounting.dynamo.errors[:3]}")
+        prices = cost.Prices()
+        costs = [
+            report.ScenarioCost(
+                s,
+                cost.cost_lines(s, memory_mb, prices),
+                cost.cold_init_per_thousand(s.typical, init_ms, memory_mb, prices),
+            )
+            for s in scenarios
+        ]
+        return report.cost_section(costs, memory_mb, args.cost_requests)
+
+    with LocalRuntime(port=0, schedules=False) as runtime:
+        driver = Driver(runtime, HandlerTimer(runtime), args.deadline)
+        intake_section, intake_ok = attempt(INTAKE_TITLE, intake_lines)
+        cost_section, cost_ok = attempt(COST_TITLE, cost_lines)
+        step("stopping the local runtime (executions still waiting are stopped)")
+        # moto logs every stopped callback task as a failed state, with a multi-KB repr of the state.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+    return intake_section, cost_section, intake_ok and cost_ok
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Browser tests: the real pages in headless Chromium (Debian's, not Playwright's download),
+against a whole local Greenlight started once for the package."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from local.runtime import LocalRuntime
+from tests.support import Http, local_runtime
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium hangs on a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 15_000
+FAILURE_SCREENSHOTS = Path("/tmp/greenlight-browser-failures")
+HERE = Path(__file__).parent
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A conftest's collection hook sees every item of the session: mark only this package's.
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    setattr(item, f"report_{report.when}", report)  # the page fixture screenshots failures
+    return report
+
+
+@pytest.fixture(scope="package")
+def runtime() -> Iterator[LocalRuntime]:
+    with local_runtime() as running:
+        yield running
+
+
+@pytest.fixture
+def http(runtime: LocalRuntime) -> Http:
+    return Http(runtime.base_url)
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS
+    )
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser, runtime: LocalRuntime) -> Iterator[BrowserContext]:
+    fresh = browser.new_context(
+        base_url=runtime.base_url,
+        locale="en-GB",
+        timezone_id="Europe/Berlin",
+        viewport={"width": 1000, "height": 800},
+    )
+    fresh.set_default_timeout(TIMEOUT_MS)
+    fresh.set_default_navigation_timeout(TIMEOUT_MS)
+    yield fresh
+    fresh.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
+    opened = context.new_page()
+    yield opened
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed and not opened.is_closed():
+        FAILURE_SCREENSHOTS.mkdir(exist_ok=True)
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
+        opened.screenshot(path=FAILURE_SCREENSHOTS / f"{name}.png", full_page=True)
