@@ -1,21 +1,35 @@
 """A scripted walk through the HTTP contract, printing each step; exits non-zero on any surprise."""
 
+import html
 import json
+import re
 import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 
 class DemoFailed(Exception):
     pass
 
 
-def call(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
+def call(
+    method: str,
+    url: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    form: list[tuple[str, str]] | None = None,
+) -> tuple[int, Any]:
+    if form is not None:
+        data: bytes | None = urlencode(form).encode()
+        kind = "application/x-www-form-urlencoded"
+    else:
+        data = json.dumps(body).encode() if body is not None else None
+        kind = "application/json"
     request = urllib.request.Request(
-        url, data=data, method=method, headers={"content-type": "application/json", **(headers or {})}
+        url, data=data, method=method, headers={"content-type": kind, **(headers or {})}
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
@@ -26,6 +40,13 @@ def call(method: str, url: str, body: Any = None, headers: dict[str, str] | None
         return status, json.loads(raw)
     except json.JSONDecodeError:
         return status, raw.decode()
+
+
+def hidden(page: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    if not found:
+        raise DemoFailed(f"the page has no {name} field")
+    return found[1]
 
 
 def sample_request(now: datetime) -> dict[str, Any]:
@@ -96,12 +117,102 @@ def scenario(base: str) -> None:
     if status != 200 or "Spring webinar" not in page:
         raise DemoFailed(f"the status link should open the status page, got {status}")
     step("The link in the mail opens the requester's status page")
-
     api_link = link.replace("/requests/", "/api/requests/")
-    status, view = call("GET", api_link)
+
+    def mail_to(person: str, subject: str) -> Any:
+        mails = call("GET", f"{base}/_local/outbox.json")[1]
+        return next(
+            (
+                m
+                for m in reversed(mails)
+                if person in m["to"] and subject in m["subject"] and created["id"] in m["text"]
+            ),
+            None,
+        )
+
+    sam = wait_for("Sam's triage mail", lambda: mail_to("sam@example.org", "Triage:"))
+    sam_link = next(link for link in sam["links"] if "/l/" in link)
+    status, page = call("GET", sam_link)
+    if status != 200 or call("GET", api_link)[1]["status"] != "awaiting_triage":
+        raise DemoFailed("opening a decision link must change nothing")
+    step(
+        "Sam (social team) opens the triage link from the mail: the page shows the request; nothing is decided"
+    )
+
+    status, page = call(
+        "POST",
+        sam_link,
+        form=[
+            ("csrf", hidden(page, "csrf")),
+            ("version", "1"),
+            ("decision", "revise"),
+            ("comment", "Lead with the date and the speaker, please."),
+        ],
+    )
     if status != 200:
-        raise DemoFailed(f"the API should show the request, got {status}: {view}")
-    step(f"Now: {view['step']}; history: " + "; ".join(e["summary"] for e in view["history"]))
+        raise DemoFailed(f"sending back should work, got {status}")
+    step('Sam answers "not like this" with feedback')
+
+    revise = wait_for("the revise mail", lambda: mail_to("ana@example.org", "Not like this yet"))
+    revise_link = next(link for link in revise["links"] if "/l/" in link)
+    status, page = call("GET", revise_link)
+    if status != 200 or "Lead with the date" not in page:
+        raise DemoFailed("the revise link should open the prefilled form with the feedback")
+    step("Ana gets the feedback and a revise link; the form opens with her request filled in")
+
+    fields = [
+        (name, value)
+        for name, value in re.findall(
+            r'<input type="(?:text|email|url|datetime-local)" '
+            r'id="[^"]+" name="([^"]+)" value="([^"]*)"',
+            page,
+        )
+    ]
+    fields += [
+        (name, value)
+        for name, value in re.findall(r'<textarea id="[^"]+" name="([^"]+)"[^>]*>([^<]*)</textarea>', page)
+    ]
+    fields = [(n, html.unescape(v)) for n, v in fields if n != "draft.text"]
+    fields += [
+        ("draft.text", "May 14, 10:00 with Dr. Lee: plan less, do more. Join our spring webinar."),
+        ("goal.metric", "clicks"),
+        ("time_sensitivity", "timely"),
+        ("channels", "sandbox"),
+        ("csrf", hidden(page, "csrf")),
+    ]
+    status, page = call("POST", revise_link, form=fields)
+    if status != 200 or "Version 2" not in page:
+        raise DemoFailed(f"the revision should be accepted, got {status}: {str(page)[:300]}")
+    step("Ana revises: version 2 goes back to triage")
+
+    kim = wait_for(
+        "Kim's triage mail for version 2",
+        lambda: (m := mail_to("kim@example.org", "Triage:")) and "version 2" in m["text"] and m,
+    )
+    kim_link = next(link for link in kim["links"] if "/l/" in link)
+    status, page = call("GET", kim_link)
+    status, page = call(
+        "POST",
+        kim_link,
+        form=[
+            ("csrf", hidden(page, "csrf")),
+            ("version", "2"),
+            ("decision", "accept"),
+            ("channels", "sandbox"),
+        ],
+    )
+    if status != 200:
+        raise DemoFailed(f"accepting should work, got {status}")
+    wait_for("the request to be accepted", lambda: call("GET", api_link)[1]["status"] == "accepted")
+    step("Kim accepts version 2: the request is accepted with a plan, and Ana is told")
+
+    status, _ = call("GET", sam_link)
+    if status != 409:
+        raise DemoFailed(f"Sam's version-1 link should now be superseded (409), got {status}")
+    step("Sam's old link now says the request moved on to a newer version")
+
+    view = call("GET", api_link)[1]
+    step("History: " + "; ".join(e["summary"] for e in view["history"] if e["kind"] != "mail_sent"))
 
     status, _ = call("GET", link.split("?")[0] + "?token=" + "x" * 43)
     if status != 404:

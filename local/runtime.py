@@ -266,13 +266,11 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self.client("sesv2").create_email_identity(EmailIdentity=sender.partition("@")[2])
 
     def _seed_team(self) -> None:
-        """The roster from local/team.json, written as the application stores it."""
-        from greenlight.models import Member
+        """The roster from local/team.json, loaded the way a deployment loads its own."""
+        from greenlight.roster import load_members, seed
         from greenlight.storage import Store
 
-        store = Store(self.client("dynamodb"), self.stack.physical_name("Table"))
-        for member in json.loads(TEAM.read_text())["members"]:
-            store.put_member(Member.model_validate(member))
+        seed(Store(self.client("dynamodb"), self.stack.physical_name("Table")), load_members(TEAM))
 
     def _create_table(self, name: str, props: dict[str, Any]) -> None:
         dynamodb = self.client("dynamodb")
