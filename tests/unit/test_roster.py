@@ -1,10 +1,9 @@
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
-
 from greenlight.models import Role
 from greenlight.roster import load_members
+from pydantic import ValidationError
 
 LOCAL_TEAM = Path(__file__).resolve().parents[2] / "local" / "team.json"
 
