@@ -135,9 +135,7 @@ def scenario(base: str) -> None:
     status, page = call("GET", sam_link)
     if status != 200 or call("GET", api_link)[1]["status"] != "awaiting_triage":
         raise DemoFailed("opening a decision link must change nothing")
-    step(
-        "Sam (social team) opens the triage link from the mail: the page shows the request; nothing is decided"
-    )
+    step("Sam (social team) opens the triage link from the mail: it shows the request; nothing is decided")
 
     status, page = call(
         "POST",
