@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from greenlight import clock
 
+from local import demo
 from local.runtime import LocalRuntime
 
 T = TypeVar("T")
@@ -107,32 +108,9 @@ class Http:
 
 
 def sample_request(**overrides: Any) -> dict[str, Any]:
-    """A valid request as the JSON API takes it, publishing two to four days from now (business
-    time: a running local runtime's clock, which tests may have moved forward)."""
-    now = clock.now()
-    request: dict[str, Any] = {
-        "title": "Spring webinar",
-        "requester": {"name": "Ana Silva", "email": "ana@example.org", "team": "Events"},
-        "purpose": "Fill the 300 seats of the spring webinar with qualified leads.",
-        "audience": "Event planners in the Nordics who follow us",
-        "key_message": "One hour that saves a week of planning",
-        "call_to_action": "Register today",
-        "goal": {"metric": "clicks", "target": 300},
-        "channels": ["sandbox"],
-        "publish_window": {
-            "earliest": (now + timedelta(days=2)).isoformat(),
-            "latest": (now + timedelta(days=4)).isoformat(),
-        },
-        "time_sensitivity": "timely",
-        "draft": {
-            "text": "Plan less, do more: join our spring webinar.",
-            "link": "https://example.org/webinar",
-        },
-        "risk_flags": [],
-        "pilot_requested": False,
-    }
-    request.update(overrides)
-    return request
+    """A valid request as the JSON API takes it (the demo's), publishing two to four days from now
+    in business time: a running local runtime's clock, which tests may have moved forward."""
+    return demo.sample_request(clock.now()) | overrides
 
 
 def sample_form(**overrides: str) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from greenlight import links
 from greenlight.intake import status_url
-from greenlight.mail import Mailer, notice
+from greenlight.mail import Mail, Mailer, notice, send_once
 from greenlight.models import STEP_LABELS, LinkKind, RequestStatus, SendAcknowledgementOutput
 from greenlight.storage import Store
 
@@ -15,12 +15,11 @@ def send_acknowledgement(
     request_id: str, store: Store, mailer: Mailer, link_days: int
 ) -> SendAcknowledgementOutput:
     stored = store.get_request(request_id)
-    mail_sent = False
-    # A retried step must not mail twice: claim first, give the claim back if sending fails.
-    if store.claim_once(request_id, MAIL_KEY):
+    request = stored.request
+
+    def acknowledgement() -> Mail:
         token = links.issue(store, LinkKind.status, timedelta(days=link_days), request_id)
-        request = stored.request
-        mail = notice(
+        return notice(
             to=request.requester.email,
             subject=f"We have your request: {request.title}",
             greeting=f"Hello {request.requester.name},",
@@ -35,19 +34,8 @@ def send_acknowledgement(
             action=("Follow your request", status_url(stored.base_url, request_id, token)),
             action_note="This link is yours alone: do not forward it.",
         )
-        try:
-            mailer.send(mail)
-        except Exception:
-            store.release_once(request_id, MAIL_KEY)
-            raise
-        store.append_event(
-            request_id,
-            "mail_sent",
-            "greenlight",
-            f"Acknowledgement mailed to {request.requester.email}",
-            stored.content_version,
-        )
-        mail_sent = True
+
+    mail_sent = send_once(store, mailer, request_id, MAIL_KEY, acknowledgement, stored.content_version)
     if stored.status == RequestStatus.submitted:
         stored = store.set_status(stored, RequestStatus.awaiting_triage)
         store.append_event(

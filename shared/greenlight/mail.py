@@ -1,12 +1,16 @@
 """Mail as MIME (a plain-text part and an HTML part) sent through SES v2."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from greenlight import clock
 from greenlight.rendering import render
+
+if TYPE_CHECKING:
+    from greenlight.storage import Store
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,26 @@ def to_mime(mail: Mail, sender: str) -> bytes:
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
     return message.as_bytes()
+
+
+def send_once(
+    store: "Store", mailer: "Mailer", request_id: str, key: str, build: Callable[[], Mail], version: int
+) -> bool:
+    """Send a mail at most once per key, so a retried step does not mail twice: claim the key,
+    build the mail (which may issue a secret link), send it, and give the claim back if sending
+    failed. The audit trail records every mail sent. False when it was sent before."""
+    if not store.claim_once(request_id, key):
+        return False
+    try:
+        mail = build()
+        mailer.send(mail)
+    except Exception:
+        store.release_once(request_id, key)
+        raise
+    store.append_event(
+        request_id, "mail_sent", "greenlight", f"“{mail.subject}” mailed to {mail.to}", version
+    )
+    return True
 
 
 class Mailer:

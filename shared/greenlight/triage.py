@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from greenlight import clock, decisions, links
 from greenlight.errors import Conflict
-from greenlight.mail import Mailer, notice
+from greenlight.mail import Mail, Mailer, notice, send_once
 from greenlight.models import (
     STEP_LABELS,
     LinkKind,
@@ -127,21 +127,15 @@ def request_triage(
     kind = ROUNDS[min(round_, len(ROUNDS) - 1)]
     mailed = 0
     for member in triagers(store, stored, round_):
+
+        def triage_mail(member: Member = member) -> Mail:
+            token = links.issue(
+                store, LinkKind.triage, timedelta(days=link_days), request_id, version, member.email
+            )
+            return _triage_mail(kind, member, stored, f"{stored.base_url}/l/{token}")
+
         key = f"mail:triage:v{version}:r{round_}:{member.email}"
-        if not store.claim_once(request_id, key):
-            continue
-        token = links.issue(
-            store, LinkKind.triage, timedelta(days=link_days), request_id, version, member.email
-        )
-        try:
-            mailer.send(_triage_mail(kind, member, stored, f"{stored.base_url}/l/{token}"))
-        except Exception:
-            store.release_once(request_id, key)
-            raise
-        store.append_event(
-            request_id, "mail_sent", "greenlight", f"Triage {kind} mailed to {member.email}", version
-        )
-        mailed += 1
+        mailed += send_once(store, mailer, request_id, key, triage_mail, version)
     return {"request_id": request_id, "version": version, "round": round_, "mailed": mailed}
 
 
@@ -219,14 +213,14 @@ def request_revision(
     if stored.status != RequestStatus.revision_requested:
         stored = store.set_status(stored, RequestStatus.revision_requested)
         store.append_event(request_id, "status_changed", "greenlight", STEP_LABELS[stored.status], version)
-    key = f"mail:revision:v{version}"
-    if store.claim_once(request_id, key):
-        requester = stored.request.requester
+    requester = stored.request.requester
+
+    def revision_mail() -> Mail:
         token = links.issue(
             store, LinkKind.revision, timedelta(seconds=window_seconds), request_id, version, requester.email
         )
         days = max(1, round(window_seconds / 86400))
-        mail = notice(
+        return notice(
             to=requester.email,
             subject=f"Not like this yet: {stored.request.title}",
             greeting=f"Hello {requester.name},",
@@ -242,14 +236,8 @@ def request_revision(
             action=("Revise your request", f"{stored.base_url}/l/{token}"),
             action_note="This link is yours alone and works once.",
         )
-        try:
-            mailer.send(mail)
-        except Exception:
-            store.release_once(request_id, key)
-            raise
-        store.append_event(
-            request_id, "mail_sent", "greenlight", f"Revision request mailed to {requester.email}", version
-        )
+
+    send_once(store, mailer, request_id, f"mail:revision:v{version}", revision_mail, version)
     return {"request_id": request_id, "version": version}
 
 
@@ -292,54 +280,42 @@ def close_request(request_id: str, reason: str, store: Store, mailer: Mailer) ->
     _mail_requester_once(store, mailer, stored, reason, f"Closed: {stored.request.title}", paragraphs)
     if reason in ("abandoned", "unanswered"):
         for lead in [m for m in store.members() if m.active and Role.lead in m.roles]:
-            if store.claim_once(request_id, f"mail:{reason}:v{version}:{lead.email}"):
-                mailer.send(
-                    notice(
-                        to=lead.email,
-                        subject=f"Closed as {reason}: {stored.request.title}",
-                        greeting=f"Hello {lead.name},",
-                        paragraphs=[
-                            f"Request {request_id} closed as {reason} ({STEP_LABELS[status].lower()})."
-                        ],
-                        request=stored.request,
-                        request_id=request_id,
-                        version=version,
-                    )
+
+            def lead_notice(lead: Member = lead) -> Mail:
+                return notice(
+                    to=lead.email,
+                    subject=f"Closed as {reason}: {stored.request.title}",
+                    greeting=f"Hello {lead.name},",
+                    paragraphs=[f"Request {request_id} closed as {reason} ({STEP_LABELS[status].lower()})."],
+                    request=stored.request,
+                    request_id=request_id,
+                    version=version,
                 )
-                store.append_event(
-                    request_id, "mail_sent", "greenlight", f"Closing notice mailed to {lead.email}", version
-                )
+
+            send_once(
+                store, mailer, request_id, f"mail:{reason}:v{version}:{lead.email}", lead_notice, version
+            )
     return {"closed": True, "decision": reason, "version": version}
 
 
 def _mail_requester_once(
     store: Store, mailer: Mailer, stored: StoredRequest, what: str, subject: str, paragraphs: list[str]
 ) -> None:
-    key = f"mail:{what}:v{stored.content_version}"
-    if not store.claim_once(stored.id, key):
-        return
     requester = stored.request.requester
-    try:
-        mailer.send(
-            notice(
-                to=requester.email,
-                subject=subject,
-                greeting=f"Hello {requester.name},",
-                paragraphs=paragraphs,
-                request=stored.request,
-                request_id=stored.id,
-                version=stored.content_version,
-            )
+
+    def mail() -> Mail:
+        return notice(
+            to=requester.email,
+            subject=subject,
+            greeting=f"Hello {requester.name},",
+            paragraphs=paragraphs,
+            request=stored.request,
+            request_id=stored.id,
+            version=stored.content_version,
         )
-    except Exception:
-        store.release_once(stored.id, key)
-        raise
-    store.append_event(
-        stored.id,
-        "mail_sent",
-        "greenlight",
-        f"“{subject}” mailed to {requester.email}",
-        stored.content_version,
+
+    send_once(
+        store, mailer, stored.id, f"mail:{what}:v{stored.content_version}", mail, stored.content_version
     )
 
 

@@ -347,7 +347,10 @@ def test_acknowledgement_link_in_outbox_opens_status_page(page: Page, http: Http
     # The history is written just after the mail goes out: a person would reload.
     def history_shows_the_mail() -> bool:
         page.reload()
-        return "Acknowledgement mailed to ana@example.org" in page.get_by_role("table").inner_text()
+        return (
+            f"“We have your request: {title}” mailed to ana@example.org"
+            in page.get_by_role("table").inner_text()
+        )
 
     wait_until(history_shows_the_mail, 15, "the mail in the request's history")
 
