@@ -201,8 +201,19 @@ def scenario(base: str) -> None:
     )
     if status != 200:
         raise DemoFailed(f"accepting should work, got {status}")
-    wait_for("the request to be accepted", lambda: call("GET", api_link)[1]["status"] == "accepted")
-    step("Kim accepts version 2: the request is accepted with a plan, and Ana is told")
+    wait_for("the risk assessment", lambda: call("GET", api_link)[1]["status"] == "in_review")
+    view = call("GET", api_link)[1]
+    assessed = next(e for e in view["history"] if e["kind"] == "risk_assessed")
+    step(f"Kim accepts version 2; Greenlight assesses its risk: {assessed['summary']}")
+
+    on_duty = wait_for("the fast-track review mail", lambda: mail_to("kim@example.org", "Review:"))
+    review_link = next(link for link in on_duty["links"] if "/l/" in link)
+    status, page = call("GET", review_link)
+    status, page = call("POST", review_link, form=[("csrf", hidden(page, "csrf")), ("decision", "approve")])
+    if status != 200:
+        raise DemoFailed(f"approving should work, got {status}")
+    wait_for("the approval", lambda: call("GET", api_link)[1]["status"] == "approved")
+    step("Kim, on duty, approves it on the fast track: approved for exactly version 2")
 
     status, _ = call("GET", sam_link)
     if status != 409:

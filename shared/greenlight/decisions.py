@@ -35,6 +35,12 @@ class NotWaiting(GreenlightError):
     """Nothing waits for this decision (closed, expired, or never opened)."""
 
 
+def stage_label(stage: str) -> str:
+    """triage → Triage, review-legal → Review (legal)."""
+    kind, _, role = stage.partition("-")
+    return f"{kind.capitalize()} ({role.replace('_', ' ')})" if role else kind.capitalize()
+
+
 def deliver(sfn: Any, store: Store, decision: Decision) -> bool:
     """Answer the waiting workflow with a recorded decision. False when the wait is over; the
     next round of the wait delivers it then."""
@@ -88,7 +94,7 @@ def decide(
     )
     if recorded is None:  # someone else's write came first
         raise AlreadyDecided(store.get_decision(stored.id, stage, version) or current)
-    summary = f"{stage.capitalize()}: {outcome} by {person} on version {version} (via {via})"
+    summary = f"{stage_label(stage)}: {outcome} by {person} on version {version} (via {via})"
     if comment:
         summary += f": “{comment}”"
     store.append_event(stored.id, f"{stage}_decided", person, summary, version)
@@ -104,6 +110,6 @@ def expire(store: Store, request_id: str, stage: str, version: int) -> Decision 
         return None
     if current.state == "decided":
         return current
-    if store.expire_decision(current):
+    if store.close_decision(current, "expired"):
         return None
     return store.get_decision(request_id, stage, version)

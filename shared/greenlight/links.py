@@ -32,6 +32,7 @@ def new_link(
     request_id: str | None = None,
     version: int | None = None,
     person: str | None = None,
+    stage: str | None = None,
 ) -> tuple[str, Link]:
     """A fresh token and the record to store for it."""
     token = new_token()
@@ -42,6 +43,7 @@ def new_link(
         request_id=request_id,
         version=version,
         person=person,
+        stage=stage,
         expires_at=int((now + lifetime).timestamp()),
         created_at=clock.iso(now),
     )
@@ -55,9 +57,10 @@ def issue(
     request_id: str | None = None,
     version: int | None = None,
     person: str | None = None,
+    stage: str | None = None,
 ) -> str:
     """Store a new link and return its token, the only copy of which goes into the mail."""
-    token, link = new_link(kind, lifetime, request_id, version, person)
+    token, link = new_link(kind, lifetime, request_id, version, person, stage)
     store.put_link(link)
     return token
 

@@ -183,18 +183,33 @@ class RequestStatus(StrEnum):
     awaiting_triage = "awaiting_triage"
     revision_requested = "revision_requested"
     accepted = "accepted"
+    in_review = "in_review"
+    approved = "approved"
+    rejected = "rejected"
+    review_expired = "review_expired"
     declined = "declined"
     abandoned = "abandoned"
     unanswered = "unanswered"
 
 
-OPEN_STATUSES = (RequestStatus.submitted, RequestStatus.awaiting_triage, RequestStatus.revision_requested)
+OPEN_STATUSES = (
+    RequestStatus.submitted,
+    RequestStatus.awaiting_triage,
+    RequestStatus.revision_requested,
+    RequestStatus.accepted,
+    RequestStatus.in_review,
+    RequestStatus.approved,
+)
 
 STEP_LABELS: dict[str, str] = {
     RequestStatus.submitted: "Received: the workflow is starting",
     RequestStatus.awaiting_triage: "Waiting for the social team to triage",
     RequestStatus.revision_requested: "Sent back: the social team asked for changes",
     RequestStatus.accepted: "Accepted by the social team",
+    RequestStatus.in_review: "In review",
+    RequestStatus.approved: "Approved: waiting for its publish time",
+    RequestStatus.rejected: "Rejected in review",
+    RequestStatus.review_expired: "Closed: the review was not answered in time",
     RequestStatus.declined: "Declined by the social team",
     RequestStatus.abandoned: "Closed: no revision arrived in time",
     RequestStatus.unanswered: "Closed: the social team did not triage it in time",
@@ -205,12 +220,29 @@ class Role(StrEnum):
     triager = "triager"  # the social team: triage, edit, schedule
     lead = "lead"  # the team lead: escalations
     admin = "admin"
+    # Reviewers: the roles a risk assessment can require.
+    on_duty = "on_duty"  # the fast track's one approver
+    brand = "brand"
+    legal = "legal"
+    comms = "comms"
+    executive = "executive"
+
+
+ROLE_NAMES = {
+    Role.on_duty: "the on-duty approver",
+    Role.brand: "brand",
+    Role.legal: "legal",
+    Role.comms: "communications",
+    Role.executive: "an executive",
+}
 
 
 class Member(BaseModel):
     email: Email
     name: str = Field(min_length=1, max_length=100)
     roles: list[Role] = Field(min_length=1)
+    # Review roles this person covers when the role's own reviewers do not answer in time.
+    backup_for: list[Role] = Field(default_factory=list)
     active: bool = True
 
 
@@ -224,6 +256,7 @@ class LinkKind(StrEnum):
     status = "status"  # the requester's view of their request
     triage = "triage"  # a triager's decision
     revision = "revision"  # the requester's revise form
+    review = "review"  # an approver's decision
     sign_in = "sign_in"  # a team member's one-time sign-in
 
 
@@ -235,6 +268,7 @@ class Link(BaseModel):
     request_id: str | None = None
     version: int | None = None
     person: str | None = None
+    stage: str | None = None  # which decision a review link answers (review-legal, ...)
     expires_at: int
     created_at: str = ""
     used_at: str | None = None
@@ -242,6 +276,12 @@ class Link(BaseModel):
     @property
     def expired(self) -> bool:
         return self.expires_at <= clock.now().timestamp()
+
+
+class ReviewOutcome(StrEnum):
+    approve = "approve"
+    changes = "changes"
+    reject = "reject"
 
 
 class TriageOutcome(StrEnum):
@@ -286,6 +326,8 @@ class StoredRequest(BaseModel):
     base_url: str
     request: RequestInput
     plan: dict[str, Any] | None = None  # what goes out where and when, set at triage
+    assessment: dict[str, Any] | None = None  # the risk assessment of the current version
+    review: dict[str, Any] | None = None  # how the review ended: lane, outcome, seconds to decision
 
 
 # ---- step inputs and outputs (one pair per state machine step) ----
@@ -324,6 +366,22 @@ class RequestRevisionInput(BaseModel):
 
 
 class AcceptRequestInput(BaseModel):
+    request_id: str
+
+
+class AssessRiskInput(BaseModel):
+    request_id: str
+
+
+class RequestReviewInput(BaseModel):
+    request_id: str
+    role: Role
+    round: int = Field(default=0, ge=0)
+    lane: Literal["fast", "full"]
+    task_token: str = Field(repr=False)
+
+
+class FinishReviewInput(BaseModel):
     request_id: str
 
 

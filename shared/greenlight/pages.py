@@ -5,17 +5,19 @@ from datetime import UTC
 from typing import Any
 
 from greenlight.models import (
+    ROLE_NAMES,
     STEP_LABELS,
     AuditEvent,
     GoalMetric,
     Member,
     RequestInput,
     RiskFlag,
+    Role,
     StoredRequest,
     TimeSensitivity,
 )
 from greenlight.networks import NETWORKS
-from greenlight.rendering import render
+from greenlight.rendering import number, render
 
 METRICS = {
     GoalMetric.engagement_rate: "Engagement rate (engagements ÷ impressions)",
@@ -159,6 +161,7 @@ def form_values(request: RequestInput) -> dict[str, Any]:
         moment = getattr(request.publish_window, name.split(".")[1]).astimezone(UTC)
         values[name] = moment.strftime("%Y-%m-%dT%H:%M")
     values["timezone"] = "UTC"
+    values["goal.target"] = number(request.goal.target)  # 300, as the requester wrote it
     values["draft.link"] = values.get("draft.link") or ""
     return values
 
@@ -181,4 +184,31 @@ def team_request(stored: StoredRequest, history: list[AuditEvent], form: dict[st
         history=history,
         can_triage=form is not None,
         **(form or {}),
+    )
+
+
+def review_decision(
+    stored: StoredRequest,
+    person: str,
+    stage: str,
+    action: str,
+    csrf: str,
+    errors: dict[str, str],
+    comment: str,
+) -> str:
+    role = Role(stage.removeprefix("review-"))
+    return render(
+        "pages/review_decision.html",
+        title=f"Review: {stored.request.title}",
+        stored=stored,
+        request=stored.request,
+        person=person,
+        role_name=ROLE_NAMES[role],
+        action=action,
+        csrf=csrf,
+        errors=errors,
+        comment=comment,
+        assessment=stored.assessment or {},
+        plan=stored.plan or {},
+        channel_labels={n.id: n.label for n in NETWORKS.values()},
     )

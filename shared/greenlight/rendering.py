@@ -19,7 +19,19 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["number"] = number
+    env.globals.update(_labels())
     return env
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    """Words for codes, available to every template."""
+    from greenlight.networks import NETWORKS
+    from greenlight.pages import METRICS
+
+    return {
+        "metric_labels": {m.value: text for m, text in METRICS.items()},
+        "network_labels": {n.id: n.label for n in NETWORKS.values()},
+    }
 
 
 def number(value: float) -> str:

@@ -34,6 +34,9 @@ from greenlight.models import (
     StoredRequest,
 )
 
+# What a status change may record on the request item (StoredRequest has a field for each).
+RECORDED_FACTS = {"plan", "assessment", "review"}
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -166,10 +169,12 @@ class Store:
         item = _plain(_from_item(answer["Item"]))
         return _stored(item)
 
-    def set_status(
-        self, stored: StoredRequest, status: RequestStatus, plan: dict[str, Any] | None = None
-    ) -> StoredRequest:
-        """Move a request to a new status (and record its plan) if nobody changed it since it was read."""
+    def set_status(self, stored: StoredRequest, status: RequestStatus, **facts: Any) -> StoredRequest:
+        """Move a request to a new status, recording facts about it on the way (its plan, its risk
+        assessment, its review), if nobody changed it since it was read."""
+        unknown = set(facts) - RECORDED_FACTS
+        if unknown:
+            raise ValueError(f"not a recorded fact of a request: {', '.join(sorted(unknown))}")
         now = clock.now()
         values: dict[str, Any] = {
             ":status": status.value,
@@ -177,11 +182,10 @@ class Store:
             ":now": clock.iso(now),
             ":lock": stored.lock,
             ":next": stored.lock + 1,
+            **{f":{name}": value for name, value in facts.items()},
         }
         expression = "SET #status = :status, gsi1pk = :gsi1pk, updated_at = :now, #lock = :next"
-        if plan is not None:
-            expression += ", #plan = :plan"
-            values[":plan"] = plan
+        expression += "".join(f", #{name} = :{name}" for name in facts)
         try:
             self.client.update_item(
                 TableName=self.table,
@@ -191,7 +195,7 @@ class Store:
                 ExpressionAttributeNames={
                     "#status": "status",
                     "#lock": "lock",
-                    **({"#plan": "plan"} if plan else {}),
+                    **{f"#{n}": n for n in facts},
                 },
                 ExpressionAttributeValues=_to_item(values),
             )
@@ -199,10 +203,9 @@ class Store:
             if _failed_condition(error):
                 raise Conflict(f"request {stored.id} changed since it was read") from error
             raise
-        update: dict[str, Any] = {"status": status, "lock": stored.lock + 1, "updated_at": now}
-        if plan is not None:
-            update["plan"] = plan
-        return stored.model_copy(update=update)
+        return stored.model_copy(
+            update={"status": status, "lock": stored.lock + 1, "updated_at": now, **facts}
+        )
 
     def add_version(
         self,
@@ -460,16 +463,29 @@ class Store:
             raise
         return Decision.model_validate(_plain(_from_item(answer["Attributes"])))
 
-    def expire_decision(self, decision: Decision) -> bool:
-        """Mark an open decision expired; False when it was decided first."""
+    def decisions(self, request_id: str, version: int, stage_prefix: str) -> list[Decision]:
+        """Every decision of one content version whose stage starts with the prefix."""
+        page = self.client.query(
+            TableName=self.table,
+            ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues=_to_item(
+                {":pk": f"REQ#{request_id}", ":prefix": f"DECISION#{stage_prefix}"}
+            ),
+        )
+        found = [Decision.model_validate(_plain(_from_item(item))) for item in page.get("Items", [])]
+        return [d for d in found if d.version == version]
+
+    def close_decision(self, decision: Decision, state: str) -> bool:
+        """Close an open decision as expired or superseded; False when it was decided first."""
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=self._decision_key(decision.request_id, decision.stage, decision.version),
-                UpdateExpression="SET #state = :expired",
+                UpdateExpression="SET #state = :closed",
                 ConditionExpression="#state = :open",
                 ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues=_to_item({":expired": "expired", ":open": "open"}),
+                ExpressionAttributeValues=_to_item({":closed": state, ":open": "open"}),
             )
         except ClientError as error:
             if _failed_condition(error):

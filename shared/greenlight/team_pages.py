@@ -13,7 +13,13 @@ from greenlight.models import EMAIL, OPEN_STATUSES, STEP_LABELS, RequestStatus, 
 from greenlight.storage import Store
 from greenlight.triage import TRIAGE
 
-CLOSED = (RequestStatus.accepted, RequestStatus.declined, RequestStatus.abandoned, RequestStatus.unanswered)
+CLOSED = (
+    RequestStatus.declined,
+    RequestStatus.abandoned,
+    RequestStatus.unanswered,
+    RequestStatus.rejected,
+    RequestStatus.review_expired,
+)
 
 
 def _signed_in(store: Store, cookies: list[str]) -> Any:

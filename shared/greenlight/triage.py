@@ -12,6 +12,7 @@ from greenlight import clock, decisions, links
 from greenlight.errors import Conflict
 from greenlight.mail import Mail, Mailer, notice, send_once
 from greenlight.models import (
+    ROLE_NAMES,
     STEP_LABELS,
     LinkKind,
     Member,
@@ -208,8 +209,7 @@ def request_revision(
     decision = store.open_decision(request_id, REVISION, version, task_token, 0)
     if decision.state == "decided":
         raise decisions.AlreadyDecided(decision)  # cannot happen: a revision is answered once per version
-    triage = store.get_decision(request_id, TRIAGE, version)
-    feedback = triage.comment if triage and triage.comment else ""
+    feedback = revision_feedback(store, stored)
     if stored.status != RequestStatus.revision_requested:
         stored = store.set_status(stored, RequestStatus.revision_requested)
         store.append_event(request_id, "status_changed", "greenlight", STEP_LABELS[stored.status], version)
@@ -239,6 +239,20 @@ def request_revision(
 
     send_once(store, mailer, request_id, f"mail:revision:v{version}", revision_mail, version)
     return {"request_id": request_id, "version": version}
+
+
+def revision_feedback(store: Store, stored: StoredRequest) -> str:
+    """What the requester is asked to change: the reviewers' requested changes when the review
+    sent it back, else the triager's "not like this"."""
+    asked = [
+        f"{ROLE_NAMES[Role(d.stage.removeprefix('review-'))].capitalize()}: {d.comment}"
+        for d in store.decisions(stored.id, stored.content_version, "review-")
+        if d.outcome == "changes" and d.comment
+    ]
+    if asked:
+        return "\n".join(asked)
+    triage = store.get_decision(stored.id, TRIAGE, stored.content_version)
+    return (triage.comment or "") if triage else ""
 
 
 CLOSINGS = {

@@ -4,7 +4,7 @@ every POST, the queue, each request's history, and triage from the dashboard."""
 from urllib.parse import urlencode
 
 from local.runtime import LocalRuntime
-from tests.integration.test_triage import ended, status_of, submit, triage_link
+from tests.integration.test_triage import reaches, status_of, submit, triage_link
 from tests.support import Answer, Http, hidden, link_in, mails_to, wait_until
 
 
@@ -107,7 +107,9 @@ def test_triage_from_the_dashboard_with_csrf(runtime: LocalRuntime, http: Http) 
     csrf = hidden(detail.text, "csrf")
     answer = kim.post(f"/team/requests/{request_id}/triage", [("csrf", csrf), *fields])
     assert answer.status == 303
-    assert ended(runtime, request_id)["status"] == "SUCCEEDED"
+    reaches(http, request_id, "in_review")
+    plan = kim.get(f"/team/requests/{request_id}")
+    assert plan.status == 200 and "The plan" in plan.text and "Copy for sandbox" in plan.text
     history = status_of(http, request_id)["history"]
     decided = next(e for e in history if e["kind"] == "triage_decided")
     assert decided["actor"] == "kim@example.org" and "dashboard" in decided["summary"]

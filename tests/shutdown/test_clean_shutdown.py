@@ -8,9 +8,9 @@ import time
 from tests.support import Http, local_runtime, sample_request, wait_until
 
 
-def test_stop_ends_waiting_executions_and_frees_the_port() -> None:
+def test_stop_ends_waiting_executions_and_leaves_no_thread_behind() -> None:
+    before = set(threading.enumerate())
     with local_runtime() as runtime:
-        baseline = threading.active_count()
         sfn = runtime.client("stepfunctions")
         role = runtime.client("iam").get_role(RoleName="greenlight-local")["Role"]["Arn"]
         machine = sfn.create_state_machine(
@@ -24,17 +24,19 @@ def test_stop_ends_waiting_executions_and_frees_the_port() -> None:
             ),
         )["stateMachineArn"]
         arns = [sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"] for _ in range(3)]
-        wait_until(lambda: threading.active_count() > baseline, message="executions to be running")
-        assert Http(runtime.base_url).post_json("/api/requests", sample_request()).status == 201
-        port = runtime.port
+        http = Http(runtime.base_url)
+        request_id = http.post_json("/api/requests", sample_request()).json()["id"]
+        http.mail_about(request_id)  # its lifecycle now waits for triage on a task token
 
-        assert runtime.stop_executions() >= 3
-        statuses = {sfn.describe_execution(executionArn=arn)["status"] for arn in arns}
-        assert statuses == {"ABORTED"}
+        assert runtime.stop_executions() >= 4
+        assert {sfn.describe_execution(executionArn=arn)["status"] for arn in arns} == {"ABORTED"}
+
+    def leftovers() -> list[str]:
+        return [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
 
     deadline = time.monotonic() + 10
-    while threading.active_count() > baseline - 1 and time.monotonic() < deadline:
+    while leftovers() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert threading.active_count() <= baseline, [t.name for t in threading.enumerate()]
-    with local_runtime() as again:  # the runtime can start again in the same process
-        assert again.port != 0 and port != 0
+    assert not leftovers(), f"threads still running after stop: {leftovers()}"
+    with local_runtime() as again:  # the runtime starts again in the same process
+        wait_until(lambda: again.port > 0, message="a second runtime")

@@ -1,0 +1,14 @@
+"""Lifecycle step "Finish review": tally the decisions of this version and tell the people involved."""
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from greenlight.models import FinishReviewInput
+from greenlight.observability import logger
+from greenlight.review import finish_review
+from greenlight.service import mailer, store
+
+
+@logger.inject_lambda_context
+@event_parser(model=FinishReviewInput)
+def lambda_handler(event: FinishReviewInput, context: LambdaContext) -> dict:
+    return finish_review(event.request_id, store(), mailer())
