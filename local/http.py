@@ -213,7 +213,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _local(self, method: str, path: str, body: bytes) -> None:
         runtime = self.server_app.runtime
-        if method == "GET" and path == "/_local/outbox.json":
+        if path.startswith(("/_local/networks/", "/_local/channels/")):
+            status, headers, answer = runtime.networks.handle(
+                method, self.path, dict(self.headers.items()), body
+            )
+            self._send(status, headers, answer)
+        elif method == "GET" and path == "/_local/outbox.json":
             self._json(200, read_outbox())
         elif method == "GET" and path == "/_local/outbox":
             self._html(200, outbox_page(read_outbox()))

@@ -32,6 +32,7 @@ from local.template import ROOT, Stack, load
 
 SHARED = ROOT / "shared"
 TEAM = Path(__file__).with_name("team.json")
+CHANNELS = Path(__file__).with_name("channels.json")
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -120,6 +121,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self._mock: Any = None
         self.http: Any = None
         self.pump: Any = None
+        self.networks: Any = None
 
     @property
     def base_url(self) -> str:
@@ -147,7 +149,9 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self._use_business_clock()
 
         from local.http import LocalHttpServer  # the server needs the runtime's resources
+        from local.networks import FakeNetworks
 
+        self.networks = FakeNetworks()
         self.http = LocalHttpServer(self, self.host, self.port)
         self.port = self.http.port  # port 0 asks for any free port
         self._create_resources()
@@ -221,6 +225,8 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
 
     def _create_resources(self) -> None:
         stack = self.stack
+        for logical_id in stack.of_type("AWS::SecretsManager::Secret"):
+            self._create_secret(logical_id)
         environment = stack.global_environment()
         environment["PUBLIC_BASE_URL"] = environment.get("PUBLIC_BASE_URL") or self.base_url
         os.environ.update(environment)  # one process: Globals are the functions' environment
@@ -264,6 +270,15 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self._seed_team()
         sender = environment["SENDER_EMAIL"]
         self.client("sesv2").create_email_identity(EmailIdentity=sender.partition("@")[2])
+
+    def _create_secret(self, logical_id: str) -> None:
+        """The channel credentials secret, holding local/channels.json with this runtime's address."""
+        secret = CHANNELS.read_text().replace("{base_url}", self.base_url)
+        values = {k: v for k, v in json.loads(secret).items() if not k.startswith("_")}
+        arn = self.client("secretsmanager").create_secret(
+            Name=self.stack.physical_name(logical_id), SecretString=json.dumps(values)
+        )["ARN"]
+        self.stack.created[logical_id] = arn
 
     def _seed_team(self) -> None:
         """The roster from local/team.json, loaded the way a deployment loads its own."""

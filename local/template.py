@@ -52,6 +52,8 @@ class Stack:
     template: dict[str, Any]
     name: str = "greenlight"
     parameters: dict[str, str] = field(default_factory=dict)
+    # What !Ref gives for resources whose identity AWS (here moto) makes up, such as a secret's ARN.
+    created: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for key, spec in self.template.get("Parameters", {}).items():
@@ -97,6 +99,8 @@ class Stack:
             return pseudo[name]
         if name in self.parameters:
             return self.parameters[name]
+        if name in self.created:
+            return self.created[name]
         kind = self.resources[name]["Type"] if name in self.resources else None
         if kind in ("AWS::Serverless::StateMachine", "AWS::Serverless::LayerVersion"):
             return self.arn(name)

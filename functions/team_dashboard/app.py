@@ -37,6 +37,18 @@ def triage(request_id: str) -> Response:
     return team_pages.triage(store(), sfn(), event.cookies or [], request_id, event.decoded_body or "")
 
 
+@app.post("/team/requests/<request_id>/schedule")
+def reschedule(request_id: str) -> Response:
+    event = app.current_event
+    return team_pages.reschedule(store(), sfn(), event.cookies or [], request_id, event.decoded_body or "")
+
+
+@app.post("/team/requests/<request_id>/cancel")
+def cancel(request_id: str) -> Response:
+    event = app.current_event
+    return team_pages.cancel(store(), sfn(), event.cookies or [], request_id, event.decoded_body or "")
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -16,6 +16,8 @@ class Settings(BaseModel):
     public_base_url: str = ""
     status_link_days: int = Field(default=365, ge=1)
     decision_link_days: int = Field(default=14, ge=1)
+    # The networks' credentials: a Secrets Manager secret holding {"<channel>": {...}}.
+    channels_secret_arn: str = ""
 
 
 _ENV = {
@@ -26,6 +28,7 @@ _ENV = {
     "public_base_url": "PUBLIC_BASE_URL",
     "status_link_days": "STATUS_LINK_DAYS",
     "decision_link_days": "DECISION_LINK_DAYS",
+    "channels_secret_arn": "CHANNELS_SECRET_ARN",
 }
 
 

@@ -24,3 +24,13 @@ class InvalidInput(GreenlightError):
     def __init__(self, errors: list[dict[str, str]]):
         super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
         self.errors = errors
+
+
+class ChannelUnavailable(GreenlightError):
+    """A network could not be reached or answered with a transient failure (5xx, 429, a time-out):
+    the state machine retries with backoff and jitter."""
+
+
+class PublishRejected(GreenlightError):
+    """A network refused the post (401, 422, a policy): retrying cannot help. The message is the
+    network's reason, mailed to the team."""

@@ -187,6 +187,11 @@ class RequestStatus(StrEnum):
     approved = "approved"
     rejected = "rejected"
     review_expired = "review_expired"
+    publishing = "publishing"
+    published = "published"
+    partially_published = "partially_published"
+    publish_failed = "publish_failed"
+    cancelled = "cancelled"
     declined = "declined"
     abandoned = "abandoned"
     unanswered = "unanswered"
@@ -199,6 +204,7 @@ OPEN_STATUSES = (
     RequestStatus.accepted,
     RequestStatus.in_review,
     RequestStatus.approved,
+    RequestStatus.publishing,
 )
 
 STEP_LABELS: dict[str, str] = {
@@ -210,6 +216,11 @@ STEP_LABELS: dict[str, str] = {
     RequestStatus.approved: "Approved: waiting for its publish time",
     RequestStatus.rejected: "Rejected in review",
     RequestStatus.review_expired: "Closed: the review was not answered in time",
+    RequestStatus.publishing: "Publishing now",
+    RequestStatus.published: "Published",
+    RequestStatus.partially_published: "Published on some channels; the team is looking at the others",
+    RequestStatus.publish_failed: "Not published: the networks refused it; the team has been told",
+    RequestStatus.cancelled: "Cancelled before publishing",
     RequestStatus.declined: "Declined by the social team",
     RequestStatus.abandoned: "Closed: no revision arrived in time",
     RequestStatus.unanswered: "Closed: the social team did not triage it in time",
@@ -383,6 +394,31 @@ class RequestReviewInput(BaseModel):
 
 class FinishReviewInput(BaseModel):
     request_id: str
+
+
+class CheckScheduleInput(BaseModel):
+    request_id: str
+
+
+class WaitForPublishTimeInput(BaseModel):
+    request_id: str
+    publish_at: str  # the time "Check schedule" planned for: a change since then ends the wait at once
+    task_token: str = Field(repr=False)
+
+
+class PublishPostInput(BaseModel):
+    request_id: str
+    channel: str
+
+
+class FinishPublishingInput(BaseModel):
+    request_id: str
+
+
+class ReconcilePostsInput(BaseModel):
+    """The scheduler's event: EventBridge Scheduler passes a fixed input, here none at all."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 class CloseRequestInput(BaseModel):

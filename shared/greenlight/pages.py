@@ -174,7 +174,13 @@ def team_dashboard(member: Member, csrf: str, queue: list[tuple[str, list[Stored
     return render("pages/team_dashboard.html", title="The queue", member=member, csrf=csrf, queue=queue)
 
 
-def team_request(stored: StoredRequest, history: list[AuditEvent], form: dict[str, Any] | None) -> str:
+def team_request(
+    stored: StoredRequest,
+    history: list[AuditEvent],
+    form: dict[str, Any] | None,
+    change_csrf: str | None = None,
+    posts: list[dict[str, Any]] | None = None,
+) -> str:
     return render(
         "pages/team_request.html",
         title=stored.request.title,
@@ -183,6 +189,8 @@ def team_request(stored: StoredRequest, history: list[AuditEvent], form: dict[st
         step=STEP_LABELS[stored.status],
         history=history,
         can_triage=form is not None,
+        change_csrf=change_csrf,
+        posts=posts or [],
         **(form or {}),
     )
 

@@ -1,6 +1,7 @@
 """Wiring: the real collaborators, built from settings on first use. Handlers call these; logic
 takes the collaborators as arguments, so tests can hand it others."""
 
+import json
 import time
 from functools import cache
 from typing import Any
@@ -34,6 +35,20 @@ def workflow() -> Workflow:
 @cache
 def sfn() -> Any:
     return client("stepfunctions")
+
+
+_channels: dict[str, Any] = {}
+
+
+def channels_config() -> dict[str, Any]:
+    """The networks' credentials from Secrets Manager, re-read every five minutes so a rotated
+    token is picked up without a deployment."""
+    if not _channels or time.monotonic() - _channels["read_at"] > 300:
+        arn = settings().channels_secret_arn
+        secret = client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"] if arn else "{}"
+        _channels.update(config=json.loads(secret), read_at=time.monotonic())
+    config: dict[str, Any] = _channels["config"]
+    return config
 
 
 @cache

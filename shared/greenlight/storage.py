@@ -5,11 +5,14 @@
     REQ#<id>   EVENT#<time>#<rand>  the audit trail, append-only
     REQ#<id>   ONCE#<key>           markers for side effects done at most once per key
     REQ#<id>   DECISION#<stage>#<nnnn>  a decision the workflow waits for (its task token), per version
+    REQ#<id>   POST#<channel>       the post on one channel: intent, then receipt or refusal
+    REQ#<id>   WAIT#<name>          a wait a person can cut short (the publish time), its task token
     LINK#<sha256 of token>  LINK    a secret link; `expires_at` is the TTL attribute
     TEAM       MEMBER#<email>       the roster
     SESSION#<sha256 of cookie>  SESSION   a team member's signed-in session (TTL)
 
 GSI1 (gsi1pk = STATUS#<status>, gsi1sk = <created_at>#<id>) is the queue by status.
+GSI2 (gsi2pk = DUE#<kind>, gsi2sk = <time>#...) holds work falling due: unsettled posts to reconcile.
 """
 
 import json
@@ -500,6 +503,140 @@ class Store:
             UpdateExpression="SET delivered = :true",
             ExpressionAttributeValues=_to_item({":true": True}),
         )
+
+    # ---- posts: one per request and channel ----
+
+    def _post_key(self, request_id: str, channel: str) -> dict[str, Any]:
+        return _to_item({"pk": f"REQ#{request_id}", "sk": f"POST#{channel}"})
+
+    def start_post(self, request_id: str, channel: str, version: int, key: str) -> bool:
+        """Write the publish intent before the network call; False when an attempt began before.
+        Unsettled posts sit in GSI2 (DUE#reconcile) until a receipt or a refusal settles them."""
+        now = clock.iso(clock.now())
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=_to_item(
+                    {
+                        "pk": f"REQ#{request_id}",
+                        "sk": f"POST#{channel}",
+                        "request_id": request_id,
+                        "channel": channel,
+                        "version": version,
+                        "key": key,
+                        "state": "publishing",
+                        "started_at": now,
+                        "gsi2pk": "DUE#reconcile",
+                        "gsi2sk": f"{now}#{request_id}#{channel}",
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                return False
+            raise
+        return True
+
+    def get_post(self, request_id: str, channel: str) -> dict[str, Any] | None:
+        answer = self.client.get_item(
+            TableName=self.table, Key=self._post_key(request_id, channel), ConsistentRead=True
+        )
+        return _plain(_from_item(answer["Item"])) if "Item" in answer else None
+
+    def posts(self, request_id: str) -> list[dict[str, Any]]:
+        page = self.client.query(
+            TableName=self.table,
+            ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues=_to_item({":pk": f"REQ#{request_id}", ":prefix": "POST#"}),
+        )
+        return [_plain(_from_item(item)) for item in page.get("Items", [])]
+
+    def settle_post(self, request_id: str, channel: str, state: str, **facts: Any) -> bool:
+        """Record a receipt (published) or a refusal (rejected) once; False if it was settled before."""
+        names = {f"#{k}": k for k in facts}
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._post_key(request_id, channel),
+                UpdateExpression="SET #state = :state"
+                + "".join(f", #{k} = :{k}" for k in facts)
+                + " REMOVE gsi2pk, gsi2sk",
+                ConditionExpression="#state IN (:publishing, :unconfirmed)",
+                ExpressionAttributeNames={"#state": "state", **names},
+                ExpressionAttributeValues=_to_item(
+                    {
+                        ":state": state,
+                        ":publishing": "publishing",
+                        ":unconfirmed": "unconfirmed",
+                        **{f":{k}": v for k, v in facts.items()},
+                    }
+                ),
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                return False
+            raise
+        return True
+
+    def mark_unconfirmed(self, request_id: str, channel: str) -> bool:
+        """An attempt began and its outcome is unknown (a crash or a time-out between the network
+        call and the receipt). True the first time."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._post_key(request_id, channel),
+                UpdateExpression="SET #state = :unconfirmed",
+                ConditionExpression="#state = :publishing",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=_to_item(
+                    {":unconfirmed": "unconfirmed", ":publishing": "publishing"}
+                ),
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                return False
+            raise
+        return True
+
+    def unsettled_posts(self, started_before: datetime) -> list[tuple[str, str]]:
+        """(request id, channel) of every post still unsettled that was started before the time.
+        GSI2 projects keys only: the keys say which post it is."""
+        page = self.client.query(
+            TableName=self.table,
+            IndexName="gsi2",
+            KeyConditionExpression="gsi2pk = :pk AND gsi2sk < :before",
+            ExpressionAttributeValues=_to_item(
+                {":pk": "DUE#reconcile", ":before": clock.iso(started_before)}
+            ),
+        )
+        keys = [_from_item(item) for item in page.get("Items", [])]
+        return [(key["pk"].removeprefix("REQ#"), key["sk"].removeprefix("POST#")) for key in keys]
+
+    # ---- waits that a person can cut short (the wait for the publish time) ----
+
+    def put_waiter(self, request_id: str, name: str, task_token: str, expected: str) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item=_to_item(
+                {
+                    "pk": f"REQ#{request_id}",
+                    "sk": f"WAIT#{name}",
+                    "task_token": task_token,
+                    "expected": expected,
+                    "at": clock.iso(clock.now()),
+                }
+            ),
+        )
+
+    def get_waiter(self, request_id: str, name: str) -> dict[str, Any] | None:
+        answer = self.client.get_item(
+            TableName=self.table,
+            Key=_to_item({"pk": f"REQ#{request_id}", "sk": f"WAIT#{name}"}),
+            ConsistentRead=True,
+        )
+        return _plain(_from_item(answer["Item"])) if "Item" in answer else None
 
     # ---- the team ----
 

@@ -1,13 +1,14 @@
 """The dashboard's pages: HTTP in, HTML out, every POST checked against the session's CSRF token."""
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie
 
-from greenlight import decisions, pages, team, triage_form, web
-from greenlight.errors import NotFound
+from greenlight import decisions, pages, publishing, team, triage_form, web
+from greenlight.errors import Conflict, InvalidInput, NotFound
 from greenlight.mail import Mailer
 from greenlight.models import EMAIL, OPEN_STATUSES, STEP_LABELS, RequestStatus, TriageOutcome
 from greenlight.storage import Store
@@ -76,7 +77,9 @@ def _detail(
         form = triage_form.context(
             stored, values or triage_form.initial_values(stored), errors or {}, action, csrf
         )
-    return web.html(pages.team_request(stored, store.history(stored.id), form), status)
+    changeable = csrf if stored.status in publishing.CHANGEABLE else None
+    posts = store.posts(stored.id)
+    return web.html(pages.team_request(stored, store.history(stored.id), form, changeable, posts), status)
 
 
 def request_detail(store: Store, cookies: list[str], request_id: str) -> Response:
@@ -123,4 +126,53 @@ def triage(store: Store, sfn: Any, cookies: list[str], request_id: str, body: st
         )
     except (decisions.Superseded, decisions.NotWaiting) as error:
         return web.html(pages.message("Nothing to decide", str(error)), 409)
+    return web.redirect(f"/team/requests/{request_id}")
+
+
+def _change(
+    store: Store, cookies: list[str], request_id: str, body: str
+) -> tuple[Any, Any, dict[str, str]] | Response:
+    signed_in = _signed_in(store, cookies)
+    if signed_in is None:
+        return _to_sign_in()
+    member, session, _ = signed_in
+    fields = dict(parse_qsl(body, keep_blank_values=True))
+    if not team.csrf_ok(session, fields.get("csrf")):
+        return web.html(pages.message("Form expired", "Reload the page and try again."), 403)
+    try:
+        stored = store.get_request(request_id)
+    except NotFound:
+        return web.html(pages.message("Not found", "There is no request with this id."), 404)
+    return member, stored, fields
+
+
+def reschedule(store: Store, sfn: Any, cookies: list[str], request_id: str, body: str) -> Response:
+    found = _change(store, cookies, request_id, body)
+    if isinstance(found, Response):
+        return found
+    member, stored, fields = found
+    when = web.local_time(fields.get("publish_at", ""), fields.get("timezone") or "UTC")
+    try:
+        moment = datetime.fromisoformat(when)
+        if moment.tzinfo is None:
+            raise ValueError(when)
+        publishing.reschedule(store, sfn, stored, moment, member.email)
+    except ValueError:
+        return web.html(pages.message("Not a time", "Enter the new publish time as a date and a time."), 422)
+    except InvalidInput as error:
+        return web.html(pages.message("Not rescheduled", error.errors[0]["message"]), 422)
+    except Conflict as error:
+        return web.html(pages.message("Not rescheduled", str(error)), 409)
+    return web.redirect(f"/team/requests/{request_id}")
+
+
+def cancel(store: Store, sfn: Any, cookies: list[str], request_id: str, body: str) -> Response:
+    found = _change(store, cookies, request_id, body)
+    if isinstance(found, Response):
+        return found
+    member, stored, fields = found
+    try:
+        publishing.cancel(store, sfn, stored, member.email, fields.get("reason", "").strip())
+    except Conflict as error:
+        return web.html(pages.message("Not cancelled", str(error)), 409)
     return web.redirect(f"/team/requests/{request_id}")

@@ -24,11 +24,11 @@ def ended(runtime: LocalRuntime, request_id: str) -> dict[str, Any]:
     )
 
 
-def reaches(http: Http, request_id: str, status: str) -> dict[str, Any]:
-    """Wait until the request shows this status (accepted requests go on to review)."""
+def reaches(http: Http, request_id: str, *statuses: str) -> dict[str, Any]:
+    """Wait until the request shows one of these statuses (accepted requests go on to review)."""
     return wait_until(
-        lambda: (view := status_of(http, request_id))["status"] == status and view,
-        message=f"{request_id} to reach {status}",
+        lambda: (view := status_of(http, request_id))["status"] in statuses and view,
+        message=f"{request_id} to reach {' or '.join(statuses)}",
     )
 
 

@@ -1,0 +1,14 @@
+"""Lifecycle step "Finish publishing": the outcome on every channel and the mail with the live links."""
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from greenlight.models import FinishPublishingInput
+from greenlight.observability import logger
+from greenlight.publishing import finish_publishing
+from greenlight.service import mailer, store
+
+
+@logger.inject_lambda_context
+@event_parser(model=FinishPublishingInput)
+def lambda_handler(event: FinishPublishingInput, context: LambdaContext) -> dict:
+    return finish_publishing(event.request_id, store(), mailer())

@@ -1,0 +1,880 @@
+"""Fake social networks for the local runtime and the tests: Mastodon, Bluesky and the sandbox,
+answering like the real APIs do (../shared/notes/reference.md, "Social networks") so the channel
+adapters run unchanged against them.
+
+``FakeNetworks.handle(method, target, headers, body)`` serves every path under ``/_local/networks/``
+and ``/_local/channels/``:
+
+- ``/_local/networks/mastodon/api/v1/statuses`` (POST, Idempotency-Key remembered per account for
+  an hour), ``/api/v1/statuses/:id`` (GET), and ``/@greenlight/:id`` (a page for people);
+- ``/_local/networks/bluesky/xrpc/<method>``: ``com.atproto.server.createSession``,
+  ``com.atproto.repo.putRecord`` / ``createRecord`` / ``getRecord``, ``app.bsky.feed.getPosts``;
+- ``/_local/channels/sandbox``: ``POST /posts``, ``GET /posts/by-key/:key``, ``GET /posts/:id``,
+  ``GET /posts/:id/metrics``, ``GET /posts.json`` (every post with its metrics), ``/p/:id`` (a page);
+- ``/_local/networks/faults`` (POST to queue failures for a network's publish endpoint, GET to list,
+  DELETE to clear) and ``/_local/networks/stats`` (publish calls received, posts held).
+
+Engagement is deterministic: seeded from the post id and growing with the post's age in business
+time (``greenlight.clock.now()``), so the same post at the same age always shows the same numbers.
+Everything is in memory, behind one lock; sleeps (faults) happen outside it.
+"""
+
+import base64
+import contextlib
+import hashlib
+import html
+import json
+import math
+import random
+import re
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from greenlight import clock
+from greenlight.networks import NETWORKS, graphemes
+
+Answer = tuple[int, dict[str, str], bytes]
+
+PREFIXES = ("/_local/networks/", "/_local/channels/")
+MASTODON = "/_local/networks/mastodon"
+BLUESKY = "/_local/networks/bluesky"
+SANDBOX = "/_local/channels/sandbox"
+NETWORK_NAMES = ("mastodon", "bluesky", "sandbox")
+
+# Credentials the fakes accept (local/channels.json holds the same).
+MASTODON_TOKEN = "local-mastodon-token"
+MASTODON_ACCOUNT = "greenlight"
+BLUESKY_HANDLE = "greenlight.local"
+BLUESKY_PASSWORD = "local-app-password"
+BLUESKY_DID = "did:plc:greenlightlocalaaaaaaaaa"  # a did:plc is 24 base32 characters
+
+IDEMPOTENCY_WINDOW = timedelta(hours=1)  # Mastodon keeps an Idempotency-Key this long
+ACCESS_TOKEN_LIFETIME = timedelta(hours=2)  # a Bluesky access JWT
+MAX_DELAY = 12.0  # real seconds a fault may hold a request: longer than the 10 s client time-out
+TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
+TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def channel_config(base_url: str) -> dict[str, dict[str, str]]:
+    """The channel credentials pointing at FakeNetworks served at ``base_url`` (as channels.json)."""
+    return {
+        "sandbox": {"base_url": f"{base_url}{SANDBOX}"},
+        "mastodon": {"base_url": f"{base_url}{MASTODON}", "access_token": MASTODON_TOKEN},
+        "bluesky": {
+            "service": f"{base_url}{BLUESKY}",
+            "identifier": BLUESKY_HANDLE,
+            "app_password": BLUESKY_PASSWORD,
+        },
+    }
+
+
+# ---- engagement ----
+
+
+def engagement(network: str, post_id: str, age: timedelta) -> dict[str, int]:
+    """Plausible counts for a post of this age: impressions rise along a saturating curve to a reach
+    of 800–5,000 (mostly reached within 48 h), 1–6 % of impressions engage (likes most, then
+    reposts, replies, quotes) and 0.5–3 % click. Seeded from the post id: deterministic, and every
+    count only grows with age."""
+    rng = random.Random(hashlib.sha256(f"{network}:{post_id}".encode()).digest())
+    reach = rng.randint(800, 5000)
+    half_life_hours = rng.uniform(2.0, 9.0)
+    engagement_rate = rng.uniform(0.01, 0.06)
+    click_rate = rng.uniform(0.005, 0.03)
+    likes_share = rng.uniform(0.55, 0.75)
+    reposts_share = rng.uniform(0.12, 0.25)
+    quotes_share = rng.uniform(0.01, 0.04)
+    replies_share = max(0.0, 1.0 - likes_share - reposts_share - quotes_share)
+    hours = max(0.0, age.total_seconds() / 3600)
+    impressions = reach * (1 - math.exp(-hours * math.log(2) / half_life_hours))
+    engaged = impressions * engagement_rate
+    return {
+        "impressions": int(impressions),
+        "likes": int(engaged * likes_share),
+        "reposts": int(engaged * reposts_share),
+        "replies": int(engaged * replies_share),
+        "quotes": int(engaged * quotes_share),
+        "clicks": int(impressions * click_rate),
+    }
+
+
+# ---- rate limits ----
+
+
+@dataclass
+class _Budget:
+    """A fixed-window rate limit in business time, windows aligned to the epoch like the networks'."""
+
+    limit: int
+    period: timedelta
+    window: datetime | None = None
+    used: int = 0
+
+    def spend(self, now: datetime, cost: int = 1) -> bool:
+        self._roll(now)
+        if self.used + cost > self.limit:
+            return False
+        self.used += cost
+        return True
+
+    def remaining(self, now: datetime) -> int:
+        self._roll(now)
+        return max(0, self.limit - self.used)
+
+    def reset(self, now: datetime) -> datetime:
+        self._roll(now)
+        assert self.window is not None
+        return self.window + self.period
+
+    def exhaust(self, now: datetime) -> None:
+        self._roll(now)
+        self.used = self.limit
+
+    def _roll(self, now: datetime) -> None:
+        seconds = self.period.total_seconds()
+        start = datetime.fromtimestamp(now.timestamp() // seconds * seconds, UTC)
+        if start != self.window:
+            self.window, self.used = start, 0
+
+
+# ---- faults ----
+
+
+@dataclass
+class Fault:
+    """What the next publish call to a network meets: a delay (real seconds), then a failure status,
+    a time-out (no answer before the client gives up), a 422 rejection, or nothing (it then goes
+    through, late)."""
+
+    status: int | None = None
+    timeout: bool = False
+    reject: str | None = None
+    delay: float = 0.0
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "fail": "timeout" if self.timeout else self.status,
+            "reject": self.reject,
+            "delay_seconds": self.delay,
+        }
+
+
+def parse_faults(document: Any) -> tuple[str, list[Fault]]:
+    """The faults a POST /_local/networks/faults asks for. Raises ValueError with the reason."""
+    if not isinstance(document, dict):
+        raise ValueError('send {"network": ..., "fail": [...], "delay_seconds": N, "reject": "..."}')
+    network = document.get("network")
+    if network not in NETWORK_NAMES:
+        raise ValueError(f"network must be one of {', '.join(NETWORK_NAMES)}")
+    fail = document.get("fail") or []
+    delay = document.get("delay_seconds") or 0
+    reject = document.get("reject")
+    if not isinstance(fail, list):
+        raise ValueError('fail must be a list of HTTP statuses (400–599) or "timeout"')
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= MAX_DELAY:
+        raise ValueError(f"delay_seconds must be a number from 0 to {MAX_DELAY:g}")
+    if reject is not None and (not isinstance(reject, str) or not reject.strip()):
+        raise ValueError("reject must be the network's reason, a non-empty string")
+    faults = []
+    for item in fail:
+        if item == "timeout":
+            faults.append(Fault(timeout=True, delay=float(delay)))
+        elif isinstance(item, int) and not isinstance(item, bool) and 400 <= item <= 599:
+            faults.append(Fault(status=item, delay=float(delay)))
+        else:
+            raise ValueError(f'fail holds HTTP statuses (400–599) or "timeout", not {item!r}')
+    if reject:
+        faults.append(Fault(reject=reject.strip(), delay=float(delay)))
+    if not faults and delay:
+        faults.append(Fault(delay=float(delay)))  # only slow: the call then succeeds, late
+    if not faults:
+        raise ValueError("nothing to inject: give fail, reject or delay_seconds")
+    return network, faults
+
+
+# ---- the fake networks ----
+
+
+@dataclass
+class _Status:
+    id: str
+    text: str
+    created_at: datetime
+
+
+@dataclass
+class _Record:
+    rkey: str
+    value: dict[str, Any]
+    cid: str
+    indexed_at: datetime
+
+
+@dataclass
+class _SandboxPost:
+    id: str
+    key: str
+    text: str
+    channel: str
+    request_id: str
+    scheduled_at: str
+    published_at: datetime
+
+
+@dataclass
+class _State:
+    statuses: dict[str, _Status] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
+    records: dict[str, _Record] = field(default_factory=dict)
+    sessions: dict[str, datetime] = field(default_factory=dict)  # access token -> expiry
+    sandbox: dict[str, _SandboxPost] = field(default_factory=dict)
+    sandbox_keys: dict[str, str] = field(default_factory=dict)
+    faults: dict[str, deque[Fault]] = field(default_factory=lambda: {n: deque() for n in NETWORK_NAMES})
+    publish_calls: dict[str, int] = field(default_factory=lambda: dict.fromkeys(NETWORK_NAMES, 0))
+    # Mastodon: 300 requests / 5 min per account. Bluesky: 5,000 points / hour (create 3, update 2),
+    # createSession 30 / 5 min.
+    mastodon_budget: _Budget = field(default_factory=lambda: _Budget(300, timedelta(minutes=5)))
+    bluesky_points: _Budget = field(default_factory=lambda: _Budget(5000, timedelta(hours=1)))
+    bluesky_sessions: _Budget = field(default_factory=lambda: _Budget(30, timedelta(minutes=5)))
+    status_sequence: int = 0
+
+
+class FakeNetworks:
+    """Mastodon, Bluesky and the sandbox in memory. Thread-safe: the local HTTP server calls
+    ``handle`` from one thread per request."""
+
+    PREFIXES = PREFIXES
+
+    def __init__(self, *, timeout_seconds: float = 11.0, sleep: Callable[[float], None] = time.sleep):
+        # A "timeout" fault holds the request this long (real seconds): past the adapters' 10 s.
+        self.timeout_seconds = min(timeout_seconds, MAX_DELAY)
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._state = _State()
+
+    @classmethod
+    def serves(cls, path: str) -> bool:
+        return path.startswith(PREFIXES)
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
+        """Answer one request. ``target`` is the request target (path and query string)."""
+        parts = urlsplit(target)
+        path, query = parts.path.rstrip("/") or "/", parse_qs(parts.query)
+        lowered = {name.lower(): value for name, value in headers.items()}
+        host = lowered.get("host") or "127.0.0.1"
+        network = _publish_endpoint(method, path)
+        if network:
+            fault = self._take_fault(network)
+            if fault is not None:
+                answer = self._apply(network, fault)
+                if answer is not None:
+                    return answer
+        with self._lock:
+            now = clock.now()
+            try:
+                if path.startswith(MASTODON + "/") or path == MASTODON:
+                    return self._mastodon(method, path[len(MASTODON) :], lowered, body, host, now)
+                if path.startswith(BLUESKY + "/xrpc/"):
+                    return self._bluesky(method, path[len(BLUESKY + "/xrpc/") :], query, lowered, body, now)
+                if path.startswith(SANDBOX + "/") or path == SANDBOX:
+                    return self._sandbox(method, path[len(SANDBOX) :], body, host, now)
+                if path == "/_local/networks/faults":
+                    return self._faults(method, body)
+                if path == "/_local/networks/stats" and method == "GET":
+                    return _json(200, self._stats())
+            except _BadBody as error:
+                return error.answer
+        return _json(404, {"error": f"no fake network endpoint {method} {path}"})
+
+    # ---- faults and stats ----
+
+    def _take_fault(self, network: str) -> Fault | None:
+        with self._lock:
+            self._state.publish_calls[network] += 1
+            pending = self._state.faults[network]
+            return pending.popleft() if pending else None
+
+    def _apply(self, network: str, fault: Fault) -> Answer | None:
+        """Sleep (outside the lock: other requests go on), then answer as the fault says; None lets
+        the call through."""
+        if fault.delay:
+            self._sleep(fault.delay)
+        if fault.timeout:
+            self._sleep(self.timeout_seconds)
+            return _json(504, {"error": "Gateway Timeout"})  # the client has given up by now
+        if fault.reject is not None:
+            if network == "bluesky":
+                return _json(422, {"error": "InvalidRequest", "message": fault.reject})
+            return _json(422, {"error": fault.reject})
+        if fault.status is not None:
+            with self._lock:
+                return self._failure(network, fault.status, clock.now())
+        return None
+
+    def _failure(self, network: str, status: int, now: datetime) -> Answer:
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"  # a status with no name (e.g. 599) still fails the call
+        if network == "bluesky":
+            state = self._state.bluesky_points
+            if status == 429:
+                state.exhaust(now)
+                return _json(
+                    429,
+                    {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+                    self._bluesky_limits(now),
+                )
+            name = "InternalServerError" if status >= 500 else "InvalidRequest"
+            return _json(status, {"error": name, "message": phrase})
+        if status == 429:
+            budget = self._state.mastodon_budget
+            budget.exhaust(now)
+            limits = self._mastodon_limits(now)
+            limits["retry-after"] = str(max(1, int((budget.reset(now) - now).total_seconds())))
+            return _json(429, {"error": "Too many requests"}, limits)
+        if status >= 500 and network == "mastodon":
+            # Mastodon's nginx answers gateway errors with a page, not JSON.
+            page = f"<html><head><title>{status} {phrase}</title></head><body><h1>{phrase}</h1></body></html>"
+            return status, {"content-type": "text/html"}, page.encode()
+        return _json(status, {"error": phrase})
+
+    def _faults(self, method: str, body: bytes) -> Answer:
+        faults = self._state.faults
+        if method == "POST":
+            try:
+                network, new = parse_faults(_parse_json(body))
+            except ValueError as error:
+                return _json(400, {"error": str(error)})
+            faults[network].extend(new)
+        elif method == "DELETE":
+            for pending in faults.values():
+                pending.clear()
+        elif method != "GET":
+            return _json(405, {"error": "use GET, POST or DELETE"})
+        return _json(200, {name: [f.describe() for f in pending] for name, pending in faults.items()})
+
+    def _stats(self) -> dict[str, Any]:
+        state = self._state
+        held = {"mastodon": len(state.statuses), "bluesky": len(state.records), "sandbox": len(state.sandbox)}
+        return {n: {"publish_calls": state.publish_calls[n], "posts": held[n]} for n in NETWORK_NAMES}
+
+    # ---- Mastodon ----
+
+    def _mastodon(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, host: str, now: datetime
+    ) -> Answer:
+        base = f"http://{host}{MASTODON}"
+        if method == "GET" and (page := re.fullmatch(rf"/@{MASTODON_ACCOUNT}/(\d+)", path)):
+            status = self._state.statuses.get(page.group(1))
+            if status is None:
+                return _page(404, "Not found", "<p>This status does not exist.</p>")
+            counts = engagement("mastodon", status.id, now - status.created_at)
+            return _page(200, f"@{MASTODON_ACCOUNT}", _post_html(status.text, status.created_at, counts))
+        if not path.startswith("/api/v1/"):
+            return _json(404, {"error": "Not Found"})
+        authorization = headers.get("authorization")
+        if method == "POST" or authorization is not None:
+            if authorization != f"Bearer {MASTODON_TOKEN}":
+                return _json(401, {"error": "The access token is invalid"})
+            budget = self._state.mastodon_budget
+            if not budget.spend(now):
+                return _json(429, {"error": "Too many requests"}, self._mastodon_limits(now))
+        limits = self._mastodon_limits(now) if authorization is not None else {}
+        if path == "/api/v1/statuses" and method == "POST":
+            return self._mastodon_post(headers, body, base, now, limits)
+        if (found := re.fullmatch(r"/api/v1/statuses/(\d+)", path)) and method == "GET":
+            status = self._state.statuses.get(found.group(1))
+            if status is None:
+                return _json(404, {"error": "Record not found"}, limits)
+            return _json(200, self._status_json(status, base, now), limits)
+        return _json(404, {"error": "Not Found"}, limits)
+
+    def _mastodon_post(
+        self, headers: dict[str, str], body: bytes, base: str, now: datetime, limits: dict[str, str]
+    ) -> Answer:
+        if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            form = parse_qs(body.decode("utf-8", "replace"))
+            document: Any = {name: values[-1] for name, values in form.items()}
+        else:
+            document = _parse_json(body, {"error": "Validation failed: unreadable JSON body"})
+        text = document.get("status") if isinstance(document, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            return _json(422, {"error": "Validation failed: Text can't be blank"}, limits)
+        network = NETWORKS["mastodon"]
+        if network.length(text, None) > network.max_length:
+            return _json(
+                422,
+                {"error": f"Validation failed: Text character limit of {network.max_length} exceeded"},
+                limits,
+            )
+        state = self._state
+        key = headers.get("idempotency-key")
+        if key:
+            remembered = state.idempotency.get((MASTODON_ACCOUNT, key))
+            if remembered and now - remembered[1] < IDEMPOTENCY_WINDOW:
+                # Mastodon answers a repeated key with the status it created the first time.
+                return _json(200, self._status_json(state.statuses[remembered[0]], base, now), limits)
+        state.status_sequence += 1
+        # Snowflake-like ids, as Mastodon's: milliseconds, then a sequence.
+        status_id = str(int(now.timestamp() * 1000) << 16 | state.status_sequence & 0xFFFF)
+        status = state.statuses[status_id] = _Status(status_id, text, now)
+        if key:
+            state.idempotency[(MASTODON_ACCOUNT, key)] = (status_id, now)
+        return _json(200, self._status_json(status, base, now), limits)
+
+    def _status_json(self, status: _Status, base: str, now: datetime) -> dict[str, Any]:
+        counts = engagement("mastodon", status.id, now - status.created_at)
+        return {
+            "id": status.id,
+            "created_at": clock.iso(status.created_at),
+            "in_reply_to_id": None,
+            "sensitive": False,
+            "spoiler_text": "",
+            "visibility": "public",
+            "language": "en",
+            "uri": f"{base}/users/{MASTODON_ACCOUNT}/statuses/{status.id}",
+            "url": f"{base}/@{MASTODON_ACCOUNT}/{status.id}",
+            "replies_count": counts["replies"],
+            "reblogs_count": counts["reposts"],
+            "favourites_count": counts["likes"],
+            "quotes_count": counts["quotes"],
+            "content": "<p>" + html.escape(status.text).replace("\n", "<br>") + "</p>",
+            "account": {
+                "id": "1",
+                "username": MASTODON_ACCOUNT,
+                "acct": MASTODON_ACCOUNT,
+                "display_name": "Greenlight (local)",
+                "url": f"{base}/@{MASTODON_ACCOUNT}",
+            },
+        }
+
+    def _mastodon_limits(self, now: datetime) -> dict[str, str]:
+        budget = self._state.mastodon_budget
+        return {
+            "x-ratelimit-limit": str(budget.limit),
+            "x-ratelimit-remaining": str(budget.remaining(now)),
+            "x-ratelimit-reset": clock.iso(budget.reset(now)),
+        }
+
+    # ---- Bluesky ----
+
+    def _bluesky(
+        self,
+        method: str,
+        nsid: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
+        now: datetime,
+    ) -> Answer:
+        procedures = {
+            "com.atproto.server.createSession",
+            "com.atproto.repo.putRecord",
+            "com.atproto.repo.createRecord",
+        }
+        queries = {"com.atproto.repo.getRecord", "app.bsky.feed.getPosts"}
+        if nsid not in procedures | queries:
+            return _json(501, {"error": "MethodNotImplemented", "message": "Method Not Implemented"})
+        if (method == "POST") != (nsid in procedures):
+            return _json(400, {"error": "InvalidRequest", "message": "Incorrect HTTP method"})
+        if nsid == "com.atproto.server.createSession":
+            return self._create_session(body, now)
+        if nsid == "com.atproto.repo.getRecord":
+            return self._get_record(query)
+        refused = self._bluesky_auth(headers, now)
+        if refused:
+            return refused
+        if nsid == "app.bsky.feed.getPosts":
+            return self._get_posts(query, now)
+        document = _parse_json(body, {"error": "InvalidRequest", "message": "Request body is not JSON"})
+        return self._write_record(nsid, document, now)
+
+    def _create_session(self, body: bytes, now: datetime) -> Answer:
+        state = self._state
+        if not state.bluesky_sessions.spend(now):
+            limits = _bluesky_headers(state.bluesky_sessions, now)
+            return _json(429, {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, limits)
+        document = _parse_json(body, {"error": "InvalidRequest", "message": "Request body is not JSON"})
+        if not isinstance(document, dict):
+            return _json(400, {"error": "InvalidRequest", "message": "Input must be an object"})
+        identifier, password = document.get("identifier"), document.get("password")
+        if identifier not in (BLUESKY_HANDLE, BLUESKY_DID) or password != BLUESKY_PASSWORD:
+            return _json(
+                401,
+                {"error": "AuthenticationRequired", "message": "Invalid identifier or password"},
+                _bluesky_headers(state.bluesky_sessions, now),
+            )
+        token = "local-access-" + secrets.token_urlsafe(18)
+        state.sessions[token] = now + ACCESS_TOKEN_LIFETIME
+        return _json(
+            200,
+            {
+                "did": BLUESKY_DID,
+                "handle": BLUESKY_HANDLE,
+                "accessJwt": token,
+                "refreshJwt": "local-refresh-" + secrets.token_urlsafe(18),
+                "active": True,
+            },
+            _bluesky_headers(state.bluesky_sessions, now),
+        )
+
+    def _bluesky_auth(self, headers: dict[str, str], now: datetime) -> Answer | None:
+        """The reference PDS's answers: 401 without a token, 400 InvalidToken / ExpiredToken."""
+        authorization = headers.get("authorization", "")
+        if not authorization.startswith("Bearer "):
+            return _json(401, {"error": "AuthenticationRequired", "message": "Authentication Required"})
+        expires = self._state.sessions.get(authorization.removeprefix("Bearer "))
+        if expires is None:
+            return _json(400, {"error": "InvalidToken", "message": "Token could not be verified"})
+        if now >= expires:
+            return _json(400, {"error": "ExpiredToken", "message": "Token has expired"})
+        return None
+
+    def _write_record(self, nsid: str, document: Any, now: datetime) -> Answer:
+        state = self._state
+        if not isinstance(document, dict):
+            return _json(400, {"error": "InvalidRequest", "message": "Input must be an object"})
+        repo, collection = document.get("repo"), document.get("collection")
+        record, rkey = document.get("record"), document.get("rkey")
+        if repo not in (BLUESKY_DID, BLUESKY_HANDLE):
+            return _json(400, {"error": "InvalidRequest", "message": f"Could not find repo: {repo}"})
+        if collection != "app.bsky.feed.post":
+            return _json(400, {"error": "InvalidRequest", "message": f"Unsupported collection: {collection}"})
+        if nsid == "com.atproto.repo.createRecord" and rkey is None:
+            rkey = _now_tid(now)
+        if not isinstance(rkey, str) or not TID.fullmatch(rkey):
+            return _json(400, {"error": "InvalidRequest", "message": "Invalid TID string"})
+        invalid = _invalid_post(record)
+        if invalid:
+            return _json(
+                400, {"error": "InvalidRequest", "message": f"Invalid app.bsky.feed.post record: {invalid}"}
+            )
+        assert isinstance(record, dict)
+        existing = state.records.get(rkey)
+        cid = _cid(record)
+        if existing is not None and nsid == "com.atproto.repo.createRecord":
+            # What the reference PDS does when createRecord meets an existing key.
+            return _json(500, {"error": "InternalServerError", "message": "Internal Server Error"})
+        cost = 3 if existing is None else 2
+        if not state.bluesky_points.spend(now, cost):
+            limits = self._bluesky_limits(now)
+            return _json(429, {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, limits)
+        limits = self._bluesky_limits(now)
+        uri = f"at://{BLUESKY_DID}/app.bsky.feed.post/{rkey}"
+        if existing is not None and existing.cid == cid:
+            # Identical content under the same key: a no-op, answered with the same URI and CID.
+            return _json(200, {"uri": uri, "cid": cid, "validationStatus": "valid"}, limits)
+        if "swapRecord" in document:
+            swap = document["swapRecord"]
+            current = existing.cid if existing is not None else None
+            if swap != current:
+                return _json(400, {"error": "InvalidSwap", "message": f"Record was at {current}"}, limits)
+        # A new key is published now; an update keeps the post's original indexing time.
+        indexed_at = existing.indexed_at if existing is not None else now
+        state.records[rkey] = _Record(rkey, record, cid, indexed_at)
+        commit = {"cid": _cid({"commit": cid, "rkey": rkey}), "rev": _now_tid(now)}
+        return _json(200, {"uri": uri, "cid": cid, "commit": commit, "validationStatus": "valid"}, limits)
+
+    def _get_record(self, query: dict[str, list[str]]) -> Answer:
+        repo = (query.get("repo") or [""])[-1]
+        collection = (query.get("collection") or [""])[-1]
+        rkey = (query.get("rkey") or [""])[-1]
+        uri = f"at://{repo}/{collection}/{rkey}"
+        if not repo or not collection or not rkey:
+            return _json(
+                400, {"error": "InvalidRequest", "message": "repo, collection and rkey are required"}
+            )
+        found = self._state.records.get(rkey)
+        if repo not in (BLUESKY_DID, BLUESKY_HANDLE) or collection != "app.bsky.feed.post" or found is None:
+            return _json(400, {"error": "RecordNotFound", "message": f"Could not locate record: {uri}"})
+        own_uri = f"at://{BLUESKY_DID}/app.bsky.feed.post/{rkey}"
+        return _json(200, {"uri": own_uri, "cid": found.cid, "value": found.value})
+
+    def _get_posts(self, query: dict[str, list[str]], now: datetime) -> Answer:
+        uris = [uri for value in query.get("uris", []) for uri in value.split(",") if uri]
+        if len(uris) > 25:
+            return _json(
+                400, {"error": "InvalidRequest", "message": "uris must not have more than 25 elements"}
+            )
+        posts = []
+        for uri in uris:
+            repo, _, rest = uri.removeprefix("at://").partition("/")
+            collection, _, rkey = rest.partition("/")
+            record = self._state.records.get(rkey)
+            if (
+                repo not in (BLUESKY_DID, BLUESKY_HANDLE)
+                or collection != "app.bsky.feed.post"
+                or record is None
+            ):
+                continue  # the AppView leaves out what it does not know
+            counts = engagement("bluesky", rkey, now - record.indexed_at)
+            posts.append(
+                {
+                    "uri": f"at://{BLUESKY_DID}/app.bsky.feed.post/{rkey}",
+                    "cid": record.cid,
+                    "author": {
+                        "did": BLUESKY_DID,
+                        "handle": BLUESKY_HANDLE,
+                        "displayName": "Greenlight (local)",
+                    },
+                    "record": record.value,
+                    "indexedAt": clock.iso(record.indexed_at),
+                    "likeCount": counts["likes"],
+                    "repostCount": counts["reposts"],
+                    "replyCount": counts["replies"],
+                    "quoteCount": counts["quotes"],
+                }
+            )
+        return _json(200, {"posts": posts})
+
+    def _bluesky_limits(self, now: datetime) -> dict[str, str]:
+        return _bluesky_headers(self._state.bluesky_points, now)
+
+    # ---- sandbox ----
+
+    def _sandbox(self, method: str, path: str, body: bytes, host: str, now: datetime) -> Answer:
+        state = self._state
+        base = f"http://{host}{SANDBOX}"
+        if method == "POST" and path == "/posts":
+            return self._sandbox_post(body, base, now)
+        if method != "GET":
+            return _json(405, {"error": f"{method} is not allowed here"})
+        if path == "/posts.json":
+            posts = sorted(state.sandbox.values(), key=lambda p: (p.published_at, p.id))
+            return _json(200, [self._sandbox_json(p, base, now, with_metrics=True) for p in posts])
+        if found := re.fullmatch(r"/posts/by-key/(.+)", path):
+            post_id = state.sandbox_keys.get(unquote(found.group(1)))
+            if post_id is None:
+                return _json(404, {"error": "no post with that key"})
+            return _json(200, self._sandbox_json(state.sandbox[post_id], base, now))
+        if found := re.fullmatch(r"/(posts|p)/([\w-]+)(/metrics)?", path):
+            kind, post_id, metrics = found.groups()
+            post = state.sandbox.get(post_id)
+            if post is None:
+                return _json(404, {"error": "no such post"})
+            if kind == "p" and not metrics:
+                counts = engagement("sandbox", post.id, now - post.published_at)
+                return _page(200, "Sandbox post", _post_html(post.text, post.published_at, counts))
+            if metrics:
+                return _json(200, self._sandbox_metrics(post, now))
+            return _json(200, self._sandbox_json(post, base, now, with_metrics=True))
+        return _json(404, {"error": "Not Found"})
+
+    def _sandbox_post(self, body: bytes, base: str, now: datetime) -> Answer:
+        state = self._state
+        document = _parse_json(body, {"error": "the body must be JSON"})
+        if not isinstance(document, dict):
+            return _json(400, {"error": "the body must be a JSON object"})
+        key, text = document.get("key"), document.get("text")
+        if not isinstance(key, str) or not key or not isinstance(text, str) or not text.strip():
+            return _json(400, {"error": "key and text are required"})
+        network = NETWORKS["sandbox"]
+        if network.length(text, None) > network.max_length:
+            return _json(422, {"error": f"Text character limit of {network.max_length} exceeded"})
+        if key in state.sandbox_keys:
+            return _json(200, self._sandbox_json(state.sandbox[state.sandbox_keys[key]], base, now))
+        # The id comes from the key: the same demo gives the same ids, and so the same engagement.
+        post_id = "sbx-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        post = _SandboxPost(
+            id=post_id,
+            key=key,
+            text=text,
+            channel=str(document.get("channel") or "sandbox"),
+            request_id=str(document.get("request_id") or ""),
+            scheduled_at=str(document.get("scheduled_at") or ""),
+            published_at=now,
+        )
+        state.sandbox[post_id] = post
+        state.sandbox_keys[key] = post_id
+        return _json(201, self._sandbox_json(post, base, now))
+
+    def _sandbox_json(
+        self, post: _SandboxPost, base: str, now: datetime, *, with_metrics: bool = False
+    ) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "id": post.id,
+            "url": f"{base}/p/{post.id}",
+            "published_at": clock.iso(post.published_at),
+            "key": post.key,
+            "text": post.text,
+            "channel": post.channel,
+            "request_id": post.request_id,
+            "scheduled_at": post.scheduled_at,
+        }
+        if with_metrics:
+            document["metrics"] = self._sandbox_metrics(post, now)
+        return document
+
+    def _sandbox_metrics(self, post: _SandboxPost, now: datetime) -> dict[str, Any]:
+        return {"taken_at": clock.iso(now)} | engagement("sandbox", post.id, now - post.published_at)
+
+
+# ---- helpers ----
+
+
+class _BadBody(Exception):
+    def __init__(self, answer: Answer):
+        super().__init__("unreadable body")
+        self.answer = answer
+
+
+def _parse_json(body: bytes, error: dict[str, str] | None = None) -> Any:
+    try:
+        return json.loads(body or b"null")
+    except ValueError as problem:
+        raise _BadBody(_json(400, error or {"error": "the body must be JSON"})) from problem
+
+
+def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> Answer:
+    return (
+        status,
+        {"content-type": "application/json; charset=utf-8", **(headers or {})},
+        json.dumps(payload, ensure_ascii=False).encode(),
+    )
+
+
+def _page(status: int, title: str, content: str) -> Answer:
+    page = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}"
+        "p.post{white-space:pre-wrap;font-size:1.2rem}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1>{content}</body></html>"
+    )
+    return status, {"content-type": "text/html; charset=utf-8", "cache-control": "no-store"}, page.encode()
+
+
+def _post_html(text: str, published_at: datetime, counts: dict[str, int]) -> str:
+    numbers = " · ".join(f"{value:,} {name}" for name, value in counts.items())
+    return (
+        f'<p class="post">{html.escape(text)}</p><p>Published {html.escape(clock.iso(published_at))}</p>'
+        f"<p>{html.escape(numbers)}</p>"
+    )
+
+
+def _publish_endpoint(method: str, path: str) -> str | None:
+    """The network whose publish endpoint this is (faults apply there), or None."""
+    if method != "POST":
+        return None
+    if path == f"{MASTODON}/api/v1/statuses":
+        return "mastodon"
+    if path in (
+        f"{BLUESKY}/xrpc/com.atproto.repo.putRecord",
+        f"{BLUESKY}/xrpc/com.atproto.repo.createRecord",
+    ):
+        return "bluesky"
+    if path == f"{SANDBOX}/posts":
+        return "sandbox"
+    return None
+
+
+def _invalid_post(record: Any) -> str | None:
+    """Why a record is not a valid app.bsky.feed.post, or None."""
+    if not isinstance(record, dict) or record.get("$type") != "app.bsky.feed.post":
+        return "Record/$type must be app.bsky.feed.post"
+    text, created_at = record.get("text"), record.get("createdAt")
+    if not isinstance(text, str):
+        return "Record/text must be a string"
+    if graphemes(text) > 300:
+        return "Record/text must not be longer than 300 graphemes"
+    if len(text.encode()) > 3000:
+        return "Record/text must not be longer than 3000 characters"
+    try:
+        datetime.fromisoformat(str(created_at).replace("Z", "+00:00"))
+    except ValueError:
+        return "Record/createdAt must be a valid atproto datetime (both RFC-3339 and ISO-8601)"
+    return None
+
+
+def _cid(value: Any) -> str:
+    """A CIDv1 (dag-cbor, sha-256) like the PDS's, over canonical JSON instead of DAG-CBOR: the same
+    content always gives the same CID."""
+    digest = hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).digest()
+    return "b" + base64.b32encode(bytes([0x01, 0x71, 0x12, 0x20]) + digest).decode().lower().rstrip("=")
+
+
+def _now_tid(now: datetime) -> str:
+    value = int(now.timestamp() * 1_000_000) << 10 | secrets.randbelow(1024)
+    return "".join(TID_ALPHABET[(value >> shift) & 31] for shift in range(60, -1, -5))
+
+
+def _bluesky_headers(budget: _Budget, now: datetime) -> dict[str, str]:
+    window = int(budget.period.total_seconds())
+    return {
+        "ratelimit-limit": str(budget.limit),
+        "ratelimit-remaining": str(budget.remaining(now)),
+        "ratelimit-reset": str(int(budget.reset(now).timestamp())),
+        "ratelimit-policy": f"{budget.limit};w={window}",
+    }
+
+
+# ---- serving on its own port (tests, or a demo without the whole runtime) ----
+
+
+class _Handler(BaseHTTPRequestHandler):
+    networks: FakeNetworks
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def _serve(self, method: str) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if FakeNetworks.serves(urlsplit(self.path).path):
+            status, headers, payload = self.networks.handle(
+                method, self.path, dict(self.headers.items()), body
+            )
+        else:
+            status, headers, payload = _json(404, {"error": "not a fake network path"})
+        # A client that timed out has gone away: nothing to answer then.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a request held by a "timeout" fault must not hold up shutdown
+    request_queue_size = 64
+
+
+@contextlib.contextmanager
+def serve(networks: FakeNetworks | None = None, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve ``networks`` (new FakeNetworks by default) on their own port; yields the base URL."""
+    handler = type("Handler", (_Handler,), {"networks": networks or FakeNetworks()})
+    server = _Server((host, port), handler)
+    # A short poll interval: shutdown() waits for it, and tests start and stop a server each.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-networks", daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

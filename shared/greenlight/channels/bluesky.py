@@ -1,0 +1,255 @@
+"""Bluesky over XRPC: an app password opens a session (``com.atproto.server.createSession``), posts
+are written with ``com.atproto.repo.putRecord`` under a record key derived from the post, counts come
+from ``app.bsky.feed.getPosts``. See ../shared/notes/reference.md, "Social networks".
+
+Bluesky has no idempotency key. What makes a retry harmless is the record key: the same post always
+gets the same key (a valid TID), ``putRecord`` with identical content is a no-op answered with the
+same URI and CID, and ``"swapRecord": null`` makes the write create-only, so a *different* record
+under that key is refused (``InvalidSwap``) instead of overwritten.
+"""
+
+import hashlib
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from greenlight import clock
+from greenlight.channels.base import Metrics, Post, Receipt
+from greenlight.channels.http import (
+    DEFAULT_TIMEOUT,
+    Response,
+    error_for,
+    error_text,
+    expect_fields,
+    request_json,
+)
+from greenlight.errors import ChannelUnavailable, PublishRejected
+from greenlight.networks import URL
+
+COLLECTION = "app.bsky.feed.post"
+TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable: string order is number order
+# 13 characters of 5 bits hold 65 bits; a TID is 64 with the top bit zero, so the first
+# character is one of the first 16 letters.
+TID_PATTERN = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
+# Answers meaning "the access token is no good any more": the reference PDS says 400 ExpiredToken
+# (or InvalidToken); some servers and proxies say 401. Either way: open a new session, once.
+SESSION_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+TRAILING_PUNCTUATION = ".,;:!?'\"”’»>]}"
+
+
+def make_tid(micros: int, clock_id: int) -> str:
+    """A TID: 53 bits of microseconds since the Unix epoch, then a 10-bit clock id, top bit zero."""
+    if not 0 <= micros < 1 << 53 or not 0 <= clock_id < 1 << 10:
+        raise ValueError(f"cannot make a TID from {micros} µs and clock id {clock_id}")
+    value = micros << 10 | clock_id
+    return "".join(TID_ALPHABET[(value >> shift) & 31] for shift in range(60, -1, -5))
+
+
+def is_tid(value: str) -> bool:
+    return bool(TID_PATTERN.fullmatch(value))
+
+
+def record_key(post: Post) -> str:
+    """The post's record key: a TID at ``post.scheduled_at``, so the same post always gets the same
+    key. Two posts planned for the same moment must still differ: ``scheduled_at`` carries
+    milliseconds, so the microseconds below them and the clock id (20 bits in all) come from a hash
+    of ``post.key``. Should two keys still collide, the second is refused (InvalidSwap), never
+    overwritten."""
+    moment = _moment(post.scheduled_at)
+    millis = (moment - _EPOCH) // _MILLISECOND
+    digest = hashlib.sha256(post.key.encode()).digest()
+    sub_millis = int.from_bytes(digest[:2], "big") % 1000
+    clock_id = int.from_bytes(digest[2:4], "big") & 0x3FF
+    try:
+        return make_tid(millis * 1000 + sub_millis, clock_id)
+    except ValueError as error:
+        raise PublishRejected(f"bluesky: cannot derive a record key from {post.scheduled_at!r}") from error
+
+
+def link_facets(text: str) -> list[dict[str, Any]]:
+    """Links as rich-text facets, so they are clickable: Bluesky indexes them in UTF-8 bytes."""
+    facets: list[dict[str, Any]] = []
+    for match in URL.finditer(text):
+        url = match.group()
+        # Sentence punctuation after a link is not part of it; a closing parenthesis only when the
+        # link has no matching opening one (Wikipedia links end in ")").
+        while url and (
+            url[-1] in TRAILING_PUNCTUATION or (url[-1] == ")" and url.count(")") > url.count("("))
+        ):
+            url = url[:-1]
+        start = len(text[: match.start()].encode())
+        facets.append(
+            {
+                "index": {"byteStart": start, "byteEnd": start + len(url.encode())},
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}],
+            }
+        )
+    return facets
+
+
+def post_record(post: Post) -> dict[str, Any]:
+    """The record for a post. Only derived from the post (``createdAt`` is the planned time, not the
+    time of the attempt), so a retry writes an identical record and the PDS treats it as a no-op."""
+    record: dict[str, Any] = {
+        "$type": COLLECTION,
+        "text": post.text,
+        "createdAt": clock.iso(_moment(post.scheduled_at)),
+    }
+    if facets := link_facets(post.text):
+        record["facets"] = facets
+    return record
+
+
+class BlueskyChannel:
+    name = "bluesky"
+
+    def __init__(self, service: str, identifier: str, app_password: str, *, timeout: float = DEFAULT_TIMEOUT):
+        if not identifier or not app_password:
+            raise PublishRejected("bluesky: not authorised: no identifier or app password configured")
+        self.service = service.rstrip("/")
+        self.identifier = identifier
+        self.timeout = timeout
+        self._password = app_password
+        # createSession is limited to 30 per 5 minutes: keep the session for the instance's life
+        # (a warm Lambda reuses it) and open a new one only when the PDS says it expired.
+        self._lock = threading.Lock()
+        self._session: dict[str, Any] | None = None
+
+    # ---- Channel ----
+
+    def publish(self, post: Post) -> Receipt:
+        session = self._current_session()
+        rkey = record_key(post)
+        record = post_record(post)
+        answer = self._call(
+            "POST",
+            "com.atproto.repo.putRecord",
+            body={
+                "repo": session["did"],
+                "collection": COLLECTION,
+                "rkey": rkey,
+                "record": record,
+                "swapRecord": None,  # create-only: never overwrite a different record
+            },
+            accept_errors={"InvalidSwap"},
+        )
+        if answer.status == 400:
+            raise PublishRejected(
+                f"bluesky: record key {rkey} already holds a different post ({error_text(answer.body)})"
+            )
+        written = expect_fields(self.name, answer.body, ("uri", "cid"))
+        return self._receipt(session, str(written["uri"]), str(written["cid"]), rkey, record["createdAt"])
+
+    def find(self, post: Post) -> Receipt | None:
+        session = self._current_session()
+        rkey = record_key(post)
+        answer = self._call(
+            "GET",
+            "com.atproto.repo.getRecord",
+            params={"repo": session["did"], "collection": COLLECTION, "rkey": rkey},
+            accept_errors={"RecordNotFound"},
+        )
+        if answer.status == 400:
+            return None
+        found = expect_fields(self.name, answer.body, ("uri", "cid", "value"))
+        value = found["value"]
+        if not isinstance(value, dict) or value.get("text") != post.text:
+            # Not our post: reporting it as published would hide that ours never went out.
+            raise PublishRejected(f"bluesky: record key {rkey} already holds a different post")
+        created_at = str(value.get("createdAt") or post_record(post)["createdAt"])
+        return self._receipt(session, str(found["uri"]), str(found["cid"]), rkey, created_at)
+
+    def metrics(self, receipt: Receipt) -> Metrics:
+        answer = self._call("GET", "app.bsky.feed.getPosts", params={"uris": receipt.post_id})
+        posts = expect_fields(self.name, answer.body, ("posts",))["posts"]
+        view = next((p for p in posts if isinstance(p, dict) and p.get("uri") == receipt.post_id), None)
+        if view is None:
+            # The AppView indexes writes about a second later; a deleted post also disappears here.
+            raise ChannelUnavailable(f"bluesky: the AppView does not show {receipt.post_id} (yet)")
+        return Metrics(
+            taken_at=clock.iso(clock.now()),
+            likes=int(view.get("likeCount") or 0),
+            reposts=int(view.get("repostCount") or 0),
+            replies=int(view.get("replyCount") or 0),
+            quotes=int(view.get("quoteCount") or 0),
+            impressions=None,  # Bluesky does not report impressions or clicks
+            clicks=None,
+        )
+
+    # ---- XRPC ----
+
+    def _receipt(self, session: dict[str, Any], uri: str, cid: str, rkey: str, created_at: str) -> Receipt:
+        handle = session.get("handle")
+        # An account whose handle no longer verifies reports "handle.invalid": its DID still works.
+        profile = (
+            handle if isinstance(handle, str) and handle and handle != "handle.invalid" else session["did"]
+        )
+        return Receipt(
+            channel=self.name,
+            post_id=uri,
+            url=f"https://bsky.app/profile/{profile}/post/{rkey}",
+            # putRecord returns no time: the record's createdAt is what Bluesky shows, and the same
+            # for every retry, so a repeated publish returns an identical receipt.
+            published_at=created_at,
+            extra={"cid": cid, "rkey": rkey},
+        )
+
+    def _current_session(self, stale_token: str | None = None) -> dict[str, Any]:
+        """The cached session; a new one when there is none or when ``stale_token`` is still the
+        cached one (another thread may have renewed it already)."""
+        with self._lock:
+            if self._session is None or (stale_token and self._session["accessJwt"] == stale_token):
+                answer = request_json(
+                    self.name,
+                    "POST",
+                    f"{self.service}/xrpc/com.atproto.server.createSession",
+                    body={"identifier": self.identifier, "password": self._password},
+                    timeout=self.timeout,
+                )
+                self._session = expect_fields(self.name, answer.body, ("accessJwt", "did"))
+            return self._session
+
+    def _call(
+        self,
+        method: str,
+        nsid: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+        accept_errors: frozenset[str] | set[str] = frozenset(),
+    ) -> Response:
+        """An authenticated XRPC call. Returns 2xx answers and 400s whose ``error`` is in
+        ``accept_errors``; raises the domain error for anything else."""
+        url = f"{self.service}/xrpc/{nsid}" + (f"?{urlencode(params)}" if params else "")
+        token: str | None = None
+        for attempt in range(2):
+            token = str(self._current_session(stale_token=token)["accessJwt"])
+            answer = request_json(
+                self.name,
+                method,
+                url,
+                body=body,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=self.timeout,
+                accept=(400, 401),
+            )
+            error = answer.body.get("error") if isinstance(answer.body, dict) else None
+            session_failed = answer.status == 401 or (answer.status == 400 and error in SESSION_ERRORS)
+            if session_failed and attempt == 0:
+                continue
+            if 200 <= answer.status < 300 or (answer.status == 400 and error in accept_errors):
+                return answer
+            raise error_for(self.name, answer)
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+
+def _moment(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, ValueError) as error:
+        raise PublishRejected(f"bluesky: scheduled_at {value!r} is not an ISO 8601 time") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,170 @@
+"""JSON over HTTP for the channel adapters, on the standard library (the Lambda layer stays lean).
+
+Every failure comes out as one of the two errors the state machine knows:
+``ChannelUnavailable`` (transient: no connection, a time-out, 5xx, 429 — retried with backoff) or
+``PublishRejected`` (the network said no: 401/403 and other 4xx — retrying cannot help). Callers that
+expect a particular error answer (a 404 meaning "not there yet") list its status in ``accept`` and
+read the answer themselves.
+"""
+
+import http.client
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Collection, Mapping
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from greenlight.errors import ChannelUnavailable, GreenlightError, PublishRejected
+
+DEFAULT_TIMEOUT = 10.0  # seconds per socket operation: well inside a publish Lambda's time-out
+MAX_ANSWER = 4 * 1024 * 1024  # a JSON answer larger than this is not one we asked for
+MAX_REASON = 300  # the network's text goes into a mail: keep it readable
+USER_AGENT = "Greenlight/0.1 (social media request workflow)"
+# 408 and 425 are "try again" answers like 429; every other 4xx is the network refusing.
+TRANSIENT_4XX = frozenset({408, 425, 429})
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+# The fake networks run on loopback: a proxy set in the environment (HTTP_PROXY) must not take those
+# calls, whatever NO_PROXY says. Real networks keep the environment's proxy settings.
+_direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_default = urllib.request.build_opener()
+
+
+class Response(NamedTuple):
+    status: int
+    headers: Mapping[str, str]  # names lower-cased
+    body: Any  # the parsed JSON; None for an empty body; {"text": ...} when an error page was not JSON
+
+
+def request_json(
+    network: str,
+    method: str,
+    url: str,
+    *,
+    body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    accept: Collection[int] = (),
+) -> Response:
+    """Send ``body`` (if not None) as JSON and return the answer when it is 2xx or in ``accept``.
+
+    Raises ``ChannelUnavailable`` or ``PublishRejected`` (see ``error_for``) otherwise. ``network``
+    names the network in error messages, which the team reads.
+    """
+    data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Accept", "application/json")
+    request.add_header("User-Agent", USER_AGENT)
+    if data is not None:
+        request.add_header("Content-Type", "application/json; charset=utf-8")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    opener = _direct if urlsplit(url).hostname in LOOPBACK else _default
+    where = f"{method} {_without_query(url)}"
+    try:
+        try:
+            with opener.open(request, timeout=timeout) as answer:
+                status, names, raw = answer.status, answer.headers, answer.read(MAX_ANSWER + 1)
+        except urllib.error.HTTPError as error:
+            # An error answer is still an answer: read it for the network's reason.
+            status, names = error.code, error.headers
+            raw = error.read(MAX_ANSWER + 1) if error.fp is not None else b""
+    except TimeoutError as error:
+        raise ChannelUnavailable(f"{network}: no answer within {timeout:g} s ({where})") from error
+    except urllib.error.URLError as error:
+        reason = error.reason
+        if isinstance(reason, TimeoutError):
+            raise ChannelUnavailable(f"{network}: no answer within {timeout:g} s ({where})") from error
+        raise ChannelUnavailable(f"{network}: cannot connect ({reason}; {where})") from error
+    except (OSError, http.client.HTTPException) as error:
+        # Connection reset, remote closed mid-answer, a broken status line: all worth a retry.
+        raise ChannelUnavailable(f"{network}: the connection failed ({error!r}; {where})") from error
+    lowered = {name.lower(): value for name, value in (names.items() if names is not None else [])}
+    ok = 200 <= status < 300
+    if len(raw) > MAX_ANSWER:
+        raise ChannelUnavailable(f"{network}: the answer to {where} is larger than {MAX_ANSWER} bytes")
+    try:
+        parsed = json.loads(raw) if raw.strip() else None
+    except ValueError as error:
+        if ok:
+            # A 200 we cannot read (a captive portal, a proxy's page): the call may have worked, and
+            # every publish is idempotent, so a retry is the safe answer.
+            raise ChannelUnavailable(f"{network}: the answer to {where} is not JSON") from error
+        parsed = {"text": raw.decode("utf-8", "replace")}
+    response = Response(status, lowered, parsed)
+    if ok or status in accept:
+        return response
+    raise error_for(network, response)
+
+
+def expect_fields(network: str, body: Any, required: Collection[str]) -> dict[str, Any]:
+    """``body`` as a dict with every ``required`` field present. A 2xx without them is a broken
+    answer, not a refusal: ChannelUnavailable, and a retry is safe because publishing is idempotent."""
+    if not isinstance(body, dict) or any(body.get(name) is None for name in required):
+        raise ChannelUnavailable(f"{network}: unexpected answer (missing one of {', '.join(required)})")
+    return body
+
+
+def error_for(network: str, response: Response) -> GreenlightError:
+    """The domain error for an answer that is not a success."""
+    status = response.status
+    if status >= 500 or status in TRANSIENT_4XX:
+        reset = rate_limit_reset(response.headers)
+        detail = error_text(response.body)
+        message = f"{network}: HTTP {status}" + (f" ({detail})" if detail else "")
+        if status == 429:
+            message = f"{network}: rate limited (HTTP 429)"
+        if reset:
+            message += f"; the limit resets {reset}"
+        return ChannelUnavailable(message)
+    if status in (401, 403):
+        detail = error_text(response.body)
+        return PublishRejected(
+            f"{network}: not authorised (HTTP {status}): check the account's credentials"
+            + (f" ({detail})" if detail else "")
+        )
+    if 400 <= status < 500:
+        return PublishRejected(f"{network}: {error_text(response.body) or f'HTTP {status}'}")
+    # 1xx/3xx that urllib did not follow: not a refusal, most likely something in between.
+    return ChannelUnavailable(f"{network}: unexpected HTTP {status}")
+
+
+def error_text(body: Any) -> str:
+    """The network's own reason: Mastodon's ``{"error"}``, Bluesky's ``{"error", "message"}``."""
+    if isinstance(body, dict):
+        error, message = body.get("error"), body.get("message")
+        if isinstance(error, str) and isinstance(message, str) and message:
+            text = f"{error}: {message}"
+        elif isinstance(error, str) and error:
+            text = error
+        elif isinstance(message, str) and message:
+            text = message
+        elif isinstance(body.get("text"), str):
+            text = " ".join(body["text"].split())  # an HTML error page: at least its words
+        else:
+            text = ""
+        return text[:MAX_REASON]
+    return ""
+
+
+def rate_limit_reset(headers: Mapping[str, str]) -> str | None:
+    """When a rate limit resets ("at <ISO 8601 time>" or "in <n> s"), from Mastodon's
+    ``X-RateLimit-Reset`` (ISO 8601), Bluesky's ``RateLimit-Reset`` (epoch seconds) or ``Retry-After``."""
+    if value := headers.get("x-ratelimit-reset", "").strip():
+        return f"at {value}"
+    if value := headers.get("ratelimit-reset", "").strip():
+        try:
+            moment = datetime.fromtimestamp(float(value), UTC)
+        except (ValueError, OverflowError, OSError):
+            return f"at {value}"
+        return f"at {moment:%Y-%m-%dT%H:%M:%SZ} (epoch {value})"
+    if value := headers.get("retry-after", "").strip():
+        return f"in {value} s" if value.isdigit() else f"at {value}"
+    return None
+
+
+def _without_query(url: str) -> str:
+    # Queries carry ids that bloat a message; the path says which call it was.
+    return url.split("?", 1)[0]

@@ -1,0 +1,333 @@
+"""Scheduled publishing, exactly once per request and channel.
+
+The lifecycle waits until the plan's publish time (a wait the team can cut short by rescheduling
+or cancelling), then publishes on every channel in parallel. Each post is an intent written with
+a conditional write before the network call and a receipt after it; an attempt whose outcome is
+unknown (a crash or a time-out between the two) is "unconfirmed", and the network is asked
+before anything is tried again."""
+
+import json
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from greenlight import clock
+from greenlight.channels import Post, Receipt, channel_for
+from greenlight.errors import Conflict, InvalidInput, PublishRejected
+from greenlight.mail import Mail, Mailer, notice, send_once
+from greenlight.models import STEP_LABELS, RequestStatus, Role, StoredRequest
+from greenlight.networks import NETWORKS
+from greenlight.storage import Store
+from greenlight.triage import TRIAGE
+
+SCHEDULE = "schedule"
+# How long a network can answer "is this post out?" without risk. Mastodon has no lookup by key:
+# asking means posting again with the same Idempotency-Key, which it remembers for one hour only.
+ASKABLE_FOR = {"mastodon": timedelta(minutes=50)}
+RECONCILE_AFTER = timedelta(minutes=5)
+CHANGEABLE = (RequestStatus.approved,)  # the team can reschedule or cancel until publishing starts
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def check_schedule(request_id: str, store: Store) -> dict[str, Any]:
+    """Step "Check schedule": cancelled, not yet due (wait), or due (publish now)."""
+    stored = store.get_request(request_id)
+    plan = stored.plan or {}
+    if stored.status == RequestStatus.cancelled:
+        return {
+            "action": "cancel",
+            "wait_seconds": 1,
+            "publish_at": plan.get("publish_at", ""),
+            "channels": [],
+        }
+    publish_at = _at(plan["publish_at"])
+    remaining = (publish_at - clock.now()).total_seconds()
+    if remaining >= 1:
+        return {
+            "action": "wait",
+            "wait_seconds": math.ceil(remaining),
+            "publish_at": plan["publish_at"],
+            "channels": [],
+        }
+    if stored.status != RequestStatus.publishing:
+        stored = store.set_status(stored, RequestStatus.publishing)
+        note = f"Publishing now (planned for {plan['publish_at']})"
+        if plan.get("pilot"):
+            note += "; a pilot was asked for, but pilots are not built yet, so it goes out as planned"
+        store.append_event(request_id, "status_changed", "greenlight", note, stored.content_version)
+    return {
+        "action": "publish",
+        "wait_seconds": 1,
+        "publish_at": plan["publish_at"],
+        "channels": plan["channels"],
+    }
+
+
+def wait_for_publish_time(
+    request_id: str, expected: str, task_token: str, store: Store, sfn: Any
+) -> dict[str, Any]:
+    """Step "Wait for publish time" (waits on its task token until its timeout): keep the token so
+    a reschedule or a cancel can end the wait at once."""
+    store.put_waiter(request_id, SCHEDULE, task_token, expected)
+    stored = store.get_request(request_id)
+    if stored.status != RequestStatus.approved or (stored.plan or {}).get("publish_at") != expected:
+        wake(store, sfn, request_id)  # changed between the check and this wait: look again now
+    return {"request_id": request_id, "waiting_until": expected}
+
+
+def wake(store: Store, sfn: Any, request_id: str) -> None:
+    waiter = store.get_waiter(request_id, SCHEDULE)
+    if waiter is None:
+        return
+    try:
+        sfn.send_task_success(taskToken=waiter["task_token"], output=json.dumps({"woken": True}))
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+            raise
+
+
+def reschedule(
+    store: Store, sfn: Any, stored: StoredRequest, publish_at: datetime, person: str
+) -> StoredRequest:
+    if stored.status not in CHANGEABLE:
+        raise Conflict(f"{STEP_LABELS[stored.status]}: it can no longer be rescheduled")
+    if publish_at <= clock.now():
+        raise InvalidInput([{"field": "publish_at", "message": "Pick a time in the future."}])
+    plan = {**(stored.plan or {}), "publish_at": publish_at.astimezone(UTC).isoformat()}
+    stored = store.set_status(stored, stored.status, plan=plan)
+    store.append_event(
+        stored.id,
+        "rescheduled",
+        person,
+        f"Rescheduled to {plan['publish_at'][:16]} UTC",
+        stored.content_version,
+    )
+    wake(store, sfn, stored.id)
+    return stored
+
+
+def cancel(store: Store, sfn: Any, stored: StoredRequest, person: str, reason: str) -> StoredRequest:
+    if stored.status not in CHANGEABLE:
+        raise Conflict(f"{STEP_LABELS[stored.status]}: it can no longer be cancelled")
+    stored = store.set_status(stored, RequestStatus.cancelled)
+    store.append_event(
+        stored.id,
+        "cancelled",
+        person,
+        f"Cancelled before publishing: {reason}".rstrip(": "),
+        stored.content_version,
+    )
+    wake(store, sfn, stored.id)
+    return stored
+
+
+def _post(stored: StoredRequest, channel: str) -> Post:
+    plan = stored.plan or {}
+    return Post(
+        request_id=stored.id,
+        version=stored.content_version,
+        channel=channel,
+        text=plan["copy"][channel],
+        key=f"{stored.id}-v{stored.content_version}-{channel}",
+        scheduled_at=_at(plan["publish_at"]).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    )
+
+
+def publish_post(
+    request_id: str, channel: str, store: Store, config: dict[str, Any], mailer: Mailer
+) -> dict[str, Any]:
+    """Step "Publish post": publish on one channel, exactly once."""
+    stored = store.get_request(request_id)
+    post = _post(stored, channel)
+    record = store.get_post(request_id, channel)
+    if record and record["state"] == "published":
+        return record["receipt"]  # a retry after the receipt was stored
+    if record and record["state"] == "rejected":
+        raise PublishRejected(record["reason"])
+    network = channel_for(channel, config)
+    if record is not None or not store.start_post(request_id, channel, stored.content_version, post.key):
+        # An earlier attempt began and may have reached the network: ask before trying again.
+        record = record or store.get_post(request_id, channel) or {}
+        window = ASKABLE_FOR.get(channel)
+        if window and clock.now() - _at(record.get("started_at") or post.scheduled_at) > window:
+            needs_a_person(store, mailer, stored, channel)
+            return {"channel": channel, "state": "needs_check"}
+        if store.mark_unconfirmed(request_id, channel):
+            store.append_event(
+                request_id,
+                "post_unconfirmed",
+                "greenlight",
+                f"{NETWORKS[channel].label}: an earlier attempt's outcome is unknown; asking the network",
+                stored.content_version,
+            )
+        found = network.find(post)
+        if found is not None:
+            return confirm(store, stored, post, found, "found on the network")
+    try:
+        receipt = network.publish(post)
+    except PublishRejected as refusal:
+        refuse(store, mailer, stored, channel, str(refusal))
+        raise
+    return confirm(store, stored, post, receipt, "published")
+
+
+def confirm(store: Store, stored: StoredRequest, post: Post, receipt: Receipt, how: str) -> dict[str, Any]:
+    delay = (_at(receipt.published_at) - _at(post.scheduled_at)).total_seconds()
+    facts = {
+        "url": receipt.url,
+        "post_id": receipt.post_id,
+        "published_at": receipt.published_at,
+        "extra": receipt.extra,
+        "channel": receipt.channel,
+    }
+    if store.settle_post(stored.id, post.channel, "published", receipt=facts, delay_seconds=round(delay, 3)):
+        store.append_event(
+            stored.id,
+            "posted",
+            "greenlight",
+            f"{NETWORKS[post.channel].label}: {how}, {receipt.url} ({delay:.0f} s after the planned time)",
+            stored.content_version,
+        )
+    return facts
+
+
+def refuse(store: Store, mailer: Mailer, stored: StoredRequest, channel: str, reason: str) -> None:
+    if not store.settle_post(stored.id, channel, "rejected", reason=reason):
+        return
+    store.append_event(
+        stored.id,
+        "post_refused",
+        "greenlight",
+        f"{NETWORKS[channel].label} refused the post: {reason}",
+        stored.content_version,
+    )
+    for email, name in _team(store, stored).items():
+
+        def mail(email: str = email, name: str = name) -> Mail:
+            return notice(
+                to=email,
+                subject=f"Refused by {NETWORKS[channel].label}: {stored.request.title}",
+                greeting=f"Hello {name},",
+                paragraphs=[
+                    f"{NETWORKS[channel].label} refused the post. Its reason: {reason}",
+                    "Nothing was retried: change the copy or the channel and send it again.",
+                ],
+                request=stored.request,
+                request_id=stored.id,
+                version=stored.content_version,
+            )
+
+        send_once(store, mailer, stored.id, f"mail:refused:{channel}:{email}", mail, stored.content_version)
+
+
+def needs_a_person(store: Store, mailer: Mailer, stored: StoredRequest, channel: str) -> None:
+    """The network can no longer be asked safely: settle the post as needing a check by a person."""
+    label = NETWORKS[channel].label
+    if not store.settle_post(stored.id, channel, "needs_check", reason="outcome unknown; check the account"):
+        return
+    store.append_event(
+        stored.id,
+        "post_needs_check",
+        "greenlight",
+        f"{label}: the outcome is unknown and cannot be asked safely any more; "
+        "a person must check the account",
+        stored.content_version,
+    )
+    for email, name in _team(store, stored).items():
+
+        def mail(email: str = email, name: str = name) -> Mail:
+            return notice(
+                to=email,
+                subject=f"Check {label}: {stored.request.title}",
+                greeting=f"Hello {name},",
+                paragraphs=[
+                    f"Greenlight cannot tell whether the post went out on {label}: the attempt "
+                    "was cut off, and asking again could post it twice. Please look at the "
+                    "account and post it by hand if it is missing."
+                ],
+                request=stored.request,
+                request_id=stored.id,
+                version=stored.content_version,
+            )
+
+        send_once(store, mailer, stored.id, f"mail:check:{channel}:{email}", mail, stored.content_version)
+
+
+def _team(store: Store, stored: StoredRequest) -> dict[str, str]:
+    """Who on the team hears about this post: whoever accepted it, and the leads."""
+    people = {m.email: m.name for m in store.members() if m.active and Role.lead in m.roles}
+    triage = store.get_decision(stored.id, TRIAGE, stored.content_version)
+    if triage and triage.decided_by:
+        people.setdefault(triage.decided_by, triage.decided_by)
+    return people
+
+
+def finish_publishing(request_id: str, store: Store, mailer: Mailer) -> dict[str, Any]:
+    """Step "Finish publishing": the outcome over every channel, and the mail with the live links."""
+    stored = store.get_request(request_id)
+    posts = {p["channel"]: p for p in store.posts(request_id)}
+    channels = (stored.plan or {}).get("channels", [])
+    live = [posts[c] for c in channels if c in posts and posts[c]["state"] == "published"]
+    if len(live) == len(channels):
+        status = RequestStatus.published
+    elif live or any(posts.get(c, {}).get("state") in ("publishing", "unconfirmed") for c in channels):
+        status = RequestStatus.partially_published
+    else:
+        status = RequestStatus.publish_failed
+    if stored.status != status:
+        stored = store.set_status(stored, status)
+        store.append_event(
+            request_id, "status_changed", "greenlight", STEP_LABELS[status], stored.content_version
+        )
+    if live:
+        lines = [f"{NETWORKS[p['channel']].label}: {p['receipt']['url']}" for p in live]
+        people = {stored.request.requester.email: stored.request.requester.name, **_team(store, stored)}
+        for email, name in people.items():
+
+            def mail(email: str = email, name: str = name) -> Mail:
+                return notice(
+                    to=email,
+                    subject=f"Live: {stored.request.title}",
+                    greeting=f"Hello {name},",
+                    paragraphs=[
+                        "It is out. See it here:",
+                        *lines,
+                        "Greenlight will measure it against its goal.",
+                    ],
+                    request=stored.request,
+                    request_id=stored.id,
+                    version=stored.content_version,
+                )
+
+            send_once(
+                store, mailer, request_id, f"mail:live:{len(live)}:{email}", mail, stored.content_version
+            )
+    return {"outcome": status.value, "live": [p["channel"] for p in live]}
+
+
+def reconcile_posts(store: Store, config: dict[str, Any], mailer: Mailer) -> dict[str, Any]:
+    """Scheduled: settle posts left unconfirmed (the workflow gave up, or a crash), asking each
+    network whether the post is out before publishing it again with the same key."""
+    settled = []
+    for request_id, channel in store.unsettled_posts(clock.now() - RECONCILE_AFTER):
+        stored = store.get_request(request_id)
+        try:
+            publish_post(stored.id, channel, store, config, mailer)
+        except Exception as error:  # one network down must not stop the others
+            store.append_event(
+                stored.id,
+                "reconcile_failed",
+                "greenlight",
+                f"{NETWORKS[channel].label}: still unconfirmed ({error})",
+                stored.content_version,
+            )
+            continue
+        settled.append(f"{stored.id}/{channel}")
+        if store.get_request(stored.id).status != RequestStatus.publishing:  # else the workflow finishes it
+            finish_publishing(stored.id, store, mailer)
+    return {"settled": settled}
