@@ -215,6 +215,21 @@ def scenario(base: str) -> None:
     wait_for("the approval", lambda: call("GET", api_link)[1]["status"] == "approved")
     step("Kim, on duty, approves it on the fast track: approved for exactly version 2")
 
+    call("POST", f"{base}/_local/clock/advance", {"seconds": 2 * 86400 + 60})
+    wait_for("the post to go out", lambda: call("GET", api_link)[1]["status"] == "published")
+    posts = [
+        p
+        for p in call("GET", f"{base}/_local/channels/sandbox/posts.json")[1]
+        if p["request_id"] == created["id"]
+    ]
+    if len(posts) != 1:
+        raise DemoFailed(f"exactly one sandbox post expected, found {len(posts)}")
+    live = wait_for("the live mail", lambda: mail_to("ana@example.org", "Live:"))
+    step(
+        f"Two days later (the local clock jumps) it goes out at its time, once: {posts[0]['url']}; "
+        f'"{live["subject"]}" mailed with the link'
+    )
+
     status, _ = call("GET", sam_link)
     if status != 409:
         raise DemoFailed(f"Sam's version-1 link should now be superseded (409), got {status}")

@@ -35,7 +35,7 @@ def assess_risk(request_id: str, store: Store, rules: Policy) -> dict[str, Any]:
         "version": stored.content_version,
     }
     stored = store.set_status(stored, RequestStatus.in_review, assessment=facts)
-    summary = f"Risk: {assessment.lane} lane, score {assessment.score}. " + " ".join(assessment.reasons)
+    summary = f"Risk assessed: the {assessment.lane} lane. " + " ".join(assessment.reasons)
     if assessment.auto_approve:
         summary += " Approved automatically: the policy allows it for this score."
     store.append_event(request_id, "risk_assessed", "greenlight", summary, stored.content_version)
