@@ -10,6 +10,7 @@ from greenlight import clock
 from greenlight.rendering import render
 
 if TYPE_CHECKING:
+    from greenlight.models import StoredRequest
     from greenlight.storage import Store
 
 
@@ -91,6 +92,39 @@ def send_once(
         request_id, "mail_sent", "greenlight", f"“{mail.subject}” mailed to {mail.to}", version
     )
     return True
+
+
+def notify_once(
+    store: "Store",
+    mailer: "Mailer",
+    stored: "StoredRequest",
+    people: dict[str, str],
+    what: str,
+    subject: str,
+    paragraphs: list[str],
+) -> None:
+    """Tell each person (email → name) about a request, once per person and `what`."""
+    for email, name in people.items():
+
+        def mail(email: str = email, name: str = name) -> Mail:
+            return notice(
+                to=email,
+                subject=subject,
+                greeting=f"Hello {name},",
+                paragraphs=paragraphs,
+                request=stored.request,
+                request_id=stored.id,
+                version=stored.content_version,
+            )
+
+        send_once(
+            store,
+            mailer,
+            stored.id,
+            f"mail:{what}:v{stored.content_version}:{email}",
+            mail,
+            stored.content_version,
+        )
 
 
 class Mailer:

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from greenlight import clock
 from greenlight.channels import Post, Receipt, channel_for
 from greenlight.errors import Conflict, InvalidInput, PublishRejected
-from greenlight.mail import Mail, Mailer, notice, send_once
+from greenlight.mail import Mailer, notify_once
 from greenlight.models import STEP_LABELS, RequestStatus, Role, StoredRequest
 from greenlight.networks import NETWORKS
 from greenlight.storage import Store
@@ -206,23 +206,18 @@ def refuse(store: Store, mailer: Mailer, stored: StoredRequest, channel: str, re
         f"{NETWORKS[channel].label} refused the post: {reason}",
         stored.content_version,
     )
-    for email, name in _team(store, stored).items():
-
-        def mail(email: str = email, name: str = name) -> Mail:
-            return notice(
-                to=email,
-                subject=f"Refused by {NETWORKS[channel].label}: {stored.request.title}",
-                greeting=f"Hello {name},",
-                paragraphs=[
-                    f"{NETWORKS[channel].label} refused the post. Its reason: {reason}",
-                    "Nothing was retried: change the copy or the channel and send it again.",
-                ],
-                request=stored.request,
-                request_id=stored.id,
-                version=stored.content_version,
-            )
-
-        send_once(store, mailer, stored.id, f"mail:refused:{channel}:{email}", mail, stored.content_version)
+    notify_once(
+        store,
+        mailer,
+        stored,
+        _team(store, stored),
+        f"refused:{channel}",
+        f"Refused by {NETWORKS[channel].label}: {stored.request.title}",
+        [
+            f"{NETWORKS[channel].label} refused the post. Its reason: {reason}",
+            "Nothing was retried: change the copy or the channel and send it again.",
+        ],
+    )
 
 
 def needs_a_person(store: Store, mailer: Mailer, stored: StoredRequest, channel: str) -> None:
@@ -238,24 +233,19 @@ def needs_a_person(store: Store, mailer: Mailer, stored: StoredRequest, channel:
         "a person must check the account",
         stored.content_version,
     )
-    for email, name in _team(store, stored).items():
-
-        def mail(email: str = email, name: str = name) -> Mail:
-            return notice(
-                to=email,
-                subject=f"Check {label}: {stored.request.title}",
-                greeting=f"Hello {name},",
-                paragraphs=[
-                    f"Greenlight cannot tell whether the post went out on {label}: the attempt "
-                    "was cut off, and asking again could post it twice. Please look at the "
-                    "account and post it by hand if it is missing."
-                ],
-                request=stored.request,
-                request_id=stored.id,
-                version=stored.content_version,
-            )
-
-        send_once(store, mailer, stored.id, f"mail:check:{channel}:{email}", mail, stored.content_version)
+    notify_once(
+        store,
+        mailer,
+        stored,
+        _team(store, stored),
+        f"check:{channel}",
+        f"Check {label}: {stored.request.title}",
+        [
+            f"Greenlight cannot tell whether the post went out on {label}: the attempt was cut off, "
+            "and asking again could post it twice. Please look at the account and post it by hand "
+            "if it is missing."
+        ],
+    )
 
 
 def _team(store: Store, stored: StoredRequest) -> dict[str, str]:
@@ -287,26 +277,15 @@ def finish_publishing(request_id: str, store: Store, mailer: Mailer) -> dict[str
     if live:
         lines = [f"{NETWORKS[p['channel']].label}: {p['receipt']['url']}" for p in live]
         people = {stored.request.requester.email: stored.request.requester.name, **_team(store, stored)}
-        for email, name in people.items():
-
-            def mail(email: str = email, name: str = name) -> Mail:
-                return notice(
-                    to=email,
-                    subject=f"Live: {stored.request.title}",
-                    greeting=f"Hello {name},",
-                    paragraphs=[
-                        "It is out. See it here:",
-                        *lines,
-                        "Greenlight will measure it against its goal.",
-                    ],
-                    request=stored.request,
-                    request_id=stored.id,
-                    version=stored.content_version,
-                )
-
-            send_once(
-                store, mailer, request_id, f"mail:live:{len(live)}:{email}", mail, stored.content_version
-            )
+        notify_once(
+            store,
+            mailer,
+            stored,
+            people,
+            f"live:{len(live)}",
+            f"Live: {stored.request.title}",
+            ["It is out. See it here:", *lines, "Greenlight will measure it against its goal."],
+        )
     return {"outcome": status.value, "live": [p["channel"] for p in live]}
 
 

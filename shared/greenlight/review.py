@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from greenlight import clock, decisions, links
-from greenlight.mail import Mail, Mailer, notice, send_once
+from greenlight.mail import Mail, Mailer, notice, notify_once, send_once
 from greenlight.models import (
     ROLE_NAMES,
     STEP_LABELS,
@@ -211,24 +211,5 @@ def _tell(store: Store, mailer: Mailer, stored: StoredRequest, outcome: str, com
         people[triage.decided_by] = triage.decided_by
     if outcome == "expired":
         people |= {m.email: m.name for m in store.members() if m.active and Role.lead in m.roles}
-    for email, name in people.items():
-
-        def mail(email: str = email, name: str = name) -> Mail:
-            return notice(
-                to=email,
-                subject=f"{STEP_LABELS[stored.status].split(':')[0]}: {stored.request.title}",
-                greeting=f"Hello {name},",
-                paragraphs=text,
-                request=stored.request,
-                request_id=stored.id,
-                version=stored.content_version,
-            )
-
-        send_once(
-            store,
-            mailer,
-            stored.id,
-            f"mail:review-{outcome}:v{stored.content_version}:{email}",
-            mail,
-            stored.content_version,
-        )
+    subject = f"{STEP_LABELS[stored.status].split(':')[0]}: {stored.request.title}"
+    notify_once(store, mailer, stored, people, f"review-{outcome}", subject, text)

@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from greenlight import clock, decisions, links
 from greenlight.errors import Conflict
-from greenlight.mail import Mail, Mailer, notice, send_once
+from greenlight.mail import Mail, Mailer, notice, notify_once, send_once
 from greenlight.models import (
     ROLE_NAMES,
     STEP_LABELS,
@@ -293,22 +293,16 @@ def close_request(request_id: str, reason: str, store: Store, mailer: Mailer) ->
     }[reason]
     _mail_requester_once(store, mailer, stored, reason, f"Closed: {stored.request.title}", paragraphs)
     if reason in ("abandoned", "unanswered"):
-        for lead in [m for m in store.members() if m.active and Role.lead in m.roles]:
-
-            def lead_notice(lead: Member = lead) -> Mail:
-                return notice(
-                    to=lead.email,
-                    subject=f"Closed as {reason}: {stored.request.title}",
-                    greeting=f"Hello {lead.name},",
-                    paragraphs=[f"Request {request_id} closed as {reason} ({STEP_LABELS[status].lower()})."],
-                    request=stored.request,
-                    request_id=request_id,
-                    version=version,
-                )
-
-            send_once(
-                store, mailer, request_id, f"mail:{reason}:v{version}:{lead.email}", lead_notice, version
-            )
+        leads = {m.email: m.name for m in store.members() if m.active and Role.lead in m.roles}
+        notify_once(
+            store,
+            mailer,
+            stored,
+            leads,
+            f"{reason}-lead",
+            f"Closed as {reason}: {stored.request.title}",
+            [f"Request {request_id} closed as {reason} ({STEP_LABELS[status].lower()})."],
+        )
     return {"closed": True, "decision": reason, "version": version}
 
 
@@ -316,21 +310,7 @@ def _mail_requester_once(
     store: Store, mailer: Mailer, stored: StoredRequest, what: str, subject: str, paragraphs: list[str]
 ) -> None:
     requester = stored.request.requester
-
-    def mail() -> Mail:
-        return notice(
-            to=requester.email,
-            subject=subject,
-            greeting=f"Hello {requester.name},",
-            paragraphs=paragraphs,
-            request=stored.request,
-            request_id=stored.id,
-            version=stored.content_version,
-        )
-
-    send_once(
-        store, mailer, stored.id, f"mail:{what}:v{stored.content_version}", mail, stored.content_version
-    )
+    notify_once(store, mailer, stored, {requester.email: requester.name}, what, subject, paragraphs)
 
 
 def submit_revision(
