@@ -1,5 +1,6 @@
 """Jinja2 templates for pages and mail, shipped inside the layer next to this file."""
 
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["number"] = number
+    env.filters["moment"] = moment
     env.globals.update(_labels())
     return env
 
@@ -32,6 +34,18 @@ def _labels() -> dict[str, dict[str, str]]:
         "metric_labels": {m.value: text for m, text in METRICS.items()},
         "network_labels": {n.id: n.label for n in NETWORKS.values()},
     }
+
+
+def moment(value: str) -> str:
+    """An ISO 8601 time as people read it: 2026-11-24 09:00 UTC."""
+    try:
+        return (
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            .astimezone(UTC)
+            .strftime("%Y-%m-%d %H:%M UTC")
+        )
+    except ValueError:
+        return value
 
 
 def number(value: float) -> str:
