@@ -17,6 +17,7 @@ GSI2 (gsi2pk = DUE#<kind>, gsi2sk = <time>#...) holds work falling due: unsettle
 
 import json
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -71,6 +72,16 @@ def _failed_condition(error: ClientError) -> bool:
         reasons = error.response.get("CancellationReasons", [])
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
     return code == "ConditionalCheckFailedException"
+
+
+def _unless_condition_fails(call: Callable[..., Any], **kwargs: Any) -> Any | None:
+    """The call's answer, or None when its condition failed: someone else got there first."""
+    try:
+        return call(**kwargs)
+    except ClientError as error:
+        if _failed_condition(error):
+            return None
+        raise
 
 
 class Store:
@@ -347,17 +358,15 @@ class Store:
 
     def claim_once(self, request_id: str, key: str) -> bool:
         """True the first time a key is claimed for a request, False ever after."""
-        try:
-            self.client.put_item(
+        return (
+            _unless_condition_fails(
+                self.client.put_item,
                 TableName=self.table,
                 Item=_to_item({"pk": f"REQ#{request_id}", "sk": f"ONCE#{key}", "at": clock.iso(clock.now())}),
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except ClientError as error:
-            if _failed_condition(error):
-                return False
-            raise
-        return True
+            is not None
+        )
 
     def release_once(self, request_id: str, key: str) -> None:
         """Give a claim back when the side effect it guarded did not happen."""
@@ -387,19 +396,17 @@ class Store:
 
     def use_link(self, link: Link) -> bool:
         """Mark a single-use link used; False when it had been used already."""
-        try:
-            self.client.update_item(
+        return (
+            _unless_condition_fails(
+                self.client.update_item,
                 TableName=self.table,
                 Key=_to_item({"pk": f"LINK#{link.hash}", "sk": "LINK"}),
                 UpdateExpression="SET used_at = :now",
                 ConditionExpression="attribute_not_exists(used_at)",
                 ExpressionAttributeValues=_to_item({":now": clock.iso(clock.now())}),
             )
-        except ClientError as error:
-            if _failed_condition(error):
-                return False
-            raise
-        return True
+            is not None
+        )
 
     # ---- decisions: one per request, stage and content version ----
 
@@ -481,8 +488,9 @@ class Store:
 
     def close_decision(self, decision: Decision, state: str) -> bool:
         """Close an open decision as expired or superseded; False when it was decided first."""
-        try:
-            self.client.update_item(
+        return (
+            _unless_condition_fails(
+                self.client.update_item,
                 TableName=self.table,
                 Key=self._decision_key(decision.request_id, decision.stage, decision.version),
                 UpdateExpression="SET #state = :closed",
@@ -490,11 +498,8 @@ class Store:
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues=_to_item({":closed": state, ":open": "open"}),
             )
-        except ClientError as error:
-            if _failed_condition(error):
-                return False
-            raise
-        return True
+            is not None
+        )
 
     def mark_delivered(self, decision: Decision) -> None:
         self.client.update_item(
@@ -513,8 +518,9 @@ class Store:
         """Write the publish intent before the network call; False when an attempt began before.
         Unsettled posts sit in GSI2 (DUE#reconcile) until a receipt or a refusal settles them."""
         now = clock.iso(clock.now())
-        try:
-            self.client.put_item(
+        return (
+            _unless_condition_fails(
+                self.client.put_item,
                 TableName=self.table,
                 Item=_to_item(
                     {
@@ -532,11 +538,8 @@ class Store:
                 ),
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except ClientError as error:
-            if _failed_condition(error):
-                return False
-            raise
-        return True
+            is not None
+        )
 
     def get_post(self, request_id: str, channel: str) -> dict[str, Any] | None:
         answer = self.client.get_item(
@@ -556,8 +559,9 @@ class Store:
     def settle_post(self, request_id: str, channel: str, state: str, **facts: Any) -> bool:
         """Record a receipt (published) or a refusal (rejected) once; False if it was settled before."""
         names = {f"#{k}": k for k in facts}
-        try:
-            self.client.update_item(
+        return (
+            _unless_condition_fails(
+                self.client.update_item,
                 TableName=self.table,
                 Key=self._post_key(request_id, channel),
                 UpdateExpression="SET #state = :state"
@@ -574,17 +578,15 @@ class Store:
                     }
                 ),
             )
-        except ClientError as error:
-            if _failed_condition(error):
-                return False
-            raise
-        return True
+            is not None
+        )
 
     def mark_unconfirmed(self, request_id: str, channel: str) -> bool:
         """An attempt began and its outcome is unknown (a crash or a time-out between the network
         call and the receipt). True the first time."""
-        try:
-            self.client.update_item(
+        return (
+            _unless_condition_fails(
+                self.client.update_item,
                 TableName=self.table,
                 Key=self._post_key(request_id, channel),
                 UpdateExpression="SET #state = :unconfirmed",
@@ -594,11 +596,8 @@ class Store:
                     {":unconfirmed": "unconfirmed", ":publishing": "publishing"}
                 ),
             )
-        except ClientError as error:
-            if _failed_condition(error):
-                return False
-            raise
-        return True
+            is not None
+        )
 
     def unsettled_posts(self, started_before: datetime) -> list[tuple[str, str]]:
         """(request id, channel) of every post still unsettled that was started before the time.

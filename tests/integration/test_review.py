@@ -1,7 +1,6 @@
 """Risk-routed review end to end on the local runtime: the fast track and the full review,
 approval, changes then approval, rejection, timeouts with escalation, and deciding once."""
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -19,7 +18,7 @@ from tests.integration.test_triage import (
     submit,
     triage_link,
 )
-from tests.support import Answer, Http, hidden, link_in, mails_to, sample_form, wait_until
+from tests.support import Answer, Http, hidden, link_in, mails_to, sample_form, stampede, wait_until
 
 RISKY = {"risk_flags": ["regulated_claims", "paid"]}  # legal and brand must approve
 
@@ -182,21 +181,8 @@ def test_twenty_simultaneous_posts_on_a_review_link_record_one_decision(
     request_id = accepted(http, "Stampede review")
     link = review_link(http, request_id, "kim@example.org")
     body = urlencode([("csrf", hidden(http.get(link).text, "csrf")), ("decision", "approve")]).encode()
-    answers: list[int] = []
-    barrier = threading.Barrier(20)
-
-    def post() -> None:
-        barrier.wait()
-        answers.append(
-            http.request("POST", link, body, {"content-type": "application/x-www-form-urlencoded"}).status
-        )
-
-    threads = [threading.Thread(target=post) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(answers) == [200] + [409] * 19, answers
+    answers = stampede(http, link, body)
+    assert answers == [200] + [409] * 19, answers
     reaches(http, request_id, "approved")
     assert (
         len([e for e in status_of(http, request_id)["history"] if e["kind"] == "review-on_duty_decided"]) == 1

@@ -1,14 +1,13 @@
 """Triage end to end on the local runtime: decision links mailed to the team, a GET that never
 decides, a POST that decides once, the revise loop, decline, reminders, escalation and closing."""
 
-import threading
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
 from local.runtime import LocalRuntime
-from tests.support import Answer, Http, hidden, link_in, mails_to, sample_request, wait_until
+from tests.support import Answer, Http, hidden, link_in, mails_to, sample_request, stampede, wait_until
 
 
 def execution(runtime: LocalRuntime, request_id: str) -> dict[str, Any]:
@@ -205,21 +204,8 @@ def test_twenty_simultaneous_posts_on_one_link_record_one_decision(runtime: Loca
     body = urlencode(
         [("csrf", hidden(page, "csrf")), ("version", "1"), ("decision", "accept"), ("channels", "sandbox")]
     ).encode()
-    answers: list[int] = []
-    barrier = threading.Barrier(20)
-
-    def post() -> None:
-        barrier.wait()
-        answers.append(
-            http.request("POST", link, body, {"content-type": "application/x-www-form-urlencoded"}).status
-        )
-
-    threads = [threading.Thread(target=post) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(answers) == [200] + [409] * 19, answers
+    answers = stampede(http, link, body)
+    assert answers == [200] + [409] * 19, answers
     reaches(http, request_id, "in_review")
     decided = [e for e in status_of(http, request_id)["history"] if e["kind"] == "triage_decided"]
     assert len(decided) == 1
