@@ -1,6 +1,7 @@
-"""python -m benchmarks: measure intake latency, cold starts and the cost per request, and write
-benchmarks/RESULTS.md. Bounded: every wait has a deadline; under a minute on a quiet 2-core
-machine, under two when it is busy."""
+"""python -m benchmarks: measure intake latency, cold starts and the cost per request (up to the
+first wait for a person, and through a whole lifecycle per review lane), and write
+benchmarks/RESULTS.md. Bounded: every wait has a deadline; about a minute and a half on a quiet
+2-core machine, under two and a half when it is busy."""
 
 import argparse
 import dataclasses
@@ -30,7 +31,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--cost-requests",
         type=int,
         default=3,
-        help="timed and then counted requests per entry point (default 3 + 3)",
+        help="timed and then counted requests per entry point, and lifecycles per lane (default 3 + 3)",
     )
     parser.add_argument(
         "--deadline", type=float, default=15.0, help="seconds to wait for any one mail or execution"
@@ -129,7 +130,10 @@ def measure_locally(
         step(f"intake: 1 warm-up + {args.requests} sequential requests")
         return report.intake_section(intake.measure(driver, args.requests), args.deadline)
 
+    lifecycle_ok = True
+
     def cost_lines() -> list[str]:
+        nonlocal lifecycle_ok
         step(f"cost: {args.cost_requests} timed + {args.cost_requests} counted requests per entry point")
         accounting = cost.Accounting(driver)
         scenarios = [
@@ -154,7 +158,46 @@ def measure_locally(
             )
             for s in scenarios
         ]
-        return report.cost_section(costs, memory_mb, args.cost_requests)
+        try:
+            lifecycles = whole_lifecycles(accounting, prices)
+        except Exception as error:  # keep the entry points' figures; say why the rest is missing
+            lifecycle_ok = False
+            step(f"cost of a whole lifecycle: {type(error).__name__}: {error}")
+            lifecycles = report.LifecycleCosts([], 0, {}, f"{type(error).__name__}: {error}")
+        return report.cost_section(costs, memory_mb, args.cost_requests, lifecycles)
+
+    def whole_lifecycles(accounting: cost.Accounting, prices: cost.Prices) -> report.LifecycleCosts:
+        from benchmarks.lifecycle import FAST, FULL, Lifecycles
+
+        lifecycles = Lifecycles(driver)
+        # moto logs every stopped callback task as a failed state, with a multi-KB repr of the state.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+        stopped = lifecycles.isolate()
+        step(
+            f"cost: stopped {stopped} waiting executions; {args.cost_requests} timed + "
+            f"{args.cost_requests} counted whole lifecycles per lane"
+        )
+        lanes = [lifecycles.scenario(lane) for lane in (FAST, FULL)]
+        for scenario in lanes:
+            accounting.run(scenario, args.cost_requests)
+        if accounting.dynamo.errors:
+            raise RuntimeError(f"DynamoDB accounting failed: {accounting.dynamo.errors[:3]}")
+        return report.LifecycleCosts(
+            [
+                report.ScenarioCost(
+                    s,
+                    cost.cost_lines(s, memory_mb, prices),
+                    cost.cold_init_per_thousand(s.typical, init_ms, memory_mb, prices),
+                    [
+                        report.PhaseCost(p.name, p.work, cost.cost_lines(s, memory_mb, prices, p.work))
+                        for p in s.typical.phases
+                    ],
+                )
+                for s in lanes
+            ],
+            stopped,
+            lifecycles.mails,
+        )
 
     with LocalRuntime(port=0, schedules=False) as runtime:
         driver = Driver(runtime, HandlerTimer(runtime), args.deadline)
@@ -163,7 +206,7 @@ def measure_locally(
         step("stopping the local runtime (executions still waiting are stopped)")
         # moto logs every stopped callback task as a failed state, with a multi-KB repr of the state.
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
-    return intake_section, cost_section, intake_ok and cost_ok
+    return intake_section, cost_section, intake_ok and cost_ok and lifecycle_ok
 
 
 if __name__ == "__main__":

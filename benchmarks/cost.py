@@ -1,7 +1,10 @@
 """Cost of one request on AWS, from the work it does on the local runtime: state transitions from
 the execution history, Lambda invocations and their handler time, DynamoDB request units from every
-call the application's clients make (item sizes read from moto's tables), and mails sent."""
+call the application's clients make (item sizes read from moto's tables), mails sent, requests to
+the HTTP API and Secrets Manager reads. Either up to the first wait for a person, or through a
+whole lifecycle (a Scenario with steps: what people do next), phase by phase."""
 
+import dataclasses
 import json
 import math
 import statistics
@@ -15,7 +18,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
-from benchmarks.driver import Driver, Invocation, Submission
+from benchmarks.driver import Driver, Invocation, Settled, Submission
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,10 @@ class Prices:
     dynamodb_write_unit: float = 0.625 / 1_000_000
     dynamodb_read_unit: float = 0.125 / 1_000_000
     ses_mail: float = 0.10 / 1_000
+    # Not in reference.md: API Gateway HTTP API (first 300M requests a month, per request up to
+    # 512 KB) and Secrets Manager API calls. Verify both on the AWS price pages.
+    http_api_request: float = 1.00 / 1_000_000
+    secrets_manager_call: float = 0.05 / 10_000
 
 
 # ---- DynamoDB request units ----
@@ -265,6 +272,32 @@ class ApiCounter:
             return Counter(self.calls[mark:])
 
 
+class HttpCounter:
+    """Every request the local HTTP server hands to a route of the template's HTTP API (what API
+    Gateway would bill), as "METHOD /route/{template}"; /_local/ pages are not the API's."""
+
+    def __init__(self, server: Any) -> None:
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
+        original: Callable[[str, str], Any] = server.find
+
+        def find(method: str, path: str) -> Any:
+            found = original(method, path)
+            with self._lock:
+                self.requests.append(f"{method} {found[0].template if found else path + ' (no route)'}")
+            return found
+
+        server.find = find
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self.requests)
+
+    def since(self, mark: int) -> Counter[str]:
+        with self._lock:
+            return Counter(self.requests[mark:])
+
+
 # ---- one request, counted ----
 
 
@@ -277,10 +310,20 @@ class RequestWork:
     invocation_counts: dict[str, int]  # from Functions.invocations, to cross-check the timer
     dynamo: list[DynamoCall]
     api_calls: Counter[tuple[str, str]]
+    http_requests: Counter[str] = field(default_factory=Counter)  # "METHOD /route" served by the HTTP API
+    phases: list["Phase"] = field(default_factory=list)  # a whole lifecycle: the work of each step
 
     @property
     def mails(self) -> int:
         return self.api_calls[("sesv2", "SendEmail")] + self.api_calls[("ses", "SendRawEmail")]
+
+    @property
+    def secret_reads(self) -> int:
+        return sum(n for (service, _), n in self.api_calls.items() if service == "secretsmanager")
+
+    @property
+    def requests_served(self) -> int:
+        return sum(self.http_requests.values())
 
     @property
     def write_units(self) -> int:
@@ -299,7 +342,24 @@ class RequestWork:
             self.write_units,
             self.read_units,
             tuple(sorted(self.api_calls.items())),
+            tuple(sorted(self.http_requests.items())),
+            tuple(phase.work.shape() for phase in self.phases),
         )
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    work: RequestWork  # the request's work from the end of the previous phase to the end of this one
+
+
+@dataclass(frozen=True)
+class Step:
+    """What people do after intake, e.g. accept through the emailed link: `run(submitted, settled)`
+    acts, then waits (with a deadline) until the execution has settled again, and returns that."""
+
+    name: str
+    run: Callable[[Submission, Settled], Settled]
 
 
 @dataclass
@@ -307,6 +367,8 @@ class Scenario:
     name: str
     entry: str
     submit: Callable[[], Submission]
+    steps: list[Step] = field(default_factory=list)  # empty: up to the first wait for a person only
+    first_phase: str = "intake"  # the name of the phase from the submission to the first wait
     works: list[RequestWork] = field(default_factory=list)  # counted requests
     timed: list[list[Invocation]] = field(default_factory=list)  # uncounted requests, for handler times
 
@@ -337,47 +399,90 @@ class Accounting:
         self.driver = driver
         self.timer = driver.timer
         self.dynamo = DynamoLedger(client("dynamodb"))
-        self.api = ApiCounter({s: client(s) for s in ("dynamodb", "stepfunctions", "sesv2")})
+        services = ("dynamodb", "stepfunctions", "sesv2", "secretsmanager")
+        self.api = ApiCounter({s: client(s) for s in services})
+        self.http = HttpCounter(driver.runtime.http)
 
-    def _follow(self, submit: Callable[[], Submission]) -> tuple[str, str]:
-        submitted = submit()
+    def _follow(
+        self, scenario: Scenario, checkpoint: Callable[[str, str, Settled], None] | None = None
+    ) -> tuple[str, str]:
+        """Submit, wait until settled, then each step in turn; `checkpoint(phase, request id,
+        settled)` at the end of each phase, while nothing runs."""
+        submitted = scenario.submit()
         _, settled = self.driver.follow(submitted)
+        if checkpoint:
+            checkpoint(scenario.first_phase, submitted.request_id, settled)
+        for step in scenario.steps:
+            settled = step.run(submitted, settled)
+            if checkpoint:
+                checkpoint(step.name, submitted.request_id, settled)
         return submitted.request_id, settled.outcome
 
-    def time(self, submit: Callable[[], Submission]) -> list[Invocation]:
+    def time(self, scenario: Scenario) -> list[Invocation]:
         """One request with the DynamoDB ledger off: its handlers' wall times."""
         mark = self.timer.mark()
-        self._follow(submit)
+        self._follow(scenario)
         return self.timer.since(mark)
 
-    def count(self, submit: Callable[[], Submission]) -> RequestWork:
-        """One request with the DynamoDB ledger on: all the work it does."""
-        functions = self.driver.runtime.functions
-        before_counts = dict(functions.invocations)
-        marks = (self.timer.mark(), self.dynamo.mark(), self.api.mark())
-        self.dynamo.enabled = True
-        try:
-            request_id, outcome = self._follow(submit)
-        finally:
-            self.dynamo.enabled = False
+    def _marks(self) -> tuple[dict[str, int], int, int, int, int]:
+        return (
+            dict(self.driver.runtime.functions.invocations),
+            self.timer.mark(),
+            self.dynamo.mark(),
+            self.api.mark(),
+            self.http.mark(),
+        )
+
+    def _work(
+        self,
+        request_id: str,
+        outcome: str,
+        marks: tuple[dict[str, int], int, int, int, int],
+        states_entered: list[str],
+    ) -> RequestWork:
+        before_counts, timer, dynamo, api, http = marks
         counts = {
             name: n - before_counts.get(name, 0)
-            for name, n in functions.invocations.items()
+            for name, n in self.driver.runtime.functions.invocations.items()
             if n != before_counts.get(name, 0)
         }
         return RequestWork(
             request_id=request_id,
             outcome=outcome,
-            states_entered=self.driver.states_entered(request_id),
-            invocations=self.timer.since(marks[0]),
+            states_entered=states_entered,
+            invocations=self.timer.since(timer),
             invocation_counts=counts,
-            dynamo=self.dynamo.since(marks[1]),
-            api_calls=self.api.since(marks[2]),
+            dynamo=self.dynamo.since(dynamo),
+            api_calls=self.api.since(api),
+            http_requests=self.http.since(http),
         )
 
+    def count(self, scenario: Scenario) -> RequestWork:
+        """One request with the DynamoDB ledger on: all the work it does, and with steps the work of
+        each phase (counted from one settled point to the next, when nothing else runs)."""
+        start = self._marks()
+        phase_marks = [start]
+        phases: list[Phase] = []
+
+        def checkpoint(name: str, request_id: str, settled: Settled) -> None:
+            entered = self.driver.states_entered(request_id)
+            done = sum(len(p.work.states_entered) for p in phases)
+            phases.append(
+                Phase(name, self._work(request_id, settled.outcome, phase_marks[-1], entered[done:]))
+            )
+            phase_marks.append(self._marks())
+
+        self.dynamo.enabled = True
+        try:
+            request_id, outcome = self._follow(scenario, checkpoint if scenario.steps else None)
+        finally:
+            self.dynamo.enabled = False
+        work = self._work(request_id, outcome, start, self.driver.states_entered(request_id))
+        return dataclasses.replace(work, phases=phases)
+
     def run(self, scenario: Scenario, requests: int) -> Scenario:
-        scenario.timed = [self.time(scenario.submit) for _ in range(requests)]
-        scenario.works = [self.count(scenario.submit) for _ in range(requests)]
+        scenario.timed = [self.time(scenario) for _ in range(requests)]
+        scenario.works = [self.count(scenario) for _ in range(requests)]
         return scenario
 
 
@@ -392,8 +497,11 @@ class CostLine:
     per_thousand: float  # $ per 1,000 requests
 
 
-def cost_lines(scenario: Scenario, memory_mb: int, prices: Prices) -> list[CostLine]:
-    work = scenario.typical
+def cost_lines(
+    scenario: Scenario, memory_mb: int, prices: Prices, work: RequestWork | None = None
+) -> list[CostLine]:
+    """The cost of the scenario's typical request, or of `work` (one phase of it), per 1,000."""
+    work = work or scenario.typical
     medians, cpu_medians = scenario.handler_ms(), scenario.handler_ms(cpu=True)
     invocations = len(work.invocations)
     billed_ms = sum(math.ceil(medians[i.function]) for i in work.invocations)  # billed per 1 ms
@@ -429,6 +537,18 @@ def cost_lines(scenario: Scenario, memory_mb: int, prices: Prices) -> list[CostL
             work.read_units * prices.dynamodb_read_unit * 1000,
         ),
         CostLine("SES mails", str(work.mails), "$0.10 per 1,000", work.mails * prices.ses_mail * 1000),
+        CostLine(
+            "API Gateway HTTP API requests",
+            str(work.requests_served),
+            "$1.00 per 1M (not in reference.md: verify)",
+            work.requests_served * prices.http_api_request * 1000,
+        ),
+        CostLine(
+            "Secrets Manager API calls",
+            str(work.secret_reads),
+            "$0.05 per 10,000 (not in reference.md: verify)",
+            work.secret_reads * prices.secrets_manager_call * 1000,
+        ),
     ]
 
 

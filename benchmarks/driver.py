@@ -16,7 +16,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from local.outbox import parse
 from local.runtime import LocalRuntime
-from tests.support import Http, sample_form, sample_request
+from tests.support import Http, hidden, sample_form, sample_request
 
 POLL_SECONDS = 0.002
 
@@ -37,17 +37,25 @@ class Invocation:
 class HandlerTimer:
     """Wraps `runtime.functions.invoke` (the one call every Lambda path goes through) and records
     each handler's wall time, and its thread's CPU time: in one process the wall time also holds
-    whatever other threads (an execution running meanwhile, other processes) took the CPU for."""
+    whatever other threads (an execution running meanwhile, other processes) took the CPU for.
+    Also knows how many handlers are running right now (`active`)."""
 
     def __init__(self, runtime: LocalRuntime) -> None:
         self.records: list[Invocation] = []
+        self.active = 0
         self._lock = threading.Lock()
         functions = runtime.functions
         original: Callable[[str, Any], tuple[bool, Any]] = functions.invoke
 
         def timed(function_name: str, event: Any) -> tuple[bool, Any]:
+            with self._lock:
+                self.active += 1
             started, cpu = time.perf_counter(), time.thread_time()
-            ok, result = original(function_name, event)
+            try:
+                ok, result = original(function_name, event)
+            finally:
+                with self._lock:
+                    self.active -= 1
             elapsed, cpu_ms = (time.perf_counter() - started) * 1000, (time.thread_time() - cpu) * 1000
             error = "" if ok else f"{result.get('errorType')}: {str(result.get('errorMessage'))[:200]}"
             with self._lock:
@@ -71,12 +79,15 @@ class Submission:
     requester: str  # the acknowledgement goes to this address
     started: float  # perf_counter before the POST
     answered: float  # perf_counter when the answer arrived
+    first_mail: int = 0  # the number of moto's first mail after the POST: its mails come from here on
 
 
 @dataclass(frozen=True)
 class Settled:
     at: float  # perf_counter
     outcome: str  # "SUCCEEDED", or "waiting in <state>" for an execution parked on a person
+    state: str = ""  # the last state entered
+    events: int = 0  # history events so far
 
 
 # The last history event of an execution that is RUNNING but has nothing to do until someone
@@ -97,28 +108,31 @@ class Driver:
         self.machine_arn = runtime.state_machine_arn()
         self._mails = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
         self._mails_seen = len(self._mails)
+        self._parsed: dict[int, dict[str, Any]] = {}  # mail number -> parsed mail (parse once)
 
     # ---- submitting ----
 
-    def submit_json(self, idempotency_key: bool = False) -> Submission:
+    def submit_json(self, idempotency_key: bool = False, **overrides: Any) -> Submission:
         headers = {"idempotency-key": str(uuid.uuid4())} if idempotency_key else None
-        request = sample_request()
+        request = sample_request(**overrides)
+        first_mail = len(self._mails)
         started = time.perf_counter()
         answer = self.http.post_json("/api/requests", request, headers)
         answered = time.perf_counter()
         if answer.status != 201:
             raise RuntimeError(f"POST /api/requests answered {answer.status}: {answer.text[:500]}")
-        return Submission(answer.json()["id"], request["requester"]["email"], started, answered)
+        return Submission(answer.json()["id"], request["requester"]["email"], started, answered, first_mail)
 
     def submit_form(self) -> Submission:
         form = sample_form(submission_id=str(uuid.uuid4()))
+        first_mail = len(self._mails)
         started = time.perf_counter()
         answer = self.http.post_form("/requests", form)
         answered = time.perf_counter()
         if answer.status not in (302, 303):
             raise RuntimeError(f"POST /requests answered {answer.status}: {answer.text[:500]}")
         request_id = urlsplit(answer.headers["location"]).path.rsplit("/", 1)[-1]
-        return Submission(request_id, dict(form)["requester.email"], started, answered)
+        return Submission(request_id, dict(form)["requester.email"], started, answered, first_mail)
 
     # ---- waiting, always with a deadline ----
 
@@ -129,6 +143,10 @@ class Driver:
                 raise Timeout(f"no {what} after {self.deadline} s")
             time.sleep(POLL_SECONDS)
         return time.perf_counter()
+
+    def wait_for(self, check: Callable[[], bool], what: str) -> float:
+        """Poll `check` until true, with the deadline; perf_counter when it was."""
+        return self._wait(check, what)
 
     def wait_for_acknowledgement(self, submitted: Submission) -> float:
         """perf_counter when a mail to the requester naming the request is in moto's SES outbox."""
@@ -149,29 +167,42 @@ class Driver:
     def execution_arn(self, request_id: str) -> str:
         return self.machine_arn.replace(":stateMachine:", ":execution:") + f":{request_id}"
 
-    def wait_until_settled(self, request_id: str) -> Settled:
-        """Until the execution (named by the request id) has SUCCEEDED or waits for a person."""
+    def wait_until_settled(self, request_id: str, after: Settled | None = None) -> Settled:
+        """Until the execution (named by the request id) has SUCCEEDED or waits for a person.
+        With `after` (where it had settled before someone acted): only once its history has grown
+        beyond that point and no handler is running any more (a Map's other iteration may still be
+        in its Lambda when the first one's task is submitted)."""
         arn = self.execution_arn(request_id)
-        outcome: list[str] = []
+        outcome: list[Settled] = []
 
         def settled() -> bool:
             execution = self._executions.describe_execution(arn)
             status = _text(execution.exec_status)
-            if status not in ("RUNNING", "None"):
-                outcome.append(status)
-                return True
             events = execution.to_history_output()["events"]
+            if after is not None and (len(events) <= after.events or self.timer.active):
+                return False
+            entered = self._entered(events)
+            state = entered[-1] if entered else ""
+            if status not in ("RUNNING", "None"):
+                outcome.append(Settled(0.0, status, state, len(events)))
+                return True
             last = _text(events[-1]["type"]) if events else ""
             if last in PARKED:
-                state = self._entered(events)[-1]
-                outcome.append(f"waiting in '{state}' ({PARKED[last]})")
+                outcome.append(Settled(0.0, f"waiting in '{state}' ({PARKED[last]})", state, len(events)))
                 return True
             return False
 
-        at = self._wait(settled, f"end of (or wait in) execution {request_id}")
-        if outcome[0] in ("FAILED", "TIMED_OUT", "ABORTED"):
-            raise RuntimeError(f"execution {request_id} ended {outcome[0]}")
-        return Settled(at, outcome[0])
+        mark = self.timer.mark()
+        try:
+            at = self._wait(settled, f"end of (or wait in) execution {request_id}")
+        except Timeout as error:
+            if after is None:
+                raise  # follow() adds the diagnosis
+            raise Timeout(f"{error} ({self.diagnose(request_id, mark)})") from None
+        found = outcome[0]
+        if found.outcome in ("FAILED", "TIMED_OUT", "ABORTED"):
+            raise RuntimeError(f"execution {request_id} ended {found.outcome} in '{found.state}'")
+        return Settled(at, found.outcome, found.state, found.events)
 
     def follow(self, submitted: Submission) -> tuple[float, Settled]:
         mark = self.timer.mark()
@@ -179,6 +210,61 @@ class Driver:
             return self.wait_for_acknowledgement(submitted), self.wait_until_settled(submitted.request_id)
         except Timeout as error:
             raise Timeout(f"{error} ({self.diagnose(submitted.request_id, mark)})") from None
+
+    def running(self) -> int:
+        """Executions of the lifecycle still running (waiting for a person included)."""
+        executions = self._executions.describe_state_machine(self.machine_arn).executions
+        return sum(1 for execution in executions if _text(execution.exec_status) == "RUNNING")
+
+    # ---- the mails a person gets, and the pages behind their links ----
+
+    def _mail(self, number: int) -> dict[str, Any] | None:
+        if number not in self._parsed:
+            raw = getattr(self._mails[number], "raw_data", None)
+            if raw is None:
+                return None
+            self._parsed[number] = parse(raw if isinstance(raw, str) else raw.decode())
+        return self._parsed[number]
+
+    def link_for(self, request_id: str, person: str, subject: str, since: int = 0) -> str:
+        """The decision link (/l/...) in the newest mail to `person` about the request whose subject
+        contains `subject`, among the mails sent since mail number `since`; waits for it."""
+        found: list[str] = []
+
+        def arrived() -> bool:
+            for number in range(len(self._mails) - 1, since - 1, -1):
+                mail = self._mail(number)
+                if (
+                    mail
+                    and person in mail["to"]
+                    and subject in mail["subject"]
+                    and request_id in mail["text"]
+                ):
+                    found.extend(link for link in mail["links"] if "/l/" in link)
+                    return bool(found)
+            return False
+
+        self._wait(arrived, f"'{subject}' mail to {person} about {request_id}")
+        return found[0]
+
+    def mails_about(self, request_id: str, since: int = 0) -> list[dict[str, Any]]:
+        """Every mail about the request (its id in the text) sent since mail number `since`."""
+        found = (self._mail(number) for number in range(since, len(self._mails)))
+        return [mail for mail in found if mail and request_id in mail["text"]]
+
+    def decide(self, link: str, decision: str, **fields: str) -> None:
+        """What a person does with a decision link: GET the page (nothing is decided), then POST the
+        page's form with the decision. Two requests to the HTTP API."""
+        page = self.http.get(link)
+        if page.status != 200:
+            raise RuntimeError(f"GET {link} answered {page.status}: {page.text[:300]}")
+        form = [("csrf", hidden(page.text, "csrf"))]
+        if 'name="version"' in page.text:
+            form.append(("version", hidden(page.text, "version")))
+        form += [("decision", decision), ("comment", ""), *fields.items()]
+        answer = self.http.post_form(link, form)
+        if answer.status != 200:
+            raise RuntimeError(f"POST {link} ({decision}) answered {answer.status}: {answer.text[:300]}")
 
     def diagnose(self, request_id: str, mark: int) -> str:
         """Where the execution is and which handlers failed, for a timeout's message."""

@@ -1,10 +1,10 @@
 """RESULTS.md: every figure with the way it was obtained."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from benchmarks.cold_start import ColdStart, ImportProfile, NotMeasured
-from benchmarks.cost import CostLine, Scenario
+from benchmarks.cost import CostLine, RequestWork, Scenario
 from benchmarks.intake import IntakeResult
 from benchmarks.stats import Summary
 
@@ -28,14 +28,36 @@ class Machine:
 
 
 @dataclass(frozen=True)
-class ScenarioCost:
-    scenario: Scenario
+class PhaseCost:
+    name: str
+    work: RequestWork
     lines: list[CostLine]
-    cold_extra_per_thousand: float
 
     @property
     def total(self) -> float:
         return sum(line.per_thousand for line in self.lines)
+
+
+@dataclass(frozen=True)
+class ScenarioCost:
+    scenario: Scenario
+    lines: list[CostLine]
+    cold_extra_per_thousand: float
+    phases: list[PhaseCost] = field(default_factory=list)  # a whole lifecycle, step by step
+
+    @property
+    def total(self) -> float:
+        return sum(line.per_thousand for line in self.lines)
+
+
+@dataclass(frozen=True)
+class LifecycleCosts:
+    """Section 3's last part: whole lifecycles per lane, or why they were not measured."""
+
+    lanes: list[ScenarioCost]
+    stopped: int  # executions still waiting from the earlier sections, stopped first
+    mails: dict[str, list[tuple[str, list[str]]]]  # per lane: (subject, recipients)
+    error: str = ""
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
@@ -49,6 +71,8 @@ def ms(value: float) -> str:
 
 
 def dollars(value: float) -> str:
+    if not value:
+        return "$0"
     return f"${value:.4f}" if value >= 0.0001 else f"${value:.6f}"
 
 
@@ -253,7 +277,12 @@ def cold_start_section(
     return out
 
 
-def cost_section(costs: list[ScenarioCost], memory_mb: int, requests_per_scenario: int) -> list[str]:
+def cost_section(
+    costs: list[ScenarioCost],
+    memory_mb: int,
+    requests_per_scenario: int,
+    lifecycles: LifecycleCosts | None = None,
+) -> list[str]:
     out = [
         "## 3. Cost per request on AWS",
         "",
@@ -276,19 +305,24 @@ def cost_section(costs: list[ScenarioCost], memory_mb: int, requests_per_scenari
         "deleted or moved (key change = delete + put) at 1 WRU per KB including 100 bytes of index "
         "overhead. Reads: 1 RRU per started 4 KB read, half for eventually consistent reads.",
         "- *Mails*: SESv2 `SendEmail` calls made by the application's client.",
+        "- *HTTP API requests*: every request the local HTTP server hands to a route of the template's "
+        "HTTP API (what API Gateway bills; the local-only `/_local/` pages are not the API's).",
+        "- *Secrets Manager API calls*: calls made by the application's cached `secretsmanager` client.",
         "",
         f"Prices: ../shared/notes/reference.md (us-east-1). **They must be verified against the AWS price "
-        f"pages before quoting.** Lambda arm64 at {memory_mb} MB (template Globals). Free tiers are ignored. "
-        "Not counted: API Gateway HTTP API requests, CloudWatch Logs ingestion, data transfer, storage "
-        "and point-in-time recovery of the tables, and the 5-minute sweeper "
+        f"pages before quoting.** Lambda arm64 at {memory_mb} MB (template Globals). API Gateway HTTP API "
+        "($1.00 per million requests, the first 300 million a month, each request up to 512 KB) and "
+        "Secrets Manager ($0.05 per 10,000 API calls) are not in reference.md: **verify both**. Free tiers "
+        "are ignored. Not counted: CloudWatch Logs ingestion, data transfer, storage and point-in-time "
+        "recovery of the tables, the secret itself ($0.40 a month, verify), and the 5-minute sweeper "
         "(StartPendingWorkflowsFunction: a fixed ~8,640 invocations a month, not per request).",
     ]
     if any(c.scenario.typical.outcome != "SUCCEEDED" for c in costs):
         out += [
             "",
-            "The lifecycle now waits for a person after intake: the figures below are the automatic part "
-            "of a request, up to that wait. Each later decision (triage, revision, acceptance, closing) "
-            "adds its own transitions, invocations, DynamoDB writes and mails, not counted here.",
+            "The lifecycle waits for a person after intake: the figures for the entry points below are "
+            "the automatic part of a request, up to that wait. A whole lifecycle, every decision and the "
+            "publishing included, is counted in *Cost of a whole lifecycle* at the end of this section.",
         ]
     for cost in costs:
         out += ["", *scenario_block(cost)]
@@ -311,6 +345,8 @@ def cost_section(costs: list[ScenarioCost], memory_mb: int, requests_per_scenari
         f"{memory_mb} MB for each invocation of the request (Lambda bills the init phase; verify the "
         "current terms).",
     ]
+    if lifecycles is not None:
+        out += ["", *lifecycle_section(lifecycles, costs[0] if costs else None, requests_per_scenario)]
     return out
 
 
@@ -354,6 +390,275 @@ def scenario_block(cost: ScenarioCost) -> list[str]:
         ),
     ]
     return out
+
+
+def _ends(outcome: str) -> str:
+    """ "waiting in 'X' (waiting for its task token)" -> "waiting in 'X'"."""
+    return outcome.split(" (")[0]
+
+
+def _person(address: str) -> str:
+    return address.split("@")[0]
+
+
+def _counts(work: RequestWork) -> list[object]:
+    return [
+        len(work.states_entered),
+        len(work.invocations),
+        work.write_units,
+        f"{work.read_units:g}",
+        work.mails,
+        work.requests_served,
+        work.secret_reads,
+    ]
+
+
+COUNT_HEADER = [
+    "states entered",
+    "Lambda invocations",
+    "DynamoDB WRU",
+    "RRU",
+    "mails",
+    "HTTP API requests",
+    "Secrets Manager calls",
+]
+
+
+def lifecycle_section(lifecycles: LifecycleCosts, intake: ScenarioCost | None, runs: int) -> list[str]:
+    out = ["### Cost of a whole lifecycle", ""]
+    if lifecycles.error:
+        return [*out, f"**Not measured in this run**: {lifecycles.error}"]
+    out += [
+        f"How: after the entry points above, the {lifecycles.stopped} executions still waiting for "
+        "triage were stopped (`LocalRuntime.stop_executions`): moving the clock would wake their "
+        "timeouts, and their reminders and escalations would be counted here; each lifecycle also "
+        "checks that no other execution runs when it starts. Then, per lane, "
+        f"{runs} lifecycles timed and {runs} counted, one at a time, with the counters above "
+        "(`benchmarks/lifecycle.py`). One lifecycle: `POST /api/requests` "
+        "(`tests.support.sample_request()`, channel sandbox) until triage waits → the link in "
+        "sam@example.org's `Triage:` mail (found in moto's SES outbox): GET the page, POST *accept* "
+        "with the page's hidden fields and channel sandbox, until the execution waits for review → "
+        "each reviewer's link from their `Review:` mail: GET, POST *approve*, until it waits for the "
+        "publish time → `runtime.clock.advance(2 days + 60 s)` (the window opens two business days "
+        "after submission) until the execution has SUCCEEDED in *Published* with exactly one post on "
+        "the sandbox network. Every wait has the deadline of section 1. A phase ends when the execution "
+        "has settled again (ended, or its last event `TaskSubmitted`) with no handler running and, "
+        "after triage, every review mail sent: each phase's work is counted between two quiet points. "
+        "States entered include those of the Map iterations (one per role in the full review, one per "
+        "channel when publishing). The channels' credentials are cached for 5 minutes per container "
+        "(`greenlight.service.channels_config`); each lifecycle starts with that cache empty, i.e. one "
+        "Secrets Manager read per publish: the worst case, and the usual one at a few publishes an hour "
+        "(under steady load, at most one read per container per 5 minutes). Lambda duration as above: "
+        "median per function over the timed lifecycles; DecisionLinkFunction serves both the GET "
+        "pages and the POST decisions, so its median mixes the two.",
+    ]
+    for lane in lifecycles.lanes:
+        out += ["", *lane_block(lane, lifecycles.mails.get(lane.scenario.name, []))]
+    if not lifecycles.lanes:
+        return out
+    rows: list[list[object]] = []
+    if intake is not None:
+        rows.append(
+            [
+                f"Intake only ({intake.scenario.name}, above)",
+                *_counts(intake.scenario.typical),
+                dollars(intake.total),
+                f"${intake.total * 1000:,.2f}",
+                dollars(intake.cold_extra_per_thousand),
+                "1.0x",
+            ]
+        )
+    for lane in lifecycles.lanes:
+        rows.append(
+            [
+                f"Whole lifecycle, {lane.scenario.name.lower()}",
+                *_counts(lane.scenario.typical),
+                f"**{dollars(lane.total)}**",
+                f"${lane.total * 1000:,.2f}",
+                dollars(lane.cold_extra_per_thousand),
+                f"{lane.total / intake.total:.1f}x" if intake is not None and intake.total else "-",
+            ]
+        )
+    out += [
+        "",
+        "#### Whole lifecycle against intake only",
+        "",
+        *table(
+            [
+                "Per request",
+                *COUNT_HEADER,
+                "$ per 1,000",
+                "$ per 1M",
+                "+ per 1,000 if every invocation were cold",
+                "x intake only",
+            ],
+            rows,
+        ),
+        "",
+        lifecycle_reading(lifecycles, intake),
+    ]
+    return out
+
+
+def lane_block(cost: ScenarioCost, mails: list[tuple[str, list[str]]]) -> list[str]:
+    scenario = cost.scenario
+    work = scenario.typical
+    medians, cpu_medians = scenario.handler_ms(), scenario.handler_ms(cpu=True)
+    same = (
+        "identical for all of them"
+        if scenario.deterministic
+        else "NOT identical across them (shown: the last)"
+    )
+    calls = ", ".join(f"{service}:{op} x{n}" for (service, op), n in sorted(work.api_calls.items()))
+    served = ", ".join(f"`{route}` x{n}" for route, n in sorted(work.http_requests.items()))
+    mailed = "; ".join(
+        f"*{subject}* to {', '.join(_person(a) for a in recipients)}" for subject, recipients in mails
+    )
+    final = work.states_entered[-1] if work.states_entered else "-"
+    dynamo: dict[tuple[str, str], list[float]] = {}
+    for call in work.dynamo:
+        row = dynamo.setdefault((call.operation, call.table), [0, 0, 0, 0.0])
+        row[0] += 1
+        row[1] += call.write_units
+        row[2] += call.index_write_units
+        row[3] += call.read_units
+    phase_rows: list[list[object]] = [
+        [phase.name, _ends(phase.work.outcome), *_counts(phase.work), dollars(phase.total)]
+        for phase in cost.phases
+    ]
+    phase_rows.append(
+        ["**Whole lifecycle**", _ends(work.outcome), *_counts(work), f"**{dollars(cost.total)}**"]
+    )
+    return [
+        f"#### {scenario.name}: {scenario.entry}",
+        "",
+        f"{len(scenario.works)} lifecycles; counts {same}. Ended: {work.outcome} in '{final}'. "
+        f"States entered ({len(work.states_entered)} transitions): " + " → ".join(work.states_entered) + ". "
+        f"HTTP API requests ({work.requests_served}): {served}. Mails ({work.mails}, one SendEmail per "
+        f"recipient, all @example.org): {mailed or 'not recorded'}. AWS calls by the application: {calls}.",
+        "",
+        *table(["Phase", "ends", *COUNT_HEADER, "$ per 1,000"], phase_rows),
+        "",
+        *table(
+            ["Lambda function", "invocations", "median handler wall time", "median thread CPU time"],
+            [
+                [name, n, ms(medians[name]), ms(cpu_medians[name])]
+                for name, n in sorted(work.invocation_counts.items())
+            ],
+        ),
+        "",
+        *table(
+            ["DynamoDB call", "table", "calls", "WRU", "GSI WRU", "RRU"],
+            [
+                [operation, table_name, int(n), int(wru), int(gsi), f"{rru:g}"]
+                for (operation, table_name), (n, wru, gsi, rru) in sorted(dynamo.items())
+            ],
+        ),
+        "",
+        *table(
+            ["Per request", "quantity", "price (verify)", "$ per 1,000 requests", "share"],
+            [
+                [
+                    line.item,
+                    line.quantity,
+                    line.price,
+                    dollars(line.per_thousand),
+                    _share(line.per_thousand, cost.total),
+                ]
+                for line in cost.lines
+            ]
+            + [["**Total**", "", "", f"**{dollars(cost.total)}**", "100%"]],
+        ),
+    ]
+
+
+def _share(part: float, whole: float) -> str:
+    if not whole:
+        return "-"
+    share = 100 * part / whole
+    return f"{share:.0f}%" if share >= 1 else f"{share:.1f}%" if share >= 0.1 else "<0.1%"
+
+
+def _line(cost: ScenarioCost, prefix: str) -> CostLine:
+    return next(line for line in cost.lines if line.item.startswith(prefix))
+
+
+def lifecycle_reading(lifecycles: LifecycleCosts, intake: ScenarioCost | None) -> str:
+    """One paragraph from the figures: what dominates, the lanes compared, against intake only."""
+    lanes = lifecycles.lanes
+    first = lanes[0]
+    ranked = sorted(first.lines, key=lambda line: -line.per_thousand)
+    top, second = ranked[0], ranked[1]
+    dynamo = sum(line.per_thousand for line in first.lines if line.item.startswith("DynamoDB"))
+    small = [line for line in first.lines if line.item.startswith(("Lambda", "API Gateway", "Secrets"))]
+    text = (
+        f"**Reading.** In the {first.scenario.name.lower()} {top.item} ({top.quantity}) make "
+        f"{_share(top.per_thousand, first.total)} of the {dollars(first.total)} per 1,000 requests and "
+        f"{second.item} ({second.quantity}) {_share(second.per_thousand, first.total)}; DynamoDB "
+        f"(reads and writes) adds {_share(dynamo, first.total)}, and Lambda, API Gateway and Secrets "
+        f"Manager together {_share(sum(line.per_thousand for line in small), first.total)}."
+    )
+    groups = {lane.scenario.name: dict(lifecycles.mails.get(lane.scenario.name, [])) for lane in lanes}
+    fanned = [
+        f"*{subject}* to {len(recipients)}"
+        for subject, recipients in groups[first.scenario.name].items()
+        if len(recipients) > 1
+    ]
+    for lane in lanes[1:]:
+        fanned += [
+            f"in the {lane.scenario.name.lower()} *{subject}* to {len(recipients)} "
+            f"({', '.join(_person(a) for a in recipients)})"
+            for subject, recipients in groups[lane.scenario.name].items()
+            if len(recipients) > 1 and len(recipients) != len(groups[first.scenario.name].get(subject, []))
+        ]
+    if fanned:
+        text += (
+            " SES charges per mail and Greenlight sends one per recipient, several to a whole group ("
+            + ", ".join(fanned)
+            + "): who is told, more than how many steps there are, sets the largest line."
+        )
+    for other in lanes[1:]:
+        a, b = first.scenario.typical, other.scenario.typical
+        deltas = [
+            (b.mails - a.mails, "mails"),
+            (len(b.states_entered) - len(a.states_entered), "transitions"),
+            (len(b.invocations) - len(a.invocations), "Lambda invocations"),
+            (b.write_units - a.write_units, "WRU"),
+            (b.read_units - a.read_units, "RRU"),
+            (b.requests_served - a.requests_served, "HTTP API requests"),
+        ]
+        listed = ", ".join(f"{d:+g} {what}" for d, what in deltas if d)
+        text += (
+            f" The {other.scenario.name.lower()} costs {dollars(other.total)} "
+            f"({_signed_percent(other.total, first.total)} on the {first.scenario.name.lower()}): "
+            f"{listed or 'the same counts'}."
+        )
+    if intake is not None and intake.total:
+        work = intake.scenario.typical
+        ratios = ", ".join(
+            f"{lane.total / intake.total:.1f}x ({lane.scenario.name.lower()})" for lane in lanes
+        )
+        text += (
+            f" Against intake only ({intake.scenario.name}: {dollars(intake.total)} per 1,000 for "
+            f"{work.mails} mails and {len(work.states_entered)} transitions up to the triage wait), a whole "
+            f"lifecycle costs {ratios}: the intake figures above are "
+            f"{_share(intake.total, first.total)} of a {first.scenario.name.lower()} request"
+        )
+        biggest = [
+            (lane, max(lane.phases[1:], key=lambda p: p.total)) for lane in lanes if len(lane.phases) > 1
+        ]
+        if biggest:
+            text += "; the costliest step after intake is " + " and ".join(
+                f"*{phase.name}* in the {lane.scenario.name.lower()} ({dollars(phase.total)}: "
+                f"{phase.work.mails} mails, {len(phase.work.states_entered)} transitions)"
+                for lane, phase in biggest
+            )
+        text += "."
+    return text
+
+
+def _signed_percent(value: float, base: float) -> str:
+    return f"{100 * (value - base) / base:+.0f}%" if base else "-"
 
 
 def render(
