@@ -6,7 +6,7 @@ import re
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -87,7 +87,7 @@ def scenario(base: str) -> None:
     def step(text: str) -> None:
         print(f"• {text}", flush=True)
 
-    now = datetime.now(UTC)
+    now = datetime.fromisoformat(call("GET", f"{base}/_local/clock")[1]["now"])  # business time
     bad = sample_request(now) | {"purpose": "because", "goal": {"metric": "engagement_rate", "target": 2}}
     status, answer = call("POST", f"{base}/api/requests", bad)
     if status != 422:
@@ -215,6 +215,14 @@ def scenario(base: str) -> None:
     wait_for("the approval", lambda: call("GET", api_link)[1]["status"] == "approved")
     step("Kim, on duty, approves it on the fast track: approved for exactly version 2")
 
+    wait_for(  # jump the clock only once the wait has begun, or the wait counts from after the jump
+        "the wait for the publish time",
+        lambda: (
+            (where := call("GET", f"{base}/_local/executions/{created['id']}")[1])["state"]
+            == "Wait for publish time"
+            and where["waiting"]
+        ),
+    )
     call("POST", f"{base}/_local/clock/advance", {"seconds": 2 * 86400 + 60})
     wait_for("the post to go out", lambda: call("GET", api_link)[1]["status"] == "published")
     posts = [

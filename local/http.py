@@ -222,6 +222,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, read_outbox())
         elif method == "GET" and path == "/_local/outbox":
             self._html(200, outbox_page(read_outbox()))
+        elif method == "GET" and path.startswith("/_local/executions/"):
+            try:
+                self._json(200, runtime.where_is(path.rsplit("/", 1)[1]))
+            except Exception as error:  # an unknown execution, a bad name
+                self._json(404, {"error": str(error)})
         elif method == "GET" and path == "/_local/clock":
             self._json(200, {"now": runtime.clock.now().isoformat(), "scale": runtime.clock.scale})
         elif method == "POST" and path == "/_local/clock/advance":

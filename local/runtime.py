@@ -309,6 +309,28 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
 
     # ---- conveniences for the HTTP server, the CLI and tests ----
 
+    def where_is(self, request_id: str) -> dict[str, Any]:
+        """Where a request's lifecycle is: its status, the state it is in (and how often it entered
+        it), and whether that state is now waiting (a task whose Lambda returned and which waits for
+        its token or its timeout).
+        Moving the business clock before a wait has begun would push that wait's deadline along."""
+        sfn = self.client("stepfunctions")
+        arn = self.state_machine_arn().replace(":stateMachine:", ":execution:") + f":{request_id}"
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+        events = [event for page in pages for event in page["events"]][::-1]  # newest first
+        state = next(
+            (e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e), ""
+        )
+        waiting = bool(events) and events[0]["type"] in ("TaskSubmitted", "WaitStateEntered")
+        visits = sum(e.get("stateEnteredEventDetails", {}).get("name") == state for e in events)
+        return {
+            "status": status,
+            "state": state,
+            "waiting": status == "RUNNING" and waiting,
+            "visits": visits,
+        }
+
     def state_machine_arn(self, logical_id: str = "RequestLifecycleStateMachine") -> str:
         return self.stack.arn(logical_id)
 

@@ -43,7 +43,19 @@ def approved(http: Http, title: str, channels: tuple[str, ...] = ("sandbox",)) -
     )
     assert review(http, review_link(http, request_id, "kim@example.org"), "approve").status == 200
     reaches(http, request_id, "approved")
+    waits_for_publish_time(http, request_id)
     return request_id
+
+
+def waits_for_publish_time(http: Http, request_id: str, times: int = 1) -> None:
+    """Move the clock only once the wait has begun (the `times`-th wait, after a reschedule): a
+    wait that begins after a jump counts its time from the new now and misses its publish time."""
+
+    def waiting() -> bool:
+        where = http.get(f"/_local/executions/{request_id}").json()
+        return where["state"] == "Wait for publish time" and where["waiting"] and where["visits"] >= times
+
+    wait_until(waiting, message=f"{request_id} to wait for its publish time ({times})")
 
 
 def posts_on(http: Http, network: str, request_id: str) -> list[dict[str, Any]]:
@@ -120,6 +132,8 @@ def test_reschedule_later_waits_again_and_earlier_wakes_the_wait(runtime: LocalR
         == 422
     )
 
+    waits_for_publish_time(http, later, times=2)
+    waits_for_publish_time(http, earlier, times=2)
     runtime.clock.advance(2 * 3600)
     reaches(http, earlier, "published")
     runtime.clock.advance(2 * DAY)
