@@ -31,7 +31,7 @@ pytestmark = pytest.mark.browser
 REVIEW_SCREENSHOT = "/tmp/greenlight-review-decision.png"
 MAIL_SECONDS = 15  # the workflow mails a fraction of a second after a decision
 
-RISKY = {"risk_flags": ["regulated_claims", "paid"]}  # legal and brand must approve
+RISKY: dict[str, Any] = {"risk_flags": ["regulated_claims", "paid"]}  # legal and brand must approve
 LEGAL, LEGAL_TOO, BRAND, ON_DUTY = "lu@example.org", "max@example.org", "bo@example.org", "kim@example.org"
 SANDBOX = "Sandbox (local test network)"
 BUTTONS = ("Approve", "Request changes", "Reject")
@@ -153,6 +153,7 @@ def test_review_page_explains_the_risk_and_decides_nothing_on_open(page: Page, h
     # What: the triager's final copy, not the requester's draft, for the one channel.
     expect(page.get_by_role("heading", name="What will be published")).to_be_visible()
     expect(detail(page, SANDBOX)).to_have_text(final_copy)
+    expect(detail(page, "When")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d \S+$"))  # not ISO
     expect(detail(page, "Risk flags")).to_have_text("regulated_claims, paid")
     expect(detail(page, "Requested by")).to_contain_text("Ana Silva")
     page.screenshot(path=REVIEW_SCREENSHOT, full_page=True)
