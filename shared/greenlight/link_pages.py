@@ -31,6 +31,7 @@ OUTCOME_WORDS = {
     "changes": "sent back for changes",
     "reject": "rejected",
 }
+REVIEW_WORDS = {"approve": "approved", "changes": "asked for changes to", "reject": "rejected"}
 SUPERSEDED_BY = "Another reviewer asked for changes or rejected this version, so this review is closed."
 
 
@@ -118,7 +119,7 @@ def show(store: Store, token: str) -> Response:
     if link.kind == LinkKind.review:
         return web.html(pages.review_decision(stored, link.person or "", _stage(link), action, csrf, {}, ""))
     values = pages.form_values(stored.request)
-    return web.html(pages.revision_form(stored, values, [], action, csrf, revision_feedback(store, stored)))
+    return web.html(pages.revision_form(stored, values, [], action, csrf, *revision_feedback(store, stored)))
 
 
 def use(store: Store, sfn: Any, token: str, body: str, base_url: str) -> Response:
@@ -226,7 +227,7 @@ def _review(
         supersede_others(store, sfn, decided)
     return _page(
         "Decided",
-        f"You {OUTCOME_WORDS[outcome]} version {decided.version} of “{stored.request.title}”. "
+        f"You {REVIEW_WORDS[outcome]} version {decided.version} of “{stored.request.title}”. "
         "The history keeps your decision.",
         200,
     )
@@ -237,8 +238,10 @@ def _revise(
 ) -> Response:
     typed, revised, errors = web.request_from_form(body)
     if revised is None:
-        feedback = revision_feedback(store, stored)
-        return web.html(pages.revision_form(stored, typed, errors, f"/l/{token}", csrf, feedback), 422)
+        page = pages.revision_form(
+            stored, typed, errors, f"/l/{token}", csrf, *revision_feedback(store, stored)
+        )
+        return web.html(page, 422)
     updated = submit_revision(store, sfn, stored, link.version or 0, revised, link.person or "")
     return _page(
         "Thank you",

@@ -132,6 +132,7 @@ def revision_form(
     errors: list[dict[str, str]],
     action: str,
     csrf: str,
+    asked_by: str,
     feedback: str,
 ) -> str:
     return _form(
@@ -142,6 +143,7 @@ def revision_form(
         form_action=action,
         csrf=csrf,
         feedback=feedback or "(no comment)",
+        asked_by=asked_by,
         version=stored.content_version,
         submit_label=f"Send version {stored.content_version + 1}",
     )

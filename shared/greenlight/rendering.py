@@ -28,10 +28,11 @@ def _environment() -> Environment:
 def _labels() -> dict[str, dict[str, str]]:
     """Words for codes, available to every template."""
     from greenlight.networks import NETWORKS
-    from greenlight.pages import METRICS
+    from greenlight.pages import FLAGS, METRICS
 
     return {
         "metric_labels": {m.value: text for m, text in METRICS.items()},
+        "flag_labels": {f.value: text for f, text in FLAGS.items()},
         "network_labels": {n.id: n.label for n in NETWORKS.values()},
     }
 

@@ -209,7 +209,7 @@ def request_revision(
     decision = store.open_decision(request_id, REVISION, version, task_token, 0)
     if decision.state == "decided":
         raise decisions.AlreadyDecided(decision)  # cannot happen: a revision is answered once per version
-    feedback = revision_feedback(store, stored)
+    asked_by, feedback = revision_feedback(store, stored)
     if stored.status != RequestStatus.revision_requested:
         stored = store.set_status(stored, RequestStatus.revision_requested)
         store.append_event(request_id, "status_changed", "greenlight", STEP_LABELS[stored.status], version)
@@ -225,7 +225,11 @@ def request_revision(
             subject=f"Not like this yet: {stored.request.title}",
             greeting=f"Hello {requester.name},",
             paragraphs=[
-                "The social team would like to publish your request, but not like this. Their feedback:",
+                (
+                    "The social team would like to publish your request, but not like this. Their feedback:"
+                    if asked_by == "the social team"
+                    else "The reviewers asked for changes before it can be published. Their feedback:"
+                ),
                 feedback,
                 f"Revise your request within {days} day{'s' if days != 1 else ''}: the form opens with "
                 "your last version filled in. Without a revision the request closes.",
@@ -241,18 +245,18 @@ def request_revision(
     return {"request_id": request_id, "version": version}
 
 
-def revision_feedback(store: Store, stored: StoredRequest) -> str:
-    """What the requester is asked to change: the reviewers' requested changes when the review
-    sent it back, else the triager's "not like this"."""
+def revision_feedback(store: Store, stored: StoredRequest) -> tuple[str, str]:
+    """Who asks for changes and what: the reviewers' requested changes when the review sent it
+    back, else the social team's "not like this"."""
     asked = [
         f"{ROLE_NAMES[Role(d.stage.removeprefix('review-'))].capitalize()}: {d.comment}"
         for d in store.decisions(stored.id, stored.content_version, "review-")
         if d.outcome == "changes" and d.comment
     ]
     if asked:
-        return "\n".join(asked)
+        return "the reviewers", "\n".join(asked)
     triage = store.get_decision(stored.id, TRIAGE, stored.content_version)
-    return (triage.comment or "") if triage else ""
+    return "the social team", (triage.comment or "") if triage else ""
 
 
 CLOSINGS = {

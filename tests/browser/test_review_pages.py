@@ -154,7 +154,9 @@ def test_review_page_explains_the_risk_and_decides_nothing_on_open(page: Page, h
     expect(page.get_by_role("heading", name="What will be published")).to_be_visible()
     expect(detail(page, SANDBOX)).to_have_text(final_copy)
     expect(detail(page, "When")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d \S+$"))  # not ISO
-    expect(detail(page, "Risk flags")).to_have_text("regulated_claims, paid")
+    expect(detail(page, "Risk flags")).to_have_text(
+        "Claims about health, money, safety or the law; Paid promotion"
+    )
     expect(detail(page, "Requested by")).to_contain_text("Ana Silva")
     page.screenshot(path=REVIEW_SCREENSHOT, full_page=True)
 
@@ -224,7 +226,7 @@ def test_request_changes_needs_a_comment_and_supersedes_the_other_review(page: P
     decide(page, "Request changes")
     expect(heading(page)).to_have_text("Decided")
     expect(page.get_by_text(f"version 1 of “{title}”")).to_be_visible()
-    expect(page.get_by_text("sent back for changes")).to_be_visible()
+    expect(page.get_by_text("asked for changes to version 1")).to_be_visible()
 
     # Brand's review of this version is over: the link says so and decides nothing.
     open_link(page, brand, 409)
@@ -242,7 +244,7 @@ def test_request_changes_needs_a_comment_and_supersedes_the_other_review(page: P
     assert feedback in revise["text"], revise["text"]
     open_link(page, link_in(revise))
     expect(heading(page)).to_have_text("Revise your request")
-    said = page.get_by_role("region", name=re.compile(r"feedback on version 1$"))
+    said = page.get_by_role("region", name=re.compile(r"^Feedback from the reviewers on version 1$"))
     expect(said).to_contain_text(f"Legal: {feedback}")
     expect(page.get_by_label("A short title", exact=True)).to_have_value(title)
     expect(page.get_by_role("button", name="Send version 2")).to_be_visible()

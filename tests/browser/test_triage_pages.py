@@ -236,7 +236,7 @@ def test_not_like_this_needs_feedback_then_the_requester_revises_and_the_triager
 
     # The form, prefilled with version 1, and the team's feedback above it.
     expect(heading(page)).to_have_text("Revise your request")
-    said = page.get_by_role("region", name="The social team's feedback on version 1")
+    said = page.get_by_role("region", name="Feedback from the social team on version 1")
     expect(said).to_contain_text("Lead with the date, please.")
     expect(said).to_contain_text("And name the speaker.")
     expect(page.get_by_label("A short title", exact=True)).to_have_value(title)
@@ -266,7 +266,7 @@ def test_not_like_this_needs_feedback_then_the_requester_revises_and_the_triager
     expect(page.get_by_role("alert")).to_contain_text("Title")
     expect(page.get_by_label("Audience: who is it for?")).to_have_value(new_audience)
     expect(page.get_by_label("Purpose: why does this matter to the organisation?")).to_have_value(PURPOSE)
-    expect(page.get_by_role("region", name="The social team's feedback on version 1")).to_contain_text(
+    expect(page.get_by_role("region", name="Feedback from the social team on version 1")).to_contain_text(
         "Lead with the date, please."
     )
 
