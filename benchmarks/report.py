@@ -350,16 +350,34 @@ def cost_section(
     return out
 
 
-def scenario_block(cost: ScenarioCost) -> list[str]:
-    scenario = cost.scenario
-    work = scenario.typical
-    medians, cpu_medians = scenario.handler_ms(), scenario.handler_ms(cpu=True)
-    same = (
+def _sameness(scenario: Scenario) -> str:
+    return (
         "identical for all of them"
         if scenario.deterministic
         else "NOT identical across them (shown: the last)"
     )
-    calls = ", ".join(f"{service}:{op} x{n}" for (service, op), n in sorted(work.api_calls.items()))
+
+
+def _calls(work: RequestWork) -> str:
+    return ", ".join(f"{service}:{op} x{n}" for (service, op), n in sorted(work.api_calls.items()))
+
+
+def _invocations(scenario: Scenario, work: RequestWork) -> list[str]:
+    """Invocations per function with their median handler times (wall and thread CPU)."""
+    medians, cpu_medians = scenario.handler_ms(), scenario.handler_ms(cpu=True)
+    return table(
+        ["Lambda function", "invocations", "median handler wall time", "median thread CPU time"],
+        [
+            [name, n, ms(medians[name]), ms(cpu_medians[name])]
+            for name, n in sorted(work.invocation_counts.items())
+        ],
+    )
+
+
+def scenario_block(cost: ScenarioCost) -> list[str]:
+    scenario = cost.scenario
+    work = scenario.typical
+    same, calls = _sameness(scenario), _calls(work)
     out = [
         f"### {scenario.name}: `{scenario.entry}`",
         "",
@@ -367,13 +385,7 @@ def scenario_block(cost: ScenarioCost) -> list[str]:
         + " → ".join(work.states_entered)
         + f" ({len(work.states_entered)} transitions). AWS calls by the application: {calls}.",
         "",
-        *table(
-            ["Lambda function", "invocations", "median handler wall time", "median thread CPU time"],
-            [
-                [name, n, ms(medians[name]), ms(cpu_medians[name])]
-                for name, n in sorted(work.invocation_counts.items())
-            ],
-        ),
+        *_invocations(scenario, work),
         "",
         *table(
             ["DynamoDB call", "table", "WRU", "GSI WRU", "RRU", "items"],
@@ -503,13 +515,7 @@ def lifecycle_section(lifecycles: LifecycleCosts, intake: ScenarioCost | None, r
 def lane_block(cost: ScenarioCost, mails: list[tuple[str, list[str]]]) -> list[str]:
     scenario = cost.scenario
     work = scenario.typical
-    medians, cpu_medians = scenario.handler_ms(), scenario.handler_ms(cpu=True)
-    same = (
-        "identical for all of them"
-        if scenario.deterministic
-        else "NOT identical across them (shown: the last)"
-    )
-    calls = ", ".join(f"{service}:{op} x{n}" for (service, op), n in sorted(work.api_calls.items()))
+    same, calls = _sameness(scenario), _calls(work)
     served = ", ".join(f"`{route}` x{n}" for route, n in sorted(work.http_requests.items()))
     mailed = "; ".join(
         f"*{subject}* to {', '.join(_person(a) for a in recipients)}" for subject, recipients in mails
@@ -539,13 +545,7 @@ def lane_block(cost: ScenarioCost, mails: list[tuple[str, list[str]]]) -> list[s
         "",
         *table(["Phase", "ends", *COUNT_HEADER, "$ per 1,000"], phase_rows),
         "",
-        *table(
-            ["Lambda function", "invocations", "median handler wall time", "median thread CPU time"],
-            [
-                [name, n, ms(medians[name]), ms(cpu_medians[name])]
-                for name, n in sorted(work.invocation_counts.items())
-            ],
-        ),
+        *_invocations(scenario, work),
         "",
         *table(
             ["DynamoDB call", "table", "calls", "WRU", "GSI WRU", "RRU"],

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -42,10 +43,20 @@ FAKE_CREDENTIALS = {
 }
 
 
-def _serialise_dynamodb() -> Any:
+Undo = Callable[[], None]
+
+
+def _replace(owner: Any, name: str, new: Any) -> Undo:
+    """Put `new` in place of `owner.name`; returns the undo."""
+    original = vars(owner)[name]
+    setattr(owner, name, new)
+    return lambda: setattr(owner, name, original)
+
+
+def _serialise_dynamodb() -> list[Undo]:
     """moto takes no lock around operations: concurrent version-checked updates lose writes
     (98 of 373 in a measurement, ../shared/notes/local-engine.md). One re-entrant lock around
-    every DynamoDB call makes conditional writes as safe as on AWS. Returns the undo."""
+    every DynamoDB call makes conditional writes as safe as on AWS."""
     original = DynamoHandler.call_action
     lock = threading.RLock()
 
@@ -53,17 +64,12 @@ def _serialise_dynamodb() -> Any:
         with lock:
             return original(self)
 
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
-
-    def undo() -> None:
-        DynamoHandler.call_action = original  # type: ignore[method-assign]
-
-    return undo
+    return [_replace(DynamoHandler, "call_action", call_action)]
 
 
-def _name_unnamed_executions() -> Any:
+def _name_unnamed_executions() -> list[Undo]:
     """moto's Step Functions interpreter names an execution started without a name "None", so
-    every unnamed execution of a state machine shares one ARN (AWS generates a UUID). Returns the undo."""
+    every unnamed execution of a state machine shares one ARN (AWS generates a UUID)."""
     original = StepFunctionsParserBackend.start_execution
 
     def start_execution(
@@ -71,20 +77,15 @@ def _name_unnamed_executions() -> Any:
     ) -> Any:
         return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
-    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
-
-    def undo() -> None:
-        StepFunctionsParserBackend.start_execution = original  # type: ignore[method-assign]
-
-    return undo
+    return [_replace(StepFunctionsParserBackend, "start_execution", start_execution)]
 
 
-def _stop_ends_callback_waits() -> Any:
+def _stop_ends_callback_waits() -> list[Undo]:
     """StopExecution on AWS ends an execution at once, even one waiting on a task token, as
     ABORTED. moto's interpreter marks it stopped but leaves the `.waitForTaskToken` wait blocked
     until its timeout (a day, here), and the late timeout then turns the stopped execution into a
     failed one. Interrupt the execution's callback waits on stop, and keep a stopped execution
-    stopped. Returns the undo."""
+    stopped."""
     original_stop, original_error = Environment.set_stop, Environment.set_error
 
     def set_stop(self: Environment, *args: Any, **kwargs: Any) -> None:
@@ -97,14 +98,7 @@ def _stop_ends_callback_waits() -> Any:
             return  # the interrupted wait reports an error; the execution was stopped first
         original_error(self, *args, **kwargs)
 
-    Environment.set_stop = set_stop  # type: ignore[method-assign]
-    Environment.set_error = set_error  # type: ignore[method-assign]
-
-    def undo() -> None:
-        Environment.set_stop = original_stop  # type: ignore[method-assign]
-        Environment.set_error = original_error  # type: ignore[method-assign]
-
-    return undo
+    return [_replace(Environment, "set_stop", set_stop), _replace(Environment, "set_error", set_error)]
 
 
 class LocalRuntime(AbstractContextManager["LocalRuntime"]):
@@ -142,9 +136,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self._undo.append(self._mock.stop)
         self.functions.install()
         self._undo.append(self.functions.uninstall)
-        self._undo.append(_serialise_dynamodb())
-        self._undo.append(_name_unnamed_executions())
-        self._undo.append(_stop_ends_callback_waits())
+        self._undo += _serialise_dynamodb() + _name_unnamed_executions() + _stop_ends_callback_waits()
         self._undo.append(patch_moto(self.clock))
         self._use_business_clock()
 
@@ -166,13 +158,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     def _use_business_clock(self) -> None:
         import greenlight.clock
 
-        original = greenlight.clock.now
-        greenlight.clock.now = self.clock.now
-
-        def undo() -> None:
-            greenlight.clock.now = original
-
-        self._undo.append(undo)
+        self._undo.append(_replace(greenlight.clock, "now", self.clock.now))
 
     def stop(self) -> None:
         if self.pump:

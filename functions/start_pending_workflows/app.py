@@ -2,13 +2,13 @@
 
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from greenlight.models import StartPendingWorkflowsInput
+from greenlight.models import ScheduledEvent
 from greenlight.observability import logger
 from greenlight.service import store, workflow
 from greenlight.workflow import start_pending_workflows
 
 
 @logger.inject_lambda_context
-@event_parser(model=StartPendingWorkflowsInput)
-def lambda_handler(event: StartPendingWorkflowsInput, context: LambdaContext) -> dict:
+@event_parser(model=ScheduledEvent)
+def lambda_handler(event: ScheduledEvent, context: LambdaContext) -> dict:
     return start_pending_workflows(store(), workflow()).model_dump(mode="json")

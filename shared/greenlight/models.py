@@ -113,6 +113,11 @@ class Draft(Strict):
     text: Text = Field(min_length=1, max_length=5000)
     link: HttpUrl | None = None
 
+    @property
+    def as_posted(self) -> str:
+        """The text with its link on a line of its own: what a channel gets unless the team edits it."""
+        return f"{self.text}\n{self.link}" if self.link else self.text
+
     @field_validator("link", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
@@ -354,8 +359,8 @@ class SendAcknowledgementOutput(BaseModel):
     mail_sent: bool
 
 
-class StartPendingWorkflowsInput(BaseModel):
-    """The scheduler's event: EventBridge Scheduler passes a fixed input, here none at all."""
+class ScheduledEvent(BaseModel):
+    """What EventBridge Scheduler sends a scheduled function: nothing it needs to read."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -413,12 +418,6 @@ class PublishPostInput(BaseModel):
 
 class FinishPublishingInput(BaseModel):
     request_id: str
-
-
-class ReconcilePostsInput(BaseModel):
-    """The scheduler's event: EventBridge Scheduler passes a fixed input, here none at all."""
-
-    model_config = ConfigDict(extra="allow")
 
 
 class CloseRequestInput(BaseModel):

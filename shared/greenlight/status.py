@@ -2,6 +2,7 @@
 
 from greenlight import links
 from greenlight.errors import NotFound
+from greenlight.ids import is_request_id
 from greenlight.models import AuditEvent, LinkKind, StoredRequest
 from greenlight.storage import Store
 
@@ -11,6 +12,8 @@ def request_for_token(
 ) -> tuple[StoredRequest, list[AuditEvent]]:
     """The request and its history if the token opens it. Unknown request, wrong or expired token:
     all the same NotFound, so a guesser learns nothing."""
+    if not is_request_id(request_id):
+        raise NotFound("no such request")
     link = links.find(store, token)
     if link is None or link.expired or link.kind != LinkKind.status or link.request_id != request_id:
         raise NotFound("no such request")

@@ -23,16 +23,12 @@ CLOSED = (
 )
 
 
-def _signed_in(store: Store, cookies: list[str]) -> Any:
-    return team.current_member(store, cookies)
-
-
 def _to_sign_in() -> Response:
     return web.html(pages.team_sign_in(), 401)
 
 
 def dashboard(store: Store, cookies: list[str]) -> Response:
-    signed_in = _signed_in(store, cookies)
+    signed_in = team.current_member(store, cookies)
     if signed_in is None:
         return web.html(pages.team_sign_in())
     member, session, _ = signed_in
@@ -51,7 +47,7 @@ def sign_in(store: Store, mailer: Mailer, body: str, base_url: str) -> Response:
 
 
 def sign_out(store: Store, cookies: list[str], body: str) -> Response:
-    signed_in = _signed_in(store, cookies)
+    signed_in = team.current_member(store, cookies)
     if signed_in is not None:
         _, session, session_hash = signed_in
         if not team.csrf_ok(session, dict(parse_qsl(body)).get("csrf")):
@@ -83,14 +79,14 @@ def _detail(
 
 
 def request_detail(store: Store, cookies: list[str], request_id: str) -> Response:
-    signed_in = _signed_in(store, cookies)
+    signed_in = team.current_member(store, cookies)
     if signed_in is None:
         return _to_sign_in()
     return _detail(store, request_id, signed_in[1].csrf)
 
 
 def triage(store: Store, sfn: Any, cookies: list[str], request_id: str, body: str) -> Response:
-    signed_in = _signed_in(store, cookies)
+    signed_in = team.current_member(store, cookies)
     if signed_in is None:
         return _to_sign_in()
     member, session, _ = signed_in
@@ -132,7 +128,7 @@ def triage(store: Store, sfn: Any, cookies: list[str], request_id: str, body: st
 def _change(
     store: Store, cookies: list[str], request_id: str, body: str
 ) -> tuple[Any, Any, dict[str, str]] | Response:
-    signed_in = _signed_in(store, cookies)
+    signed_in = team.current_member(store, cookies)
     if signed_in is None:
         return _to_sign_in()
     member, session, _ = signed_in

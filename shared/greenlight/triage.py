@@ -95,7 +95,7 @@ class TriageChoice(BaseModel):
 
     def plan(self, request: RequestInput) -> dict[str, Any]:
         """The accepted plan: what goes out where and when."""
-        text = request.draft.text + (f"\n{request.draft.link}" if request.draft.link else "")
+        text = request.draft.as_posted
         return {
             "channels": self.channels,
             "copy": {c: (self.copy_text.get(c) or "").strip() or text for c in self.channels},

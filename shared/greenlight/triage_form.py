@@ -21,7 +21,7 @@ def link_csrf(token: str) -> str:
 
 def initial_values(stored: StoredRequest) -> dict[str, Any]:
     request = stored.request
-    text = request.draft.text + (f"\n{request.draft.link}" if request.draft.link else "")
+    text = request.draft.as_posted
     return {
         "channels": list(request.channels),
         "copy": {c: text for c in NETWORKS},

@@ -79,7 +79,7 @@ def read_form(body: str) -> tuple[dict[str, Any], dict[str, Any]]:
         zone = "UTC"  # the form reports the zone itself (timezone_error); the times still parse
     for name in ("publish_window.earliest", "publish_window.latest"):
         if flat.get(name):
-            flat[name] = _with_zone(flat[name], zone)
+            flat[name] = local_time(flat[name], zone)
     nested: dict[str, Any] = {}
     for name, value in flat.items():
         if name in ("submission_id", "csrf"):
@@ -125,10 +125,6 @@ def timezone_error(typed: dict[str, Any]) -> list[dict[str, str]]:
 def local_time(value: str, zone: str) -> str:
     """A `datetime-local` value read in the named zone, as ISO 8601 with its offset; a value the
     model will refuse is passed on unchanged so the model names the field."""
-    return _with_zone(value, zone)
-
-
-def _with_zone(value: str, zone: str) -> str:
     try:
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:

@@ -2,7 +2,6 @@
 a network that fails then succeeds, a refusal, and a crash between the network call and the
 receipt. Across all of them, each network holds exactly one post per request and channel."""
 
-import json
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -221,7 +220,6 @@ def test_reconciliation_settles_a_post_the_workflow_gave_up_on(
     runtime.clock.advance(20 * 60)  # the reconciliation schedule runs
     reaches(http, request_id, "published")
     assert len(posts_on(http, "sandbox", request_id)) == 1
-    json.dumps(status_of(http, request_id))
 
 
 def test_an_unknown_mastodon_outcome_past_its_idempotency_window_goes_to_a_person(
