@@ -21,10 +21,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 chromium:
-	@command -v chromium >/dev/null || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@./scripts/install-chromium
 
 run: install
 	$(BIN)/python -m local run --port $(PORT) --clock-scale $(CLOCK_SCALE)

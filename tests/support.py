@@ -29,7 +29,7 @@ def local_runtime(**options: Any) -> Iterator[LocalRuntime]:
         yield runtime
 
 
-def wait_until(check: Callable[[], T], seconds: float = 15, message: str = "condition") -> T:
+def wait_until(check: Callable[[], T | None], seconds: float = 15, message: str = "condition") -> T:
     """Poll `check` until it returns something truthy; fail with `message` after `seconds`."""
     deadline = time.monotonic() + seconds
     while True:
