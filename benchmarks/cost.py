@@ -23,7 +23,7 @@ from benchmarks.driver import Driver, Invocation, Settled, Submission
 
 @dataclass(frozen=True)
 class Prices:
-    """us-east-1, from ../shared/notes/reference.md ("Prices (us-east-1; verify)"): verify before quoting."""
+    """us-east-1, from docs/reference.md ("Prices (us-east-1; verify)"): verify before quoting."""
 
     sfn_transition: float = 0.025 / 1_000
     lambda_request: float = 0.20 / 1_000_000

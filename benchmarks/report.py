@@ -8,7 +8,7 @@ from benchmarks.cost import CostLine, RequestWork, Scenario
 from benchmarks.intake import IntakeResult
 from benchmarks.stats import Summary
 
-# ../shared/notes/reference.md, "Cold start": fresh process, .pyc present, medians, 2-core x86, Python 3.11.
+# docs/reference.md, "Cold start": fresh process, .pyc present, medians, 2-core x86, Python 3.11.
 REFERENCE_BOTO3_MS = 160
 REFERENCE_BOTO3_DYNAMODB_CLIENT_MS = 246
 REFERENCE_ALL_CLIENTS_MS = 294
@@ -309,7 +309,7 @@ def cost_section(
         "HTTP API (what API Gateway bills; the local-only `/_local/` pages are not the API's).",
         "- *Secrets Manager API calls*: calls made by the application's cached `secretsmanager` client.",
         "",
-        f"Prices: ../shared/notes/reference.md (us-east-1). **They must be verified against the AWS price "
+        f"Prices: docs/reference.md (us-east-1). **They must be verified against the AWS price "
         f"pages before quoting.** Lambda arm64 at {memory_mb} MB (template Globals). API Gateway HTTP API "
         "($1.00 per million requests, the first 300 million a month, each request up to 512 KB) and "
         "Secrets Manager ($0.05 per 10,000 API calls) are not in reference.md: **verify both**. Free tiers "

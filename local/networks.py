@@ -1,5 +1,5 @@
 """Fake social networks for the local runtime and the tests: Mastodon, Bluesky and the sandbox,
-answering like the real APIs do (../shared/notes/reference.md, "Social networks") so the channel
+answering like the real APIs do (docs/reference.md, "Social networks") so the channel
 adapters run unchanged against them.
 
 ``FakeNetworks.handle(method, target, headers, body)`` serves every path under ``/_local/networks/``

@@ -55,7 +55,7 @@ def _replace(owner: Any, name: str, new: Any) -> Undo:
 
 def _serialise_dynamodb() -> list[Undo]:
     """moto takes no lock around operations: concurrent version-checked updates lose writes
-    (98 of 373 in a measurement, ../shared/notes/local-engine.md). One re-entrant lock around
+    (98 of 373 in a measurement, docs/local-runtime.md). One re-entrant lock around
     every DynamoDB call makes conditional writes as safe as on AWS."""
     original = DynamoHandler.call_action
     lock = threading.RLock()

@@ -1,4 +1,4 @@
-"""Secret links: 256 random bits in the URL, only their SHA-256 stored (../shared/notes/reference.md).
+"""Secret links: 256 random bits in the URL, only their SHA-256 stored (docs/link-security.md).
 A link is bound to its kind, request, content version and person; decision links are single use."""
 
 import hashlib

@@ -1,6 +1,6 @@
 """What each social network accepts, checked at intake so nobody finds out at publish time.
 
-Figures from the networks' documentation (../shared/notes/reference.md): Mastodon counts 500
+Figures from the networks' documentation (docs/reference.md, "Social networks"): Mastodon counts 500
 characters with every link as 23; Bluesky counts 300 graphemes. The sandbox behaves like Mastodon.
 """
 

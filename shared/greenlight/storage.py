@@ -1,4 +1,4 @@
-"""All DynamoDB access, in one place. One table, keys by entity (../shared/DESIGN.md, "Data"):
+"""All DynamoDB access, in one place. One table, keys by entity (docs/data-model.md):
 
     REQ#<id>   REQUEST              the request: status, lock (optimistic locking), content version
     REQ#<id>   VERSION#<nnnn>       each content version, immutable

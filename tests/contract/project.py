@@ -203,7 +203,7 @@ def event_contract(folder: str) -> EventContract:
         raise LookupError(
             f"functions/{folder}/app.py: {handler} has no @event_parser(model=...) and {logical_id} has no "
             "HttpApi events, so nothing says what its events look like. Add the decorator with the step's "
-            "Input model (see ../shared/STYLE.md 'A thin handler')."
+            "Input model (see docs/architecture.md 'A thin handler')."
         )
     return EventContract(arguments["model"], arguments.get("envelope"))
 

@@ -1,7 +1,7 @@
 """The state machines' ASL (statemachines/*.asl.json) against the template, the functions and the
 local engine: every placeholder is substituted, every transition lands on a state, every Lambda task
 survives Lambda's transient errors, every wait for a person ends, and nothing relies on what stock
-moto 5.2.5 gets wrong (../shared/notes/local-engine.md, "Broken in stock moto")."""
+moto 5.2.5 gets wrong (docs/local-runtime.md, "Broken in stock moto 5.2.5")."""
 
 import re
 from collections.abc import Callable, Iterator
@@ -323,5 +323,5 @@ def test_asl_avoids_features_broken_in_moto(feature: str) -> None:
         problems += [f"{project.relative(path)}: {p}" for p in _problems_in(path, MOTO_BROKEN[feature])]
     assert not problems, (
         "the local runtime (stock moto 5.2.5) cannot run this; avoid it or fix it in local/ with a test "
-        "(../shared/notes/local-engine.md):\n  " + "\n  ".join(problems)
+        "(docs/local-runtime.md, 'Broken in stock moto 5.2.5'):\n  " + "\n  ".join(problems)
     )

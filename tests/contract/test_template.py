@@ -9,7 +9,7 @@ import pytest
 
 from tests.contract import project
 
-# ../shared/DESIGN.md, "HTTP contract": every route Greenlight will serve (path parameter names free).
+# docs/architecture.md, "HTTP contract": every route Greenlight will serve (path parameter names free).
 DESIGN_ROUTES = {
     "GET /requests/new",
     "POST /requests",
@@ -84,7 +84,7 @@ def test_http_api_serves_only_routes_of_the_design_contract() -> None:
         and not key.split(" ", 1)[1].startswith(DESIGN_AREAS)
     )
     assert not unknown, (
-        f"template.yaml serves {unknown}, which ../shared/DESIGN.md ('HTTP contract') does not have: "
+        f"template.yaml serves {unknown}, which docs/architecture.md ('HTTP contract') does not have: "
         "change the design first, then DESIGN_ROUTES here"
     )
 

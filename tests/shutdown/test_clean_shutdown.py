@@ -1,5 +1,5 @@
 """Stopping the local runtime ends running executions: they would otherwise outlive the mock and
-send their calls to real AWS endpoints (../shared/notes/local-engine.md)."""
+send their calls to real AWS endpoints (docs/local-runtime.md, "Workarounds")."""
 
 import json
 import threading

@@ -1,6 +1,6 @@
 """Bluesky over XRPC: an app password opens a session (``com.atproto.server.createSession``), posts
 are written with ``com.atproto.repo.putRecord`` under a record key derived from the post, counts come
-from ``app.bsky.feed.getPosts``. See ../shared/notes/reference.md, "Social networks".
+from ``app.bsky.feed.getPosts``. See docs/reference.md, "Social networks".
 
 Bluesky has no idempotency key. What makes a retry harmless is the record key: the same post always
 gets the same key (a valid TID), ``putRecord`` with identical content is a no-op answered with the

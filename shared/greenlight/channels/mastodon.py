@@ -1,5 +1,5 @@
 """Mastodon over its REST API (``POST /api/v1/statuses``, ``GET /api/v1/statuses/:id``), with an
-account's bearer token. See ../shared/notes/reference.md, "Social networks"."""
+account's bearer token. See docs/reference.md, "Social networks"."""
 
 from urllib.parse import quote
 
