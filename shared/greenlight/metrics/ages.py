@@ -70,7 +70,8 @@ def parse_age(text: str) -> Age:
     match = _PART.match(part)
     if not match:
         raise ValueError(
-            f"“{text.strip()}” is not a post age: write a whole number and a unit, such as 30m, 24h, 7d or 2w."
+            f"“{text.strip()}” is not a post age: "
+            "write a whole number and a unit, such as 30m, 24h, 7d or 2w."
         )
     number, unit = int(match.group(1)), match.group(2)
     if unit not in UNITS:

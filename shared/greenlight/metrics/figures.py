@@ -266,7 +266,9 @@ def measurable(metric: GoalMetric | str, channel: str, *, clicks_tracked: bool =
     if goal is GoalMetric.engagement_rate:
         kind = rate_kind(channel)
         if kind is RateKind.per_impression:
-            explanation = f"On {name} the engagement rate is engagements ÷ impressions, shown as a percentage."
+            explanation = (
+                f"On {name} the engagement rate is engagements ÷ impressions, shown as a percentage."
+            )
         else:
             explanation = (
                 f"{name} does not count impressions, so there the engagement rate is engagements per "
