@@ -437,9 +437,14 @@ def on_track(
             r.channel, goal.metric, goal.target, r.value, threshold=expected, rate_kind=kind, reason=r.why_not
         )
         paces.append(_pace(r.channel, outcome, share, from_history, scaled(kind), expected))
-    # Together: the same sums as the final result, against the expected value at 24 h.
-    summed = _together(goal.metric, goal.target, readings)
-    expected = goal.target * share if scaled(summed.rate_kind) else goal.target
+    # Together: the same sums as the final result, against what an on-track post has by 24 h. (A
+    # partial sum of counts is a lower bound, so it can still show "on track"; rates are never partial.)
+    if goal.metric is GoalMetric.engagement_rate:
+        summed = _together(goal.metric, goal.target, readings)
+        expected = goal.target * share if scaled(summed.rate_kind) else goal.target
+    else:
+        expected = goal.target * share
+        summed = _together(goal.metric, expected, readings)
     if summed.actual is not None:
         summed = _outcome(
             TOGETHER,
@@ -448,10 +453,9 @@ def on_track(
             summed.actual,
             threshold=expected,
             rate_kind=summed.rate_kind,
+            partial=summed.partial,
             reason=summed.reason,
         )
-        if summed.verdict is Verdict.not_met and len([r for r in readings if r.value is None]):
-            summed = _outcome(TOGETHER, goal.metric, goal.target, None, reason=summed.reason)
     return PaceReport(
         goal=goal,
         channels=paces,
