@@ -8,6 +8,7 @@ kind (engagements ÷ impressions and engagements per 1,000 followers are differe
 docs/measurement.md ("Results" and "On track") has the rules and the reasons.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -191,10 +192,13 @@ def _outcome(
             scope=scope, metric=metric, verdict=Verdict.not_measurable, target=target, reason=reason
         )
     difference = actual - target
+    bar = target if threshold is None else threshold
+    # A rate of exactly the target (2/100 against 0.02) meets it, whatever floating point says.
+    met = actual >= bar or math.isclose(actual, bar, rel_tol=1e-9)
     return Outcome(
         scope=scope,
         metric=metric,
-        verdict=Verdict.met if actual >= (target if threshold is None else threshold) else Verdict.not_met,
+        verdict=Verdict.met if met else Verdict.not_met,
         target=target,
         actual=actual,
         difference=difference,
