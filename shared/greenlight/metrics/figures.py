@@ -10,7 +10,7 @@ tracked link, the same way on every network.
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Protocol, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field, model_validator
 
@@ -97,6 +97,23 @@ def engagement_rate(
     return None
 
 
+class Counts(Protocol):
+    """What a channel adapter reads (``greenlight.channels.base.Metrics`` has this shape)."""
+
+    @property
+    def taken_at(self) -> str | datetime: ...
+    @property
+    def likes(self) -> int: ...
+    @property
+    def reposts(self) -> int: ...
+    @property
+    def replies(self) -> int: ...
+    @property
+    def quotes(self) -> int: ...
+    @property
+    def impressions(self) -> int | None: ...
+
+
 class SnapshotStatus(StrEnum):
     taken = "taken"
     missed = "missed"  # not read within the grace window: no counts, never filled in
@@ -134,12 +151,13 @@ class Snapshot(BaseModel):
     def _counts_only_when_taken(self) -> Self:
         counts = (self.likes, self.reposts, self.replies, self.quotes)
         if self.status is SnapshotStatus.taken:
-            if self.taken_at is None or any(count is None for count in counts):
-                raise ValueError("A taken snapshot needs taken_at, likes, reposts, replies and quotes.")
-            if self.real_age_seconds is None:
-                object.__setattr__(
-                    self, "real_age_seconds", int(post_age(self.taken_at, self.published_at).total_seconds())
+            if self.taken_at is None or self.real_age_seconds is None or any(c is None for c in counts):
+                raise ValueError(
+                    "A taken snapshot needs taken_at, real_age_seconds, likes, reposts, replies and quotes."
                 )
+            real = int(post_age(self.taken_at, self.published_at).total_seconds())
+            if self.real_age_seconds != real:
+                raise ValueError(f"real_age_seconds is {self.real_age_seconds}, but taken_at says {real}.")
         elif any(v is not None for v in (*counts, self.impressions, self.clicks)):
             raise ValueError(f"A {self.status} snapshot has no counts: they are never invented.")
         return self
@@ -169,7 +187,7 @@ class Snapshot(BaseModel):
     @classmethod
     def taken_from(
         cls,
-        metrics: Any,
+        metrics: Counts,
         *,
         request_id: str,
         channel: str,
@@ -180,8 +198,8 @@ class Snapshot(BaseModel):
         followers_at_publish: int | None,
         note: str = "",
     ) -> "Snapshot":
-        """From a channel adapter's ``Metrics`` (taken_at, likes, reposts, replies, quotes,
-        impressions). ``clicks`` is the tracked-link count, not ``metrics.clicks``."""
+        """From a channel adapter's reading (``greenlight.channels.Metrics``). ``clicks`` is the
+        tracked-link count, not ``metrics.clicks``."""
         published = as_utc(published_at)
         taken_at = as_utc(metrics.taken_at)
         return cls(

@@ -93,6 +93,13 @@ def test_a_taken_snapshot_needs_its_counts() -> None:
         )
 
 
+def test_the_real_age_must_agree_with_taken_at() -> None:
+    snapshot = taken("sandbox", "1h", late_by=timedelta(minutes=10))
+    assert snapshot.real_age_seconds == 70 * 60
+    with pytest.raises(ValidationError, match="real_age_seconds is 3600, but taken_at says 4200"):
+        Snapshot(**{**snapshot.model_dump(), "real_age_seconds": 3600})
+
+
 def test_snapshot_round_trips_through_json() -> None:
     snapshot = taken("sandbox", "24h", likes=1, impressions=10, clicks=2, followers=50)
     assert Snapshot.model_validate_json(snapshot.model_dump_json()) == snapshot
