@@ -40,6 +40,11 @@ def percent(value: float) -> str:
     return f"{value * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
+def per_thousand(value: float) -> str:
+    """A share per 1,000 (engagements per 1,000 followers): 0.0234 → "23.4"."""
+    return f"{value * 1000:.1f}"
+
+
 @cache
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)

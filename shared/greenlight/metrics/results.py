@@ -316,6 +316,28 @@ def goal_result(
     )
 
 
+def curve(
+    *,
+    metric: GoalMetric,
+    channel: str,
+    ages: Sequence[Age],
+    snapshots: Sequence[Snapshot],
+    followers: Sequence[tuple[Age, FollowerCounts]] = (),
+    clicks_tracked: bool = True,
+) -> list[tuple[str, float | None]]:
+    """One channel's goal metric at each planned age, for ``charts.line_chart``: (age label, value),
+    None where the snapshot is missing, missed or deleted or the metric cannot be measured. Read by
+    the same rules as the result, so the chart and the verdict never disagree."""
+    mine = [s for s in snapshots if s.channel == channel]
+    counts = {a.seconds: f for a, f in followers if f.channel == channel}
+    points: list[tuple[str, float | None]] = []
+    for age in sorted(ages):
+        at_age = _by_channel(mine, age).get(channel)
+        reading = _reading(metric, channel, at_age, counts.get(age.seconds), age.label, clicks_tracked)
+        points.append((age.label, reading.value))
+    return points
+
+
 # ---- the 24-hour status -------------------------------------------------------------------------
 
 

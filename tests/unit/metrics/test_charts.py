@@ -127,6 +127,15 @@ def test_alt_text_reads_the_numbers_and_the_target() -> None:
     ) == ("Engagement rate: 1h 0.4%, 24h 1.8%. Target 2%: not reached.")
 
 
+def test_value_formats() -> None:
+    assert [charts.plain(1234), charts.plain(2.5), charts.percent(0.0234), charts.per_thousand(0.0234)] == [
+        "1,234",
+        "2.5",
+        "2.34%",
+        "23.4",
+    ]
+
+
 def test_empty_charts_are_refused() -> None:
     with pytest.raises(ValueError, match="at least one"):
         charts.line_chart([], title="t", y_label="y")

@@ -8,6 +8,7 @@ from greenlight.metrics.results import (
     FollowerCounts,
     PaceStatus,
     Verdict,
+    curve,
     goal_result,
     on_track,
     typical_share_by_24h,
@@ -208,6 +209,29 @@ def test_two_snapshots_for_one_channel_and_age_are_an_error() -> None:
             channels=["sandbox"],
             snapshots=[taken("sandbox", likes=1), taken("sandbox", likes=2)],
         )
+
+
+def test_curve_reads_each_age_by_the_results_rules() -> None:
+    ages = [age("1h"), age("24h"), age("72h"), LAST]
+    snapshots = [
+        taken("mastodon", "1h", likes=3, followers=1000),
+        taken("mastodon", "24h", likes=12, followers=1000),
+        not_taken("mastodon", "72h", SnapshotStatus.missed),
+        taken("mastodon", "7d", likes=20, followers=1000),
+        taken("bluesky", "7d", likes=99, followers=10),  # another channel: not on this curve
+    ]
+    points = curve(metric=GoalMetric.engagement_rate, channel="mastodon", ages=ages, snapshots=snapshots)
+    assert points == [("1h", 0.003), ("24h", 0.012), ("72h", None), ("7d", 0.02)]
+    impressions = curve(metric=GoalMetric.impressions, channel="mastodon", ages=ages, snapshots=snapshots)
+    assert impressions == [("1h", None), ("24h", None), ("72h", None), ("7d", None)]
+    gained = curve(
+        metric=GoalMetric.followers,
+        channel="mastodon",
+        ages=[age("24h"), LAST],
+        snapshots=[],
+        followers=[(LAST, FollowerCounts(channel="mastodon", at_publish=1000, at_end=1012))],
+    )
+    assert gained == [("24h", None), ("7d", 12)]
 
 
 # ---- on track at 24 h ----
