@@ -792,7 +792,7 @@ def test_bluesky_post_not_yet_indexed_is_left_out_not_gone(
     results = channel.metrics_many([shown, lagging])
     assert set(results) == {shown.post_id} and isinstance(results[shown.post_id], Metrics)
     assert len(seen.to("GET", "/xrpc/com.atproto.repo.getRecord")) == 1  # asked the PDS once
-    with pytest.raises(ChannelUnavailable, match="does not show .* yet"):
+    with pytest.raises(ChannelUnavailable, match=r"does not show .* yet"):
         channel.metrics(lagging)
 
 
