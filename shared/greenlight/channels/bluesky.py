@@ -216,10 +216,11 @@ class BlueskyChannel:
         answer = self._call(
             "GET", "app.bsky.actor.getProfile", params={"actor": session["did"]}, rate_limited=True
         )
-        profile = expect_fields(self.name, answer.body, ("did",))
+        # Counts left out are a broken answer, not zero followers.
+        profile = expect_fields(self.name, answer.body, ("did", "followersCount", "postsCount"))
         return AccountStats(
-            followers=int(profile.get("followersCount") or 0),
-            posts=int(profile.get("postsCount") or 0),
+            followers=int(profile["followersCount"]),
+            posts=int(profile["postsCount"]),
             taken_at=clock.iso(clock.now()),
         )
 
