@@ -6,16 +6,27 @@ adapters run unchanged against them.
 and ``/_local/channels/``:
 
 - ``/_local/networks/mastodon/api/v1/statuses`` (POST, Idempotency-Key remembered per account for
-  an hour), ``/api/v1/statuses/:id`` (GET), and ``/@greenlight/:id`` (a page for people);
+  an hour; GET ``?id[]=…``: the batch read, at most 20 distinct ids or 422, leaving out statuses that
+  do not exist), ``/api/v1/statuses/:id`` (GET; DELETE, as Mastodon's own),
+  ``/api/v1/accounts/verify_credentials`` (GET: the account with ``followers_count`` and
+  ``statuses_count``), and ``/@greenlight/:id`` (a page for people). Every call with a token spends
+  the account's 300 / 5 min; a 429 carries ``X-RateLimit-*`` (Reset as ISO 8601);
 - ``/_local/networks/bluesky/xrpc/<method>``: ``com.atproto.server.createSession``,
-  ``com.atproto.repo.putRecord`` / ``createRecord`` / ``getRecord``, ``app.bsky.feed.getPosts``;
-- ``/_local/channels/sandbox``: ``POST /posts``, ``GET /posts/by-key/:key``, ``GET /posts/:id``,
-  ``GET /posts/:id/metrics``, ``GET /posts.json`` (every post with its metrics), ``/p/:id`` (a page);
+  ``com.atproto.repo.putRecord`` / ``createRecord`` / ``deleteRecord`` / ``getRecord``,
+  ``app.bsky.feed.getPosts`` (at most 25 ``uris`` or 400 InvalidRequest; leaves out posts it does not
+  have), ``app.bsky.actor.getProfile`` (``followersCount``, ``postsCount``). Writes spend 5,000 points
+  / h (create 3, update 2, delete 1); queries spend 3,000 calls / 5 min; a 429 carries
+  ``RateLimit-*`` (Reset in epoch seconds);
+- ``/_local/channels/sandbox``: ``POST /posts``, ``GET /posts?id=…&id=…`` (the batch read, at most 50
+  ids or 400, leaving out posts it does not have), ``GET /posts/by-key/:key``, ``GET /posts/:id``,
+  ``DELETE /posts/:id``, ``GET /posts/:id/metrics``, ``GET /account`` (followers and posts),
+  ``GET /posts.json`` (every post with its metrics), ``/p/:id`` (a page);
 - ``/_local/networks/faults`` (POST to queue failures for a network's publish endpoint, GET to list,
   DELETE to clear) and ``/_local/networks/stats`` (publish calls received, posts held).
 
 Engagement is deterministic: seeded from the post id and growing with the post's age in business
 time (``greenlight.clock.now()``), so the same post at the same age always shows the same numbers.
+Followers grow with business time (``followers``), the same for everyone who asks at that moment.
 Everything is in memory, behind one lock; sleeps (faults) happen outside it.
 """
 
@@ -62,6 +73,13 @@ ACCESS_TOKEN_LIFETIME = timedelta(hours=2)  # a Bluesky access JWT
 MAX_DELAY = 12.0  # real seconds a fault may hold a request: longer than the 10 s client time-out
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+MASTODON_BATCH = 20  # Mastodon's DEFAULT_STATUSES_LIMIT for GET /api/v1/statuses?id[]=
+BLUESKY_BATCH = 25  # app.bsky.feed.getPosts: uris maxLength
+SANDBOX_BATCH = 50
+# Followers: where each account stood at FOLLOWERS_SINCE, and how many it gains a day after that.
+FOLLOWERS_SINCE = datetime(2026, 1, 1, tzinfo=UTC)
+FOLLOWERS_BASE = {"mastodon": 1180, "bluesky": 640, "sandbox": 2400}
+FOLLOWERS_PER_DAY = {"mastodon": 2.5, "bluesky": 4.0, "sandbox": 6.0}
 
 
 def channel_config(base_url: str) -> dict[str, dict[str, str]]:
@@ -105,6 +123,12 @@ def engagement(network: str, post_id: str, age: timedelta) -> dict[str, int]:
         "quotes": int(engaged * quotes_share),
         "clicks": int(impressions * click_rate),
     }
+
+
+def followers(network: str, now: datetime) -> int:
+    """The account's followers at business time ``now``: deterministic, and never fewer later."""
+    days = max(0.0, (now - FOLLOWERS_SINCE).total_seconds() / 86400)
+    return FOLLOWERS_BASE[network] + int(days * FOLLOWERS_PER_DAY[network])
 
 
 # ---- rate limits ----
@@ -240,11 +264,13 @@ class _State:
     sandbox_keys: dict[str, str] = field(default_factory=dict)
     faults: dict[str, deque[Fault]] = field(default_factory=lambda: {n: deque() for n in NETWORK_NAMES})
     publish_calls: dict[str, int] = field(default_factory=lambda: dict.fromkeys(NETWORK_NAMES, 0))
-    # Mastodon: 300 requests / 5 min per account. Bluesky: 5,000 points / hour (create 3, update 2),
-    # createSession 30 / 5 min.
+    # Mastodon: 300 requests / 5 min per account. Bluesky: 5,000 points / hour (create 3, update 2,
+    # delete 1), createSession 30 / 5 min.
     mastodon_budget: _Budget = field(default_factory=lambda: _Budget(300, timedelta(minutes=5)))
     bluesky_points: _Budget = field(default_factory=lambda: _Budget(5000, timedelta(hours=1)))
     bluesky_sessions: _Budget = field(default_factory=lambda: _Budget(30, timedelta(minutes=5)))
+    # Queries (getPosts, getProfile, getRecord): the PDS's 3,000 calls / 5 min per IP.
+    bluesky_reads: _Budget = field(default_factory=lambda: _Budget(3000, timedelta(minutes=5)))
     status_sequence: int = 0
 
 
@@ -282,11 +308,11 @@ class FakeNetworks:
             now = clock.now()
             try:
                 if path.startswith(MASTODON + "/") or path == MASTODON:
-                    return self._mastodon(method, path[len(MASTODON) :], lowered, body, host, now)
+                    return self._mastodon(method, path[len(MASTODON) :], query, lowered, body, host, now)
                 if path.startswith(BLUESKY + "/xrpc/"):
                     return self._bluesky(method, path[len(BLUESKY + "/xrpc/") :], query, lowered, body, now)
                 if path.startswith(SANDBOX + "/") or path == SANDBOX:
-                    return self._sandbox(method, path[len(SANDBOX) :], body, host, now)
+                    return self._sandbox(method, path[len(SANDBOX) :], query, body, host, now)
                 if path == "/_local/networks/faults":
                     return self._faults(method, body)
                 if path == "/_local/networks/stats" and method == "GET":
@@ -371,7 +397,14 @@ class FakeNetworks:
     # ---- Mastodon ----
 
     def _mastodon(
-        self, method: str, path: str, headers: dict[str, str], body: bytes, host: str, now: datetime
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
+        host: str,
+        now: datetime,
     ) -> Answer:
         base = f"http://{host}{MASTODON}"
         if method == "GET" and (page := re.fullmatch(rf"/@{MASTODON_ACCOUNT}/(\d+)", path)):
@@ -383,7 +416,7 @@ class FakeNetworks:
         if not path.startswith("/api/v1/"):
             return _json(404, {"error": "Not Found"})
         authorization = headers.get("authorization")
-        if method == "POST" or authorization is not None:
+        if method in ("POST", "DELETE") or path == "/api/v1/accounts/verify_credentials" or authorization:
             if authorization != f"Bearer {MASTODON_TOKEN}":
                 return _json(401, {"error": "The access token is invalid"})
             budget = self._state.mastodon_budget
@@ -392,12 +425,44 @@ class FakeNetworks:
         limits = self._mastodon_limits(now) if authorization is not None else {}
         if path == "/api/v1/statuses" and method == "POST":
             return self._mastodon_post(headers, body, base, now, limits)
-        if (found := re.fullmatch(r"/api/v1/statuses/(\d+)", path)) and method == "GET":
+        if path == "/api/v1/statuses" and method == "GET":
+            return self._mastodon_batch(query, base, now, limits)
+        if path == "/api/v1/accounts/verify_credentials" and method == "GET":
+            return _json(200, self._account_json(base, now), limits)
+        if (found := re.fullmatch(r"/api/v1/statuses/(\d+)", path)) and method in ("GET", "DELETE"):
             status = self._state.statuses.get(found.group(1))
             if status is None:
                 return _json(404, {"error": "Record not found"}, limits)
+            if method == "DELETE":
+                # Mastodon answers a delete with the status, its source text included (to redraft).
+                del self._state.statuses[status.id]
+                return _json(200, self._status_json(status, base, now) | {"text": status.text}, limits)
             return _json(200, self._status_json(status, base, now), limits)
         return _json(404, {"error": "Not Found"}, limits)
+
+    def _mastodon_batch(
+        self, query: dict[str, list[str]], base: str, now: datetime, limits: dict[str, str]
+    ) -> Answer:
+        """``GET /api/v1/statuses?id[]=…`` as Mastodon 4.3+: distinct ids, at most 20 (more is a
+        Mastodon::ValidationError, 422); ids that do not exist (deleted) are left out."""
+        ids = list(dict.fromkeys(query.get("id[]", [])))
+        if len(ids) > MASTODON_BATCH:
+            return _json(422, {"error": "Mastodon::ValidationError"}, limits)
+        found = [self._state.statuses.get(status_id) for status_id in ids]
+        return _json(200, [self._status_json(s, base, now) for s in found if s is not None], limits)
+
+    def _account_json(self, base: str, now: datetime) -> dict[str, Any]:
+        return {
+            "id": "1",
+            "username": MASTODON_ACCOUNT,
+            "acct": MASTODON_ACCOUNT,
+            "display_name": "Greenlight (local)",
+            "url": f"{base}/@{MASTODON_ACCOUNT}",
+            "created_at": clock.iso(FOLLOWERS_SINCE),
+            "followers_count": followers("mastodon", now),
+            "following_count": 12,
+            "statuses_count": len(self._state.statuses),
+        }
 
     def _mastodon_post(
         self, headers: dict[str, str], body: bytes, base: str, now: datetime, limits: dict[str, str]
@@ -421,7 +486,8 @@ class FakeNetworks:
         key = headers.get("idempotency-key")
         if key:
             remembered = state.idempotency.get((MASTODON_ACCOUNT, key))
-            if remembered and now - remembered[1] < IDEMPOTENCY_WINDOW:
+            # A deleted status is not a duplicate any more: Mastodon then posts anew.
+            if remembered and now - remembered[1] < IDEMPOTENCY_WINDOW and remembered[0] in state.statuses:
                 # Mastodon answers a repeated key with the status it created the first time.
                 return _json(200, self._status_json(state.statuses[remembered[0]], base, now), limits)
         state.status_sequence += 1
@@ -481,22 +547,35 @@ class FakeNetworks:
             "com.atproto.server.createSession",
             "com.atproto.repo.putRecord",
             "com.atproto.repo.createRecord",
+            "com.atproto.repo.deleteRecord",
         }
-        queries = {"com.atproto.repo.getRecord", "app.bsky.feed.getPosts"}
+        queries = {"com.atproto.repo.getRecord", "app.bsky.feed.getPosts", "app.bsky.actor.getProfile"}
         if nsid not in procedures | queries:
             return _json(501, {"error": "MethodNotImplemented", "message": "Method Not Implemented"})
         if (method == "POST") != (nsid in procedures):
             return _json(400, {"error": "InvalidRequest", "message": "Incorrect HTTP method"})
         if nsid == "com.atproto.server.createSession":
             return self._create_session(body, now)
+        if nsid in queries:
+            reads = self._state.bluesky_reads
+            if not reads.spend(now):
+                return _json(
+                    429,
+                    {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+                    self._read_limits(now),
+                )
         if nsid == "com.atproto.repo.getRecord":
-            return self._get_record(query)
+            return self._get_record(query, now)
         refused = self._bluesky_auth(headers, now)
         if refused:
             return refused
         if nsid == "app.bsky.feed.getPosts":
             return self._get_posts(query, now)
+        if nsid == "app.bsky.actor.getProfile":
+            return self._get_profile(query, now)
         document = _parse_json(body, {"error": "InvalidRequest", "message": "Request body is not JSON"})
+        if nsid == "com.atproto.repo.deleteRecord":
+            return self._delete_record(document, now)
         return self._write_record(nsid, document, now)
 
     def _create_session(self, body: bytes, now: datetime) -> Answer:
@@ -585,7 +664,47 @@ class FakeNetworks:
         commit = {"cid": _cid({"commit": cid, "rkey": rkey}), "rev": _now_tid(now)}
         return _json(200, {"uri": uri, "cid": cid, "commit": commit, "validationStatus": "valid"}, limits)
 
-    def _get_record(self, query: dict[str, list[str]]) -> Answer:
+    def _delete_record(self, document: Any, now: datetime) -> Answer:
+        """``com.atproto.repo.deleteRecord``: 1 point; deleting a record that is not there is a no-op."""
+        state = self._state
+        if not isinstance(document, dict):
+            return _json(400, {"error": "InvalidRequest", "message": "Input must be an object"})
+        repo, collection, rkey = document.get("repo"), document.get("collection"), document.get("rkey")
+        if repo not in (BLUESKY_DID, BLUESKY_HANDLE):
+            return _json(400, {"error": "InvalidRequest", "message": f"Could not find repo: {repo}"})
+        if not isinstance(collection, str) or not isinstance(rkey, str):
+            return _json(400, {"error": "InvalidRequest", "message": "collection and rkey are required"})
+        if not state.bluesky_points.spend(now, 1):
+            limits = self._bluesky_limits(now)
+            return _json(429, {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, limits)
+        limits = self._bluesky_limits(now)
+        if collection != "app.bsky.feed.post" or state.records.pop(rkey, None) is None:
+            return _json(200, {}, limits)
+        commit = {"cid": _cid({"delete": rkey}), "rev": _now_tid(now)}
+        return _json(200, {"commit": commit}, limits)
+
+    def _get_profile(self, query: dict[str, list[str]], now: datetime) -> Answer:
+        actor = (query.get("actor") or [""])[-1]
+        limits = self._read_limits(now)
+        if not actor:
+            return _json(
+                400, {"error": "InvalidRequest", "message": 'Error: Params must have the property "actor"'}
+            )
+        if actor not in (BLUESKY_DID, BLUESKY_HANDLE):
+            return _json(400, {"error": "InvalidRequest", "message": "Profile not found"}, limits)
+        profile = {
+            "did": BLUESKY_DID,
+            "handle": BLUESKY_HANDLE,
+            "displayName": "Greenlight (local)",
+            "createdAt": clock.iso(FOLLOWERS_SINCE),
+            "indexedAt": clock.iso(FOLLOWERS_SINCE),
+            "followersCount": followers("bluesky", now),
+            "followsCount": 12,
+            "postsCount": len(self._state.records),
+        }
+        return _json(200, profile, limits)
+
+    def _get_record(self, query: dict[str, list[str]], now: datetime) -> Answer:
         repo = (query.get("repo") or [""])[-1]
         collection = (query.get("collection") or [""])[-1]
         rkey = (query.get("rkey") or [""])[-1]
@@ -598,13 +717,19 @@ class FakeNetworks:
         if repo not in (BLUESKY_DID, BLUESKY_HANDLE) or collection != "app.bsky.feed.post" or found is None:
             return _json(400, {"error": "RecordNotFound", "message": f"Could not locate record: {uri}"})
         own_uri = f"at://{BLUESKY_DID}/app.bsky.feed.post/{rkey}"
-        return _json(200, {"uri": own_uri, "cid": found.cid, "value": found.value})
+        return _json(200, {"uri": own_uri, "cid": found.cid, "value": found.value}, self._read_limits(now))
 
     def _get_posts(self, query: dict[str, list[str]], now: datetime) -> Answer:
         uris = [uri for value in query.get("uris", []) for uri in value.split(",") if uri]
-        if len(uris) > 25:
+        limits = self._read_limits(now)
+        if len(uris) > BLUESKY_BATCH:
             return _json(
-                400, {"error": "InvalidRequest", "message": "uris must not have more than 25 elements"}
+                400,
+                {
+                    "error": "InvalidRequest",
+                    "message": f"uris must not have more than {BLUESKY_BATCH} elements",
+                },
+                limits,
             )
         posts = []
         for uri in uris:
@@ -633,22 +758,51 @@ class FakeNetworks:
                     "repostCount": counts["reposts"],
                     "replyCount": counts["replies"],
                     "quoteCount": counts["quotes"],
+                    "bookmarkCount": counts["likes"] // 8,  # about one bookmark per eight likes
                 }
             )
-        return _json(200, {"posts": posts})
+        return _json(200, {"posts": posts}, limits)
 
     def _bluesky_limits(self, now: datetime) -> dict[str, str]:
         return _bluesky_headers(self._state.bluesky_points, now)
 
+    def _read_limits(self, now: datetime) -> dict[str, str]:
+        return _bluesky_headers(self._state.bluesky_reads, now)
+
     # ---- sandbox ----
 
-    def _sandbox(self, method: str, path: str, body: bytes, host: str, now: datetime) -> Answer:
+    def _sandbox(
+        self, method: str, path: str, query: dict[str, list[str]], body: bytes, host: str, now: datetime
+    ) -> Answer:
         state = self._state
         base = f"http://{host}{SANDBOX}"
         if method == "POST" and path == "/posts":
             return self._sandbox_post(body, base, now)
+        if method == "DELETE" and (found := re.fullmatch(r"/posts/([\w-]+)", path)):
+            post = state.sandbox.pop(found.group(1), None)
+            if post is None:
+                return _json(404, {"error": "no such post"})
+            state.sandbox_keys.pop(post.key, None)
+            return _json(200, {"deleted": post.id})
         if method != "GET":
             return _json(405, {"error": f"{method} is not allowed here"})
+        if path == "/posts":
+            ids = list(dict.fromkeys(query.get("id", [])))
+            if len(ids) > SANDBOX_BATCH:
+                return _json(400, {"error": f"at most {SANDBOX_BATCH} ids per call"})
+            found_posts = [state.sandbox[i] for i in ids if i in state.sandbox]
+            return _json(
+                200, {"posts": [self._sandbox_json(p, base, now, with_metrics=True) for p in found_posts]}
+            )
+        if path == "/account":
+            return _json(
+                200,
+                {
+                    "followers": followers("sandbox", now),
+                    "posts": len(state.sandbox),
+                    "taken_at": clock.iso(now),
+                },
+            )
         if path == "/posts.json":
             posts = sorted(state.sandbox.values(), key=lambda p: (p.published_at, p.id))
             return _json(200, [self._sandbox_json(p, base, now, with_metrics=True) for p in posts])

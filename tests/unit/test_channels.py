@@ -12,22 +12,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from greenlight import clock
 from greenlight.channels import (
+    AccountStats,
     BlueskyChannel,
+    Gone,
     MastodonChannel,
+    Metrics,
     Post,
+    RateLimited,
     Receipt,
     SandboxChannel,
     channel_for,
 )
 from greenlight.channels.bluesky import TID_ALPHABET, is_tid, link_facets, record_key
-from greenlight.channels.http import rate_limit_reset
+from greenlight.channels.http import rate_limit_reset, retry_at
 from greenlight.errors import ChannelUnavailable, PublishRejected
 
 from local.networks import FakeNetworks, channel_config, engagement, serve
+from local.networks import followers as fake_followers
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -514,3 +520,446 @@ def test_rate_limit_reset_reads_each_networks_header() -> None:
     assert rate_limit_reset({"ratelimit-reset": "1795251600"}) == "at 2026-11-21T09:00:00Z (epoch 1795251600)"
     assert rate_limit_reset({"retry-after": "30"}) == "in 30 s"
     assert rate_limit_reset({}) is None
+
+
+# ---- measuring every post: batched reads, deleted posts, followers, rate limits ----
+
+MASTODON_AUTH = {"authorization": "Bearer local-mastodon-token"}
+
+
+@dataclass
+class Seen:
+    """Every request the fake networks answered (method, target, status), in order."""
+
+    calls: list[tuple[str, str, int]]
+
+    def to(self, method: str, path: str) -> list[str]:
+        return [target for m, target, _ in self.calls if m == method and target.split("?")[0].endswith(path)]
+
+
+@pytest.fixture
+def seen(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> Seen:
+    record = Seen([])
+    original = fake.networks.handle
+
+    def handle(
+        method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        answer = original(method, target, headers, body)
+        record.calls.append((method, target, answer[0]))
+        return answer
+
+    monkeypatch.setattr(fake.networks, "handle", handle)
+    return record
+
+
+def publish_many(fake: Fake, name: str, count: int, channel: Adapter | None = None) -> list[Receipt]:
+    channel = channel or any_channel(fake, name)
+    return [
+        channel.publish(
+            make_post(
+                name,
+                text=f"Post {n} of the autumn campaign",
+                key=f"20261121-abcdefgh:v{n}:{name}",
+                scheduled_at=f"2026-11-21T09:{n // 60:02d}:{n % 60:02d}.000Z",
+            )
+        )
+        for n in range(count)
+    ]
+
+
+def engagement_of(receipt: Receipt, age: timedelta) -> dict[str, int]:
+    """What the fake reports for this post at this age (Bluesky seeds by record key)."""
+    seed = receipt.extra["rkey"] if receipt.channel == "bluesky" else receipt.post_id
+    return engagement(receipt.channel, seed, age)
+
+
+def counts(metrics: Metrics) -> tuple[int, int, int, int]:
+    return metrics.likes, metrics.reposts, metrics.replies, metrics.quotes
+
+
+def query_values(target: str, name: str) -> list[str]:
+    return parse_qs(urlsplit(target).query)[name]
+
+
+def test_mastodon_metrics_many_reads_45_statuses_in_3_calls_of_at_most_20(
+    fake: Fake, seen: Seen, clock_at: FrozenClock
+) -> None:
+    channel = fake.mastodon()
+    receipts = publish_many(fake, "mastodon", 45)
+    clock_at.advance(hours=24)
+    seen.calls.clear()
+    results = channel.metrics_many(receipts)
+    batches = seen.to("GET", "/api/v1/statuses")
+    assert [len(query_values(t, "id[]")) for t in batches] == [20, 20, 5]
+    assert len(seen.calls) == 3  # no single-status reads besides
+    assert list(results) == [r.post_id for r in receipts]
+    for receipt in receipts:
+        metrics = results[receipt.post_id]
+        assert isinstance(metrics, Metrics), receipt.post_id
+        expected = engagement_of(receipt, timedelta(hours=24))
+        assert counts(metrics) == (
+            expected["likes"],
+            expected["reposts"],
+            expected["replies"],
+            expected["quotes"],
+        )
+        assert metrics.taken_at == clock.iso(clock_at.moment) and metrics.impressions is None
+    # 45 publishes and 3 reads of the account's 300 calls per 5 minutes (the window rolled since).
+    assert channel.budget is not None and channel.budget.remaining == 300 - 3
+    assert channel.budget.reset_at == clock_at.moment + timedelta(minutes=5)
+
+
+def test_bluesky_metrics_many_reads_60_posts_in_3_calls_of_at_most_25(
+    fake: Fake, seen: Seen, clock_at: FrozenClock
+) -> None:
+    channel = fake.bluesky()
+    receipts = publish_many(fake, "bluesky", 60, channel)
+    clock_at.advance(minutes=90)  # within the session's two hours: no renewal call
+    seen.calls.clear()
+    results = channel.metrics_many(receipts)
+    batches = seen.to("GET", "/xrpc/app.bsky.feed.getPosts")
+    assert [query_values(t, "uris") for t in batches] == [
+        [r.post_id for r in receipts[0:25]],
+        [r.post_id for r in receipts[25:50]],
+        [r.post_id for r in receipts[50:60]],
+    ]
+    assert len(seen.calls) == 3
+    for receipt in receipts:
+        metrics = results[receipt.post_id]
+        assert isinstance(metrics, Metrics)
+        expected = engagement_of(receipt, timedelta(minutes=90))
+        assert counts(metrics) == (
+            expected["likes"],
+            expected["reposts"],
+            expected["replies"],
+            expected["quotes"],
+        )
+        assert metrics.bookmarks == expected["likes"] // 8
+    assert channel.budget is not None and channel.budget.remaining == 3000 - 3
+
+
+def test_sandbox_metrics_many_reads_impressions_and_clicks_in_one_call(
+    fake: Fake, seen: Seen, clock_at: FrozenClock
+) -> None:
+    receipts = publish_many(fake, "sandbox", 7)
+    clock_at.advance(hours=6)
+    seen.calls.clear()
+    results = fake.sandbox().metrics_many(receipts)
+    assert [len(query_values(t, "id")) for t in seen.to("GET", "/channels/sandbox/posts")] == [7]
+    for receipt in receipts:
+        metrics = results[receipt.post_id]
+        expected = engagement_of(receipt, timedelta(hours=6))
+        assert isinstance(metrics, Metrics)
+        assert (metrics.impressions, metrics.clicks) == (expected["impressions"], expected["clicks"])
+        assert counts(metrics) == (
+            expected["likes"],
+            expected["reposts"],
+            expected["replies"],
+            expected["quotes"],
+        )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_counts_at_two_business_times_grow_and_match_the_network(
+    fake: Fake, clock_at: FrozenClock, name: str
+) -> None:
+    channel = any_channel(fake, name)
+    receipts = publish_many(fake, name, 3)
+    snapshots = []
+    for hours in (3, 30):
+        clock_at.moment = START + timedelta(hours=hours)
+        results = channel.metrics_many(receipts)
+        for receipt in receipts:
+            metrics = results[receipt.post_id]
+            assert isinstance(metrics, Metrics)
+            # Each post's own age (they went out seconds apart), as the network counts it.
+            age = clock_at.moment - datetime.fromisoformat(receipt.published_at.replace("Z", "+00:00"))
+            if name == "bluesky":
+                age = timedelta(hours=hours)  # the fake indexed every record at START (frozen clock)
+            expected = engagement_of(receipt, age)
+            assert counts(metrics) == (
+                expected["likes"],
+                expected["reposts"],
+                expected["replies"],
+                expected["quotes"],
+            )
+        snapshots.append(results)
+    early, late = snapshots
+    for receipt in receipts:
+        before, after = early[receipt.post_id], late[receipt.post_id]
+        assert isinstance(before, Metrics) and isinstance(after, Metrics)
+        assert all(b <= a for b, a in zip(counts(before), counts(after), strict=True))
+        assert before.likes < after.likes  # they did grow: the comparison above is not vacuous
+
+
+def delete_on_network(fake: Fake, receipt: Receipt) -> None:
+    """Delete a post the way each network's own API does."""
+    if receipt.channel == "mastodon":
+        status, _, body = fake.networks.handle(
+            "DELETE", f"/_local/networks/mastodon/api/v1/statuses/{receipt.post_id}", MASTODON_AUTH, b""
+        )
+        assert status == 200 and json.loads(body)["id"] == receipt.post_id
+    elif receipt.channel == "bluesky":
+        token = fake.bluesky()._current_session()["accessJwt"]
+        document = {
+            "repo": "greenlight.local",
+            "collection": "app.bsky.feed.post",
+            "rkey": receipt.extra["rkey"],
+        }
+        status, _, body = fake.networks.handle(
+            "POST",
+            "/_local/networks/bluesky/xrpc/com.atproto.repo.deleteRecord",
+            {"authorization": f"Bearer {token}"},
+            json.dumps(document).encode(),
+        )
+        assert status == 200 and "commit" in json.loads(body)
+    else:
+        status, _, _ = fake.networks.handle(
+            "DELETE", f"/_local/channels/sandbox/posts/{receipt.post_id}", {}, b""
+        )
+        assert status == 200
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_deleted_post_is_gone_not_zero(fake: Fake, clock_at: FrozenClock, name: str) -> None:
+    channel = any_channel(fake, name)
+    kept, deleted = publish_many(fake, name, 2)
+    clock_at.advance(hours=8)
+    delete_on_network(fake, deleted)
+    results = channel.metrics_many([kept, deleted])
+    assert isinstance(results[kept.post_id], Metrics)
+    gone = results[deleted.post_id]
+    assert isinstance(gone, Gone) and gone.post_id == deleted.post_id and "deleted" in gone.note
+    with pytest.raises(PublishRejected, match="is gone"):
+        channel.metrics(deleted)
+    assert channel.metrics(kept) == results[kept.post_id]
+
+
+def test_mastodon_fake_answers_a_deleted_status_404_and_reposts_its_key_anew(fake: Fake) -> None:
+    channel, post = fake.mastodon(), make_post("mastodon")
+    first = channel.publish(post)
+    delete_on_network(fake, first)
+    status, body = http("GET", f"{fake.base}/_local/networks/mastodon/api/v1/statuses/{first.post_id}")
+    assert (status, body) == (404, {"error": "Record not found"})
+    # Mastodon's idempotency cache points at a status that no longer exists: it posts again.
+    assert channel.publish(post).post_id != first.post_id
+
+
+def test_mastodon_without_the_batch_endpoint_reads_one_status_at_a_time(
+    fake: Fake, seen: Seen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server older than 4.3 answers GET /api/v1/statuses with 404: one GET per status then, and
+    a status that answers 404 "Record not found" is Gone."""
+    kept, deleted = publish_many(fake, "mastodon", 2)
+    delete_on_network(fake, deleted)
+    recording = fake.networks.handle
+
+    def old_server(
+        method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        if method == "GET" and urlsplit(target).path.endswith("/api/v1/statuses"):
+            return 404, {"content-type": "application/json"}, b'{"error": "Not Found"}'
+        return recording(method, target, headers, body)
+
+    monkeypatch.setattr(fake.networks, "handle", old_server)
+    seen.calls.clear()
+    results = fake.mastodon().metrics_many([kept, deleted])
+    assert isinstance(results[kept.post_id], Metrics)
+    assert results[deleted.post_id] == Gone(deleted.post_id, "deleted on mastodon: 404 Record not found")
+    assert len(seen.to("GET", f"/api/v1/statuses/{kept.post_id}")) == 1
+
+
+def test_bluesky_post_not_yet_indexed_is_left_out_not_gone(
+    fake: Fake, seen: Seen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """getPosts leaves out a post the AppView has not indexed yet; the PDS still has its record."""
+    shown, lagging = publish_many(fake, "bluesky", 2)
+    recording = fake.networks.handle
+
+    def lagging_appview(
+        method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        status, answer_headers, payload = recording(method, target, headers, body)
+        if "getPosts" in target and status == 200:
+            document = json.loads(payload)
+            document["posts"] = [p for p in document["posts"] if p["uri"] != lagging.post_id]
+            payload = json.dumps(document).encode()
+        return status, answer_headers, payload
+
+    monkeypatch.setattr(fake.networks, "handle", lagging_appview)
+    channel = fake.bluesky()
+    results = channel.metrics_many([shown, lagging])
+    assert set(results) == {shown.post_id} and isinstance(results[shown.post_id], Metrics)
+    assert len(seen.to("GET", "/xrpc/com.atproto.repo.getRecord")) == 1  # asked the PDS once
+    with pytest.raises(ChannelUnavailable, match=r"does not show .* yet"):
+        channel.metrics(lagging)
+
+
+def spend(fake: Fake, method: str, target: str, headers: dict[str, str], until: int) -> None:
+    """Call the fake in-process until the call numbered ``until`` answers 429."""
+    for n in range(1, until + 1):
+        status, _, _ = fake.networks.handle(method, target, headers, b"")
+        assert (status == 429) == (n == until), (n, status)
+
+
+def test_mastodon_429_on_a_read_is_rate_limited_until_the_iso_reset_keeping_what_was_read(
+    fake: Fake, clock_at: FrozenClock
+) -> None:
+    channel = fake.mastodon()
+    receipts = publish_many(fake, "mastodon", 25)
+    clock_at.moment = START + timedelta(minutes=7)  # a new window: 09:05–09:10
+    target = f"/_local/networks/mastodon/api/v1/statuses?id[]={receipts[0].post_id}"
+    spend(fake, "GET", target, MASTODON_AUTH, until=301)  # the 300 calls of this window, then a 429
+    clock_at.advance(minutes=1)
+    with pytest.raises(RateLimited) as limited:
+        channel.metrics_many(receipts)
+    assert limited.value.retry_at == datetime(2026, 11, 21, 9, 10, tzinfo=UTC)
+    assert isinstance(limited.value, ChannelUnavailable)  # anything that retries those still does
+    assert "retry at 2026-11-21T09:10:00.000Z" in str(limited.value)
+    assert limited.value.partial == {}
+    assert channel.budget is not None and channel.budget.remaining == 0
+    assert channel.budget.reset_at == limited.value.retry_at
+    with pytest.raises(RateLimited):
+        channel.followers()
+    clock_at.moment = limited.value.retry_at  # the window has reset: it reads again
+    assert len(channel.metrics_many(receipts)) == 25
+
+
+def test_mastodon_limit_hit_mid_sweep_keeps_the_first_batch(fake: Fake, clock_at: FrozenClock) -> None:
+    channel = fake.mastodon()
+    receipts = publish_many(fake, "mastodon", 25)
+    clock_at.moment = START + timedelta(minutes=5, seconds=30)
+    target = f"/_local/networks/mastodon/api/v1/statuses?id[]={receipts[0].post_id}"
+    for _ in range(299):  # leave one call in the window
+        assert fake.networks.handle("GET", target, MASTODON_AUTH, b"")[0] == 200
+    with pytest.raises(RateLimited) as limited:
+        channel.metrics_many(receipts)
+    assert list(limited.value.partial) == [r.post_id for r in receipts[:20]]
+    assert all(isinstance(m, Metrics) for m in limited.value.partial.values())
+    assert limited.value.retry_at == datetime(2026, 11, 21, 9, 10, tzinfo=UTC)
+
+
+def test_bluesky_429_on_a_read_is_rate_limited_until_the_epoch_reset(
+    fake: Fake, clock_at: FrozenClock
+) -> None:
+    channel = fake.bluesky()
+    receipts = publish_many(fake, "bluesky", 3)
+    clock_at.moment = START + timedelta(minutes=12)  # the window 09:10–09:15
+    target = (
+        "/_local/networks/bluesky/xrpc/com.atproto.repo.getRecord"
+        f"?repo=greenlight.local&collection=app.bsky.feed.post&rkey={receipts[0].extra['rkey']}"
+    )
+    spend(fake, "GET", target, {}, until=3001)
+    status, headers, _ = fake.networks.handle("GET", target, {}, b"")
+    reset = datetime(2026, 11, 21, 9, 15, tzinfo=UTC)
+    assert status == 429 and headers["ratelimit-reset"] == str(int(reset.timestamp()))
+    assert headers["ratelimit-remaining"] == "0"
+    with pytest.raises(RateLimited) as limited:
+        channel.metrics_many(receipts)
+    assert limited.value.retry_at == reset
+    with pytest.raises(RateLimited) as limited_again:
+        channel.followers()
+    assert limited_again.value.retry_at == reset
+    assert channel.budget is not None and channel.budget.remaining == 0
+    clock_at.moment = reset
+    assert len(channel.metrics_many(receipts)) == 3
+
+
+@pytest.mark.parametrize("name", ["mastodon", "bluesky"])
+def test_429_on_publish_stays_the_channel_unavailable_the_state_machine_retries(
+    fake: Fake, name: str
+) -> None:
+    fake.inject(network=name, fail=[429])
+    with pytest.raises(ChannelUnavailable) as refused:
+        any_channel(fake, name).publish(make_post(name))
+    assert type(refused.value) is ChannelUnavailable  # the ASL's Retry names this class exactly
+
+
+def test_retry_at_reads_each_networks_reset_and_retry_after() -> None:
+    now = datetime(2026, 11, 21, 9, 2, tzinfo=UTC)
+    assert retry_at({"x-ratelimit-reset": "2026-11-21T09:05:00.000Z"}, now) == datetime(
+        2026, 11, 21, 9, 5, tzinfo=UTC
+    )
+    assert retry_at(
+        {"ratelimit-reset": str(int(datetime(2026, 11, 21, 10, tzinfo=UTC).timestamp()))}, now
+    ) == (datetime(2026, 11, 21, 10, tzinfo=UTC))
+    assert retry_at({"retry-after": "30"}, now) == now + timedelta(seconds=30)
+    assert retry_at({"retry-after": "Sat, 21 Nov 2026 09:04:00 GMT"}, now) == datetime(
+        2026, 11, 21, 9, 4, tzinfo=UTC
+    )
+    # The later of two answers wins; a reset already past is "now"; nothing readable is a minute.
+    assert retry_at(
+        {"x-ratelimit-reset": "2026-11-21T09:05:00Z", "retry-after": "600"}, now
+    ) == now + timedelta(minutes=10)
+    assert retry_at({"x-ratelimit-reset": "2026-11-21T09:00:00Z"}, now) == now
+    assert retry_at({"retry-after": "soon"}, now) == now + timedelta(minutes=1)
+    assert retry_at({}, now) == now + timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_followers_grow_with_business_time_and_count_the_accounts_posts(
+    fake: Fake, clock_at: FrozenClock, name: str
+) -> None:
+    channel = any_channel(fake, name)
+    publish_many(fake, name, 4)
+    first = channel.followers()
+    assert first == AccountStats(followers=fake_followers(name, START), posts=4, taken_at=clock.iso(START))
+    clock_at.advance(days=30)
+    later = channel.followers()
+    assert later.followers == fake_followers(name, clock_at.moment) and later.followers > first.followers
+    assert later.taken_at == clock.iso(clock_at.moment)
+
+
+def test_fakes_refuse_more_ids_than_the_networks_take(fake: Fake) -> None:
+    mastodon = "/_local/networks/mastodon/api/v1/statuses?"
+    ids = [str(1000 + n) for n in range(21)]
+    status, _, body = fake.networks.handle(
+        "GET", mastodon + urlencode([("id[]", i) for i in ids]), MASTODON_AUTH, b""
+    )
+    assert (status, json.loads(body)) == (422, {"error": "Mastodon::ValidationError"})
+    # Mastodon counts distinct ids: 20 of them, one repeated, is fine (and unknown ids are left out).
+    twenty = ids[:20] + ids[:1]
+    status, _, body = fake.networks.handle(
+        "GET", mastodon + urlencode([("id[]", i) for i in twenty]), MASTODON_AUTH, b""
+    )
+    assert (status, json.loads(body)) == (200, [])
+
+    token = fake.bluesky()._current_session()["accessJwt"]
+    uris = [f"at://did:plc:greenlightlocalaaaaaaaaa/app.bsky.feed.post/{n}" for n in range(26)]
+    get_posts = "/_local/networks/bluesky/xrpc/app.bsky.feed.getPosts?"
+    auth = {"authorization": f"Bearer {token}"}
+    status, _, body = fake.networks.handle(
+        "GET", get_posts + urlencode([("uris", u) for u in uris]), auth, b""
+    )
+    assert status == 400 and json.loads(body)["error"] == "InvalidRequest"
+    status, _, body = fake.networks.handle(
+        "GET", get_posts + urlencode([("uris", u) for u in uris[:25]]), auth, b""
+    )
+    assert (status, json.loads(body)) == (200, {"posts": []})
+
+    sandbox = "/_local/channels/sandbox/posts?"
+    status, _, _ = fake.networks.handle(
+        "GET", sandbox + urlencode([("id", str(n)) for n in range(51)]), {}, b""
+    )
+    assert status == 400
+    assert (
+        fake.networks.handle("GET", sandbox + urlencode([("id", str(n)) for n in range(50)]), {}, b"")[0]
+        == 200
+    )
+
+
+def test_fake_reads_spend_the_budget_and_answer_its_headers(fake: Fake, clock_at: FrozenClock) -> None:
+    status, headers, _ = fake.networks.handle(
+        "GET", "/_local/networks/mastodon/api/v1/statuses?id[]=1", MASTODON_AUTH, b""
+    )
+    assert status == 200 and headers["x-ratelimit-remaining"] == "299"
+    assert headers["x-ratelimit-reset"] == "2026-11-21T09:05:00.000Z"
+    status, headers, _ = fake.networks.handle(
+        "GET", "/_local/networks/mastodon/api/v1/accounts/verify_credentials", MASTODON_AUTH, b""
+    )
+    assert status == 200 and headers["x-ratelimit-remaining"] == "298"
+    status, _, _ = fake.networks.handle(
+        "GET", "/_local/networks/mastodon/api/v1/accounts/verify_credentials", {}, b""
+    )
+    assert status == 401

@@ -14,7 +14,16 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from greenlight.channels.base import Channel, Metrics, Post, Receipt
+from greenlight.channels.base import (
+    AccountStats,
+    Channel,
+    Gone,
+    Metrics,
+    Post,
+    RateBudget,
+    RateLimited,
+    Receipt,
+)
 from greenlight.channels.bluesky import BlueskyChannel
 from greenlight.channels.http import DEFAULT_TIMEOUT
 from greenlight.channels.mastodon import MastodonChannel
@@ -22,11 +31,15 @@ from greenlight.channels.sandbox import SandboxChannel
 from greenlight.errors import PublishRejected
 
 __all__ = [
+    "AccountStats",
     "BlueskyChannel",
     "Channel",
+    "Gone",
     "MastodonChannel",
     "Metrics",
     "Post",
+    "RateBudget",
+    "RateLimited",
     "Receipt",
     "SandboxChannel",
     "channel_for",

@@ -1,7 +1,10 @@
 """One interface for every social network: publish a post, find it again, read its metrics."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
+
+from greenlight.errors import ChannelUnavailable
 
 
 @dataclass(frozen=True)
@@ -37,10 +40,64 @@ class Metrics:
     quotes: int = 0
     impressions: int | None = None
     clicks: int | None = None
+    bookmarks: int | None = None  # Bluesky's bookmarkCount, where the AppView sends it
+
+
+@dataclass(frozen=True)
+class Gone:
+    """A post the network no longer has (deleted there): not zero counts, and not worth asking again.
+    ``note`` says how the network told us (a 404, left out of a batch answer)."""
+
+    post_id: str
+    note: str
+
+
+@dataclass(frozen=True)
+class AccountStats:
+    """The publishing account at one moment: its followers (the denominator of a per-follower rate)
+    and how many posts it has."""
+
+    followers: int
+    posts: int
+    taken_at: str
+
+
+@dataclass(frozen=True)
+class RateBudget:
+    """What the network's rate-limit headers said on the last answer: calls left in the current
+    window and when the window resets (None where a network does not say)."""
+
+    remaining: int
+    limit: int | None
+    reset_at: datetime | None
+    seen_at: datetime
+
+
+class RateLimited(ChannelUnavailable):
+    """The network said 429: nothing more until ``retry_at`` (timezone-aware UTC, from its reset
+    headers or Retry-After). A ChannelUnavailable, so code that retries those still retries; a
+    caller that can wait (a metrics sweep) defers to ``retry_at`` instead and records the true age
+    of the snapshot it takes then.
+
+    Only the reads (``metrics_many``, ``metrics``, ``followers``) raise it: ``publish`` and ``find``
+    keep raising plain ChannelUnavailable on a 429, because a Lambda error's type is its class name
+    and the state machine's Retry names ChannelUnavailable."""
+
+    def __init__(self, message: str, retry_at: datetime, partial: dict[str, "Metrics | Gone"] | None = None):
+        super().__init__(message)
+        self.retry_at = retry_at
+        # What a batched read got before the limit hit (keyed like metrics_many's answer): keep it.
+        self.partial: dict[str, Metrics | Gone] = dict(partial or {})
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.retry_at, self.partial))
 
 
 class Channel(Protocol):
     name: str
+    # The rate-limit budget the last answer reported (None before the first call, or when the network
+    # sends no rate-limit headers): a sweep stops before spending the last of it.
+    budget: RateBudget | None
 
     def publish(self, post: Post) -> Receipt:
         """Publish once. Raises ChannelUnavailable (retry) or PublishRejected (do not)."""
@@ -50,4 +107,18 @@ class Channel(Protocol):
         """Ask the network whether this post is already out (reconciliation after a crash)."""
         ...
 
-    def metrics(self, receipt: Receipt) -> Metrics: ...
+    def metrics(self, receipt: Receipt) -> Metrics:
+        """One post's counts now. Raises PublishRejected when the post is gone from the network,
+        RateLimited on a 429, ChannelUnavailable when the network cannot answer."""
+        ...
+
+    def metrics_many(self, receipts: list[Receipt]) -> dict[str, Metrics | Gone]:
+        """Counts now for many posts, in as few calls as the network allows, keyed by ``post_id``:
+        ``Gone`` for a post the network no longer has. A post the network holds but cannot show yet
+        (Bluesky's AppView lags a write by about a second) is left out: ask again later.
+        Raises RateLimited on a 429, its ``partial`` holding what the earlier calls got."""
+        ...
+
+    def followers(self) -> AccountStats:
+        """The publishing account's followers and post count now. Raises RateLimited on a 429."""
+        ...

@@ -1,6 +1,7 @@
 """Bluesky over XRPC: an app password opens a session (``com.atproto.server.createSession``), posts
 are written with ``com.atproto.repo.putRecord`` under a record key derived from the post, counts come
-from ``app.bsky.feed.getPosts``. See docs/reference.md, "Social networks".
+from ``app.bsky.feed.getPosts`` (25 URIs a call), followers from ``app.bsky.actor.getProfile``.
+See docs/reference.md, "Social networks".
 
 Bluesky has no idempotency key. What makes a retry harmless is the record key: the same post always
 gets the same key (a valid TID), ``putRecord`` with identical content is a no-op answered with the
@@ -11,24 +12,27 @@ under that key is refused (``InvalidSwap``) instead of overwritten.
 import hashlib
 import re
 import threading
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from greenlight import clock
-from greenlight.channels.base import Metrics, Post, Receipt
+from greenlight.channels.base import AccountStats, Gone, Metrics, Post, RateBudget, RateLimited, Receipt
 from greenlight.channels.http import (
     DEFAULT_TIMEOUT,
     Response,
     error_for,
     error_text,
     expect_fields,
+    rate_budget,
     request_json,
 )
 from greenlight.errors import ChannelUnavailable, PublishRejected
 from greenlight.networks import URL
 
 COLLECTION = "app.bsky.feed.post"
+BATCH = 25  # app.bsky.feed.getPosts takes at most 25 URIs
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable: string order is number order
 # 13 characters of 5 bits hold 65 bits; a TID is 64 with the top bit zero, so the first
 # character is one of the first 16 letters.
@@ -118,6 +122,9 @@ class BlueskyChannel:
         # (a warm Lambda reuses it) and open a new one only when the PDS says it expired.
         self._lock = threading.Lock()
         self._session: dict[str, Any] | None = None
+        # What the last answer's RateLimit-* headers said is left (the PDS's per-IP read limit,
+        # or the write points on a write).
+        self.budget: RateBudget | None = None
 
     # ---- Channel ----
 
@@ -164,21 +171,77 @@ class BlueskyChannel:
         return self._receipt(session, str(found["uri"]), str(found["cid"]), rkey, created_at)
 
     def metrics(self, receipt: Receipt) -> Metrics:
-        answer = self._call("GET", "app.bsky.feed.getPosts", params={"uris": receipt.post_id})
-        posts = expect_fields(self.name, answer.body, ("posts",))["posts"]
-        view = next((p for p in posts if isinstance(p, dict) and p.get("uri") == receipt.post_id), None)
-        if view is None:
-            # The AppView indexes writes about a second later; a deleted post also disappears here.
-            raise ChannelUnavailable(f"bluesky: the AppView does not show {receipt.post_id} (yet)")
-        return Metrics(
-            taken_at=clock.iso(clock.now()),
-            likes=int(view.get("likeCount") or 0),
-            reposts=int(view.get("repostCount") or 0),
-            replies=int(view.get("replyCount") or 0),
-            quotes=int(view.get("quoteCount") or 0),
-            impressions=None,  # Bluesky does not report impressions or clicks
-            clicks=None,
+        found = self.metrics_many([receipt]).get(receipt.post_id)
+        if found is None:
+            # The AppView indexes writes about a second later.
+            raise ChannelUnavailable(f"bluesky: the AppView does not show {receipt.post_id} yet")
+        if isinstance(found, Gone):
+            raise PublishRejected(f"bluesky: {receipt.post_id} is gone ({found.note})")
+        return found
+
+    def metrics_many(self, receipts: list[Receipt]) -> dict[str, Metrics | Gone]:
+        """One ``app.bsky.feed.getPosts`` per 25 URIs. getPosts leaves out what the AppView does not
+        show: a deleted post, or one written a moment ago that it has not indexed yet. The PDS tells
+        them apart (``com.atproto.repo.getRecord``, one call per missing post of our own repository):
+        no record there is ``Gone``; a record there is left out of the answer, to be asked again."""
+        uris = list(dict.fromkeys(receipt.post_id for receipt in receipts))
+        results: dict[str, Metrics | Gone] = {}
+        try:
+            for start in range(0, len(uris), BATCH):
+                chunk = uris[start : start + BATCH]
+                answer = self._call(
+                    "GET",
+                    "app.bsky.feed.getPosts",
+                    params=[("uris", uri) for uri in chunk],
+                    rate_limited=True,
+                )
+                posts = expect_fields(self.name, answer.body, ("posts",))["posts"]
+                if not isinstance(posts, list):
+                    raise ChannelUnavailable("bluesky: unexpected answer to getPosts (posts is not a list)")
+                taken_at = clock.iso(clock.now())
+                views = {p.get("uri"): p for p in posts if isinstance(p, dict)}
+                for uri in chunk:
+                    view = views.get(uri)
+                    if view is not None:
+                        results[uri] = _metrics(view, taken_at)
+                    elif (gone := self._gone(uri)) is not None:
+                        results[uri] = gone
+        except RateLimited as limited:
+            limited.partial.update(results)
+            raise
+        return results
+
+    def followers(self) -> AccountStats:
+        session = self._current_session()
+        answer = self._call(
+            "GET", "app.bsky.actor.getProfile", params={"actor": session["did"]}, rate_limited=True
         )
+        # Counts left out are a broken answer, not zero followers.
+        profile = expect_fields(self.name, answer.body, ("did", "followersCount", "postsCount"))
+        return AccountStats(
+            followers=int(profile["followersCount"]),
+            posts=int(profile["postsCount"]),
+            taken_at=clock.iso(clock.now()),
+        )
+
+    def _gone(self, uri: str) -> Gone | None:
+        """Gone when the PDS has no record at ``uri``; None when it has (the AppView is behind)."""
+        repo, _, rest = uri.removeprefix("at://").partition("/")
+        collection, _, rkey = rest.partition("/")
+        if not uri.startswith("at://") or not collection or not rkey:
+            return Gone(uri, "not a post URI bluesky knows: getPosts left it out")
+        if repo != self._current_session()["did"]:
+            return Gone(uri, "deleted on bluesky: getPosts left it out (another account's post)")
+        answer = self._call(
+            "GET",
+            "com.atproto.repo.getRecord",
+            params={"repo": repo, "collection": collection, "rkey": rkey},
+            accept_errors={"RecordNotFound"},
+            rate_limited=True,
+        )
+        if answer.status == 400:
+            return Gone(uri, "deleted on bluesky: getPosts left it out and the PDS has no record")
+        return None
 
     # ---- XRPC ----
 
@@ -218,25 +281,34 @@ class BlueskyChannel:
         method: str,
         nsid: str,
         *,
-        params: dict[str, str] | None = None,
+        params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         body: Any = None,
         accept_errors: frozenset[str] | set[str] = frozenset(),
+        rate_limited: bool = False,
     ) -> Response:
         """An authenticated XRPC call. Returns 2xx answers and 400s whose ``error`` is in
-        ``accept_errors``; raises the domain error for anything else."""
+        ``accept_errors``; raises the domain error for anything else (RateLimited on a 429 when
+        ``rate_limited``). Array parameters repeat their name (``uris=a&uris=b``), as XRPC wants."""
         url = f"{self.service}/xrpc/{nsid}" + (f"?{urlencode(params)}" if params else "")
         token: str | None = None
         for attempt in range(2):
             token = str(self._current_session(stale_token=token)["accessJwt"])
-            answer = request_json(
-                self.name,
-                method,
-                url,
-                body=body,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=self.timeout,
-                accept=(400, 401),
-            )
+            try:
+                answer = request_json(
+                    self.name,
+                    method,
+                    url,
+                    body=body,
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=self.timeout,
+                    accept=(400, 401),
+                    rate_limited=rate_limited,
+                )
+            except RateLimited as limited:
+                limit = self.budget.limit if self.budget else None
+                self.budget = RateBudget(0, limit, limited.retry_at, clock.now())
+                raise
+            self.budget = rate_budget(answer.headers, clock.now()) or self.budget
             error = answer.body.get("error") if isinstance(answer.body, dict) else None
             session_failed = answer.status == 401 or (answer.status == 400 and error in SESSION_ERRORS)
             if session_failed and attempt == 0:
@@ -245,6 +317,23 @@ class BlueskyChannel:
                 return answer
             raise error_for(self.name, answer)
         raise AssertionError("unreachable: the second attempt returns or raises")
+
+
+def _metrics(view: dict[str, Any], taken_at: str) -> Metrics:
+    return Metrics(
+        taken_at=taken_at,
+        likes=int(view.get("likeCount") or 0),
+        reposts=int(view.get("repostCount") or 0),
+        replies=int(view.get("replyCount") or 0),
+        quotes=int(view.get("quoteCount") or 0),
+        impressions=None,  # Bluesky does not report impressions or clicks
+        clicks=None,
+        bookmarks=_optional_int(view.get("bookmarkCount")),  # newer AppViews only
+    )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _moment(value: str) -> datetime:

@@ -12,10 +12,13 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Collection, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from greenlight import clock
+from greenlight.channels.base import RateBudget, RateLimited
 from greenlight.errors import ChannelUnavailable, GreenlightError, PublishRejected
 
 DEFAULT_TIMEOUT = 10.0  # seconds per socket operation: well inside a publish Lambda's time-out
@@ -25,6 +28,8 @@ USER_AGENT = "Greenlight/0.1 (social media request workflow)"
 # 408 and 425 are "try again" answers like 429; every other 4xx is the network refusing.
 TRANSIENT_4XX = frozenset({408, 425, 429})
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+# A 429 that says nothing about when to come back: wait this long (one Mastodon window is 5 minutes).
+DEFAULT_RETRY = timedelta(minutes=1)
 
 # The fake networks run on loopback: a proxy set in the environment (HTTP_PROXY) must not take those
 # calls, whatever NO_PROXY says. Real networks keep the environment's proxy settings.
@@ -47,11 +52,14 @@ def request_json(
     headers: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     accept: Collection[int] = (),
+    rate_limited: bool = False,
 ) -> Response:
     """Send ``body`` (if not None) as JSON and return the answer when it is 2xx or in ``accept``.
 
     Raises ``ChannelUnavailable`` or ``PublishRejected`` (see ``error_for``) otherwise. ``network``
-    names the network in error messages, which the team reads.
+    names the network in error messages, which the team reads. With ``rate_limited`` a 429 raises
+    ``RateLimited`` (a ChannelUnavailable carrying when to retry) instead: for the reads, whose
+    callers can wait; publishing keeps the plain ChannelUnavailable the state machine retries.
     """
     data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
     request = urllib.request.Request(url, data=data, method=method)
@@ -96,7 +104,90 @@ def request_json(
     response = Response(status, lowered, parsed)
     if ok or status in accept:
         return response
+    if rate_limited and status == 429:
+        raise rate_limited_error(network, response)
     raise error_for(network, response)
+
+
+def rate_limited_error(network: str, response: Response) -> RateLimited:
+    """The RateLimited for a 429: retry at the reset time its headers give (see ``retry_at``)."""
+    now = clock.now()
+    when = retry_at(response.headers, now)
+    said = rate_limit_reset(response.headers)
+    message = f"{network}: rate limited (HTTP 429); retry at {clock.iso(when)}"
+    if said is None:
+        message += f" (no reset header: waiting {DEFAULT_RETRY.total_seconds():g} s)"
+    return RateLimited(message, when)
+
+
+def retry_at(headers: Mapping[str, str], now: datetime) -> datetime:
+    """When a rate-limited caller may try again: the latest of Mastodon's ``X-RateLimit-Reset``
+    (ISO 8601), Bluesky's ``RateLimit-Reset`` (epoch seconds) and ``Retry-After`` (seconds or an HTTP
+    date), never before ``now``; ``now + DEFAULT_RETRY`` when none of them can be read. ``headers``
+    has lower-cased names."""
+    moments = [
+        moment
+        for moment in (
+            _iso_moment(headers.get("x-ratelimit-reset", "")),
+            _epoch_moment(headers.get("ratelimit-reset", "")),
+            _retry_after(headers.get("retry-after", ""), now),
+        )
+        if moment is not None
+    ]
+    return max([now, *moments]) if moments else now + DEFAULT_RETRY
+
+
+def rate_budget(headers: Mapping[str, str], now: datetime) -> RateBudget | None:
+    """The budget an answer's rate-limit headers report (Mastodon's ``X-RateLimit-*``, Bluesky's
+    ``RateLimit-*``), or None when it has none."""
+    for prefix, reset in (("x-ratelimit-", _iso_moment), ("ratelimit-", _epoch_moment)):
+        remaining = _int(headers.get(prefix + "remaining", ""))
+        if remaining is not None:
+            return RateBudget(
+                remaining=remaining,
+                limit=_int(headers.get(prefix + "limit", "")),
+                reset_at=reset(headers.get(prefix + "reset", "")),
+                seen_at=now,
+            )
+    return None
+
+
+def _iso_moment(value: str) -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _epoch_moment(value: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(value.strip()), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _retry_after(value: str, now: datetime) -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
 
 
 def expect_fields(network: str, body: Any, required: Collection[str]) -> dict[str, Any]:

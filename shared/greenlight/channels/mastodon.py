@@ -1,12 +1,20 @@
-"""Mastodon over its REST API (``POST /api/v1/statuses``, ``GET /api/v1/statuses/:id``), with an
-account's bearer token. See docs/reference.md, "Social networks"."""
+"""Mastodon over its REST API with an account's bearer token: ``POST /api/v1/statuses`` publishes,
+``GET /api/v1/statuses?id[]=…`` (Mastodon 4.3+, at most 20 ids a call) reads counts,
+``GET /api/v1/accounts/verify_credentials`` the account's followers. See docs/reference.md,
+"Social networks"."""
 
-from urllib.parse import quote
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import quote, urlencode
 
 from greenlight import clock
-from greenlight.channels.base import Metrics, Post, Receipt
-from greenlight.channels.http import DEFAULT_TIMEOUT, expect_fields, request_json
-from greenlight.errors import PublishRejected
+from greenlight.channels.base import AccountStats, Gone, Metrics, Post, RateBudget, RateLimited, Receipt
+from greenlight.channels.http import DEFAULT_TIMEOUT, Response, expect_fields, rate_budget, request_json
+from greenlight.errors import ChannelUnavailable, PublishRejected
+
+BATCH = 20  # Mastodon's DEFAULT_STATUSES_LIMIT: more ids in one call is a 422 validation error
+GONE_FROM_BATCH = "deleted on mastodon: the statuses batch answer left it out"
+GONE_404 = "deleted on mastodon: 404 Record not found"
 
 
 class MastodonChannel:
@@ -22,6 +30,8 @@ class MastodonChannel:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._headers = {"Authorization": f"Bearer {access_token}"}
+        # 300 calls / 5 min per account: what the last answer said is left of it.
+        self.budget: RateBudget | None = None
 
     def publish(self, post: Post) -> Receipt:
         answer = request_json(
@@ -32,6 +42,7 @@ class MastodonChannel:
             headers=self._headers | {"Idempotency-Key": post.key},
             timeout=self.timeout,
         )
+        self._note_budget(answer)
         status = expect_fields(self.name, answer.body, ("id", "created_at"))
         return Receipt(
             channel=self.name,
@@ -54,20 +65,98 @@ class MastodonChannel:
         return self.publish(post)
 
     def metrics(self, receipt: Receipt) -> Metrics:
-        answer = request_json(
+        found = self.metrics_many([receipt])[receipt.post_id]
+        if isinstance(found, Gone):
+            raise PublishRejected(f"mastodon: status {receipt.post_id} is gone ({found.note})")
+        return found
+
+    def metrics_many(self, receipts: list[Receipt]) -> dict[str, Metrics | Gone]:
+        """One ``GET /api/v1/statuses?id[]=…`` per 20 statuses. A status left out of the answer was
+        deleted (the batch omits what no longer exists, where a single GET says 404). A server older
+        than 4.3 has no batch endpoint (404 for the whole call): then one GET per status."""
+        ids = list(dict.fromkeys(receipt.post_id for receipt in receipts))
+        results: dict[str, Metrics | Gone] = {}
+        try:
+            for chunk in _chunks(ids, BATCH):
+                query = urlencode([("id[]", status_id) for status_id in chunk])
+                answer = self._get(f"/api/v1/statuses?{query}", accept=(404,))
+                if answer.status == 404:
+                    results |= self._one_by_one(chunk)
+                    continue
+                if not isinstance(answer.body, list):
+                    raise ChannelUnavailable(
+                        "mastodon: unexpected answer to GET /api/v1/statuses (not a list)"
+                    )
+                taken_at = clock.iso(clock.now())
+                by_id = {str(s.get("id")): s for s in answer.body if isinstance(s, dict)}
+                for status_id in chunk:
+                    status = by_id.get(status_id)
+                    results[status_id] = (
+                        Gone(status_id, GONE_FROM_BATCH) if status is None else _metrics(status, taken_at)
+                    )
+        except RateLimited as limited:
+            limited.partial.update(results)
+            raise
+        return results
+
+    def followers(self) -> AccountStats:
+        account = expect_fields(
             self.name,
-            "GET",
-            f"{self.base_url}/api/v1/statuses/{quote(receipt.post_id, safe='')}",
-            headers=self._headers,
-            timeout=self.timeout,
+            self._get("/api/v1/accounts/verify_credentials").body,
+            ("followers_count", "statuses_count"),
         )
-        status = expect_fields(self.name, answer.body, ("replies_count", "reblogs_count", "favourites_count"))
-        return Metrics(
+        return AccountStats(
+            followers=int(account["followers_count"]),
+            posts=int(account["statuses_count"]),
             taken_at=clock.iso(clock.now()),
-            likes=int(status["favourites_count"]),
-            reposts=int(status["reblogs_count"]),
-            replies=int(status["replies_count"]),
-            quotes=int(status.get("quotes_count") or 0),  # only newer servers (4.5+) count quotes
-            impressions=None,  # Mastodon does not report impressions or clicks
-            clicks=None,
         )
+
+    def _one_by_one(self, ids: Sequence[str]) -> dict[str, Metrics | Gone]:
+        results: dict[str, Metrics | Gone] = {}
+        for status_id in ids:
+            answer = self._get(f"/api/v1/statuses/{quote(status_id, safe='')}", accept=(404,))
+            if answer.status == 404:
+                results[status_id] = Gone(status_id, GONE_404)
+            else:
+                results[status_id] = _metrics(answer.body, clock.iso(clock.now()))
+        return results
+
+    def _get(self, path: str, accept: tuple[int, ...] = ()) -> Response:
+        try:
+            answer = request_json(
+                self.name,
+                "GET",
+                f"{self.base_url}{path}",
+                headers=self._headers,
+                timeout=self.timeout,
+                accept=accept,
+                rate_limited=True,
+            )
+        except RateLimited as limited:
+            self.budget = RateBudget(
+                0, self.budget.limit if self.budget else None, limited.retry_at, clock.now()
+            )
+            raise
+        self._note_budget(answer)
+        return answer
+
+    def _note_budget(self, answer: Response) -> None:
+        self.budget = rate_budget(answer.headers, clock.now()) or self.budget
+
+
+def _metrics(status: Any, taken_at: str) -> Metrics:
+    status = expect_fields("mastodon", status, ("replies_count", "reblogs_count", "favourites_count"))
+    return Metrics(
+        taken_at=taken_at,
+        likes=int(status["favourites_count"]),
+        reposts=int(status["reblogs_count"]),
+        replies=int(status["replies_count"]),
+        quotes=int(status.get("quotes_count") or 0),  # only newer servers (4.5+) count quotes
+        impressions=None,  # Mastodon does not report impressions or clicks
+        clicks=None,
+    )
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
