@@ -16,6 +16,7 @@
     TEAM                 MEMBER#<email>           the roster
     SESSION#<sha256>     SESSION                  a team member's signed-in session (sha256 of the
                                                   cookie); `expires_at` is the TTL attribute
+
 GSI1, all attributes: gsi1pk = STATUS#<status>, gsi1sk = <created_at>#<id>, on REQUEST items only.
     The queue by status, oldest first; every status change moves the request to its new partition.
 GSI2, keys only: gsi2pk = DUE#reconcile, gsi2sk = <started_at>#<id>#<channel>, on POST items only.
