@@ -6,7 +6,7 @@ import pytest
 from greenlight import clock
 from greenlight.errors import Conflict, NotFound
 from greenlight.links import new_link
-from greenlight.models import LinkKind, RequestInput, RequestStatus, StoredRequest
+from greenlight.models import Decision, LinkKind, RequestInput, RequestStatus, StoredRequest
 from greenlight.storage import Store
 
 from tests.support import sample_request
@@ -91,17 +91,49 @@ def test_change_status_refuses_a_fact_a_request_does_not_record(store: Store) ->
     assert len(store.history("r-1")) == 1
 
 
-def test_a_new_version_needs_the_version_it_revises(store: Store) -> None:
+def _answer(store: Store, version: int = 1) -> Decision:
+    return store.open_decision("r-1", "revision", version, "token", 0).model_copy(
+        update={"outcome": "resubmitted", "decided_by": "ana@example.org", "decided_via": "emailed link"}
+    )
+
+
+def test_a_new_version_is_stored_with_the_answer_to_the_wait_for_it(store: Store) -> None:
     stored = _submitted(store)
     revised = RequestInput.model_validate(sample_request(title="Second thoughts"))
-    answer = store.open_decision("r-1", "revision", 1, "token", 0)
-    updated = store.add_version(stored, revised, "ana@example.org", RequestStatus.awaiting_triage, answer)
+    updated = store.add_version(
+        stored, revised, "ana@example.org", RequestStatus.awaiting_triage, _answer(store)
+    )
     read = store.get_request("r-1")
     assert (read.content_version, read.request.title, read.status) == (2, "Second thoughts", updated.status)
     assert store.history("r-1")[-1].kind == "version_submitted"
+    answered = store.get_decision("r-1", "revision", 1)
+    assert answered is not None and (answered.state, answered.outcome) == ("decided", "resubmitted"), (
+        "the new version was stored but the wait for it still looks open"
+    )
+
+
+def test_a_new_version_of_a_stale_copy_writes_nothing(store: Store) -> None:
+    stored = _submitted(store)
+    answer = _answer(store)
+    store.change_status(stored, RequestStatus.cancelled, kind="cancelled", summary="Cancelled")
+    revised = RequestInput.model_validate(sample_request(title="Second thoughts"))
     with pytest.raises(Conflict):
         store.add_version(stored, revised, "ana@example.org", RequestStatus.awaiting_triage, answer)
-    assert store.get_request("r-1").content_version == 2
+    assert store.get_request("r-1").content_version == 1
+    still = store.get_decision("r-1", "revision", 1)
+    assert still is not None and still.state == "open"
+
+
+def test_a_new_version_after_the_wait_ended_writes_nothing(store: Store) -> None:
+    stored = _submitted(store)
+    answer = _answer(store)
+    store.close_decision(answer, "expired")
+    revised = RequestInput.model_validate(sample_request(title="Too late"))
+    with pytest.raises(Conflict):
+        store.add_version(stored, revised, "ana@example.org", RequestStatus.awaiting_triage, answer)
+    read = store.get_request("r-1")
+    assert (read.content_version, read.request.title) == (1, stored.request.title)
+    assert [e.kind for e in store.history("r-1")] == ["submitted"]
 
 
 def test_requests_stalled_before_a_time_are_found_by_status(store: Store) -> None:

@@ -5,11 +5,15 @@ from typing import Any
 
 from greenlight import clock
 from greenlight.models import Decision
-from greenlight.storage.items import TableAccess, read, request_key, to_item, unless_condition_fails
-
-
-def _decision_key(request_id: str, stage: str, version: int) -> dict[str, Any]:
-    return request_key(request_id, f"DECISION#{stage}#{version:04d}")
+from greenlight.storage.items import (
+    TableAccess,
+    decided,
+    decision_key,
+    read,
+    request_key,
+    to_item,
+    unless_condition_fails,
+)
 
 
 class Decisions(TableAccess):
@@ -21,7 +25,7 @@ class Decisions(TableAccess):
         it was already made, the caller delivers it on the new token."""
         answer = self.client.update_item(
             TableName=self.table,
-            Key=_decision_key(request_id, stage, version),
+            Key=decision_key(request_id, stage, version),
             UpdateExpression="SET task_token = :token, #round = :round, "
             "opened_at = if_not_exists(opened_at, :now), request_id = :id, stage = :stage, "
             "version = :version, #state = if_not_exists(#state, :open)",
@@ -43,29 +47,15 @@ class Decisions(TableAccess):
 
     def get_decision(self, request_id: str, stage: str, version: int) -> Decision | None:
         answer = self.client.get_item(
-            TableName=self.table, Key=_decision_key(request_id, stage, version), ConsistentRead=True
+            TableName=self.table, Key=decision_key(request_id, stage, version), ConsistentRead=True
         )
         return Decision.model_validate(read(answer["Item"])) if "Item" in answer else None
 
     def record_decision(self, decision: Decision) -> Decision | None:
         """Decide once: the conditional write that makes a double click, a replayed link or twenty
         simultaneous POSTs record exactly one decision. Returns None when it was decided before."""
-        values = decision.model_dump(
-            mode="json",
-            include={"outcome", "comment", "decided_by", "decided_via", "decided_at", "details"},
-            exclude_none=True,
-        )
         answer = unless_condition_fails(
-            self.client.update_item,
-            TableName=self.table,
-            Key=_decision_key(decision.request_id, decision.stage, decision.version),
-            UpdateExpression="SET #state = :decided, " + ", ".join(f"#{k} = :{k}" for k in values),
-            ConditionExpression="#state = :open",
-            ExpressionAttributeNames={"#state": "state", **{f"#{k}": k for k in values}},
-            ExpressionAttributeValues=to_item(
-                {":decided": "decided", ":open": "open", **{f":{k}": v for k, v in values.items()}}
-            ),
-            ReturnValues="ALL_NEW",
+            self.client.update_item, TableName=self.table, ReturnValues="ALL_NEW", **decided(decision)
         )
         return None if answer is None else Decision.model_validate(read(answer["Attributes"]))
 
@@ -88,7 +78,7 @@ class Decisions(TableAccess):
             unless_condition_fails(
                 self.client.update_item,
                 TableName=self.table,
-                Key=_decision_key(decision.request_id, decision.stage, decision.version),
+                Key=decision_key(decision.request_id, decision.stage, decision.version),
                 UpdateExpression="SET #state = :closed",
                 ConditionExpression="#state = :open",
                 ExpressionAttributeNames={"#state": "state"},
@@ -100,7 +90,7 @@ class Decisions(TableAccess):
     def mark_delivered(self, decision: Decision) -> None:
         self.client.update_item(
             TableName=self.table,
-            Key=_decision_key(decision.request_id, decision.stage, decision.version),
+            Key=decision_key(decision.request_id, decision.stage, decision.version),
             UpdateExpression="SET delivered = :true",
             ExpressionAttributeValues=to_item({":true": True}),
         )

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from greenlight import clock
 from greenlight.errors import Conflict
-from greenlight.models import Link
+from greenlight.models import Decision, Link
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -65,6 +65,29 @@ def read(item: dict[str, Any]) -> dict[str, Any]:
 
 def request_key(request_id: str, sk: str = "REQUEST") -> dict[str, Any]:
     return to_item({"pk": f"REQ#{request_id}", "sk": sk})
+
+
+def decision_key(request_id: str, stage: str, version: int) -> dict[str, Any]:
+    return request_key(request_id, f"DECISION#{stage}#{version:04d}")
+
+
+def decided(decision: Decision) -> dict[str, Any]:
+    """The conditional update that records a decision if it is still open: on its own (the
+    decision) or inside a transaction (a revision, answered with the new version it brings)."""
+    values = decision.model_dump(
+        mode="json",
+        include={"outcome", "comment", "decided_by", "decided_via", "decided_at", "details"},
+        exclude_none=True,
+    )
+    return {
+        "Key": decision_key(decision.request_id, decision.stage, decision.version),
+        "UpdateExpression": "SET #state = :decided, " + ", ".join(f"#{k} = :{k}" for k in values),
+        "ConditionExpression": "#state = :open",
+        "ExpressionAttributeNames": {"#state": "state", **{f"#{k}": k for k in values}},
+        "ExpressionAttributeValues": to_item(
+            {":decided": "decided", ":open": "open", **{f":{k}": v for k, v in values.items()}}
+        ),
+    }
 
 
 def event_item(

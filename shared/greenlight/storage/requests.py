@@ -9,6 +9,7 @@ from greenlight.errors import NotFound
 from greenlight.models import AuditEvent, Decision, Link, RequestInput, RequestStatus, StoredRequest
 from greenlight.storage.items import (
     TableAccess,
+    decided,
     event_item,
     from_item,
     link_item,
@@ -170,8 +171,9 @@ class Requests(TableAccess):
                     }
                 },
                 {"Put": {"Item": to_item(submitted)}},
+                {"Update": decided(answers)},
             ],
-            conflict=f"request {stored.id} changed since it was read",
+            conflict=f"request {stored.id} changed since it was read, or its wait for a revision ended",
         )
         return updated
 
