@@ -37,12 +37,10 @@ def send_acknowledgement(
 
     mail_sent = send_once(store, mailer, request_id, MAIL_KEY, acknowledgement, stored.content_version)
     if stored.status == RequestStatus.submitted:
-        stored = store.set_status(stored, RequestStatus.awaiting_triage)
-        store.append_event(
-            request_id,
-            "status_changed",
-            "greenlight",
-            STEP_LABELS[RequestStatus.awaiting_triage],
-            stored.content_version,
+        stored = store.change_status(
+            stored,
+            RequestStatus.awaiting_triage,
+            kind="status_changed",
+            summary=STEP_LABELS[RequestStatus.awaiting_triage],
         )
     return SendAcknowledgementOutput(request_id=request_id, status=stored.status, mail_sent=mail_sent)

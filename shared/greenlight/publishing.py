@@ -55,11 +55,10 @@ def check_schedule(request_id: str, store: Store) -> dict[str, Any]:
             "channels": [],
         }
     if stored.status != RequestStatus.publishing:
-        stored = store.set_status(stored, RequestStatus.publishing)
         note = f"Publishing now (planned for {plan['publish_at']})"
         if plan.get("pilot"):
             note += "; a pilot was asked for, but pilots are not built yet, so it goes out as planned"
-        store.append_event(request_id, "status_changed", "greenlight", note, stored.content_version)
+        stored = store.change_status(stored, RequestStatus.publishing, kind="status_changed", summary=note)
     return {
         "action": "publish",
         "wait_seconds": 1,
@@ -99,13 +98,13 @@ def reschedule(
     if publish_at <= clock.now():
         raise InvalidInput([{"field": "publish_at", "message": "Pick a time in the future."}])
     plan = {**(stored.plan or {}), "publish_at": publish_at.astimezone(UTC).isoformat()}
-    stored = store.set_status(stored, stored.status, plan=plan)
-    store.append_event(
-        stored.id,
-        "rescheduled",
-        person,
-        f"Rescheduled to {plan['publish_at'][:16]} UTC",
-        stored.content_version,
+    stored = store.change_status(
+        stored,
+        stored.status,
+        kind="rescheduled",
+        summary=f"Rescheduled to {plan['publish_at'][:16]} UTC",
+        actor=person,
+        plan=plan,
     )
     wake(store, sfn, stored.id)
     return stored
@@ -114,13 +113,12 @@ def reschedule(
 def cancel(store: Store, sfn: Any, stored: StoredRequest, person: str, reason: str) -> StoredRequest:
     if stored.status not in CHANGEABLE:
         raise Conflict(f"{STEP_LABELS[stored.status]}: it can no longer be cancelled")
-    stored = store.set_status(stored, RequestStatus.cancelled)
-    store.append_event(
-        stored.id,
-        "cancelled",
-        person,
-        f"Cancelled before publishing: {reason}".rstrip(": "),
-        stored.content_version,
+    stored = store.change_status(
+        stored,
+        RequestStatus.cancelled,
+        kind="cancelled",
+        summary=f"Cancelled before publishing: {reason}".rstrip(": "),
+        actor=person,
     )
     wake(store, sfn, stored.id)
     return stored
@@ -270,10 +268,7 @@ def finish_publishing(request_id: str, store: Store, mailer: Mailer) -> dict[str
     else:
         status = RequestStatus.publish_failed
     if stored.status != status:
-        stored = store.set_status(stored, status)
-        store.append_event(
-            request_id, "status_changed", "greenlight", STEP_LABELS[status], stored.content_version
-        )
+        stored = store.change_status(stored, status, kind="status_changed", summary=STEP_LABELS[status])
     if live:
         lines = [f"{NETWORKS[p['channel']].label}: {p['receipt']['url']}" for p in live]
         people = {stored.request.requester.email: stored.request.requester.name, **_team(store, stored)}

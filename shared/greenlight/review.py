@@ -34,11 +34,12 @@ def assess_risk(request_id: str, store: Store, rules: Policy) -> dict[str, Any]:
         "assessed_at": clock.iso(clock.now()),
         "version": stored.content_version,
     }
-    stored = store.set_status(stored, RequestStatus.in_review, assessment=facts)
     summary = f"Risk assessed: the {assessment.lane} lane. " + " ".join(assessment.reasons)
     if assessment.auto_approve:
         summary += " Approved automatically: the policy allows it for this score."
-    store.append_event(request_id, "risk_assessed", "greenlight", summary, stored.content_version)
+    store.change_status(
+        stored, RequestStatus.in_review, kind="risk_assessed", summary=summary, assessment=facts
+    )
     return assessment.model_dump(mode="json")
 
 
@@ -157,13 +158,12 @@ def finish_review(request_id: str, store: Store, mailer: Mailer) -> dict[str, An
         "expired": RequestStatus.review_expired,
         "changes": stored.status,
     }[outcome]
-    stored = store.set_status(stored, status, review=review)
-    store.append_event(
-        request_id,
-        "review_finished",
-        "greenlight",
-        f"Review ({assessment.lane} lane): {outcome} after {_duration(seconds)}",
-        version,
+    stored = store.change_status(
+        stored,
+        status,
+        kind="review_finished",
+        summary=f"Review ({assessment.lane} lane): {outcome} after {_duration(seconds)}",
+        review=review,
     )
     comments = [
         f"{ROLE_NAMES[Role(role)].capitalize()} ({d.decided_by}): {d.comment}"

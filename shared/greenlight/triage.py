@@ -123,8 +123,12 @@ def request_triage(
         decisions.deliver(sfn, store, decision)
         return {"request_id": request_id, "version": version, "round": round_, "mailed": 0}
     if stored.status != RequestStatus.awaiting_triage:
-        stored = store.set_status(stored, RequestStatus.awaiting_triage)
-        store.append_event(request_id, "status_changed", "greenlight", STEP_LABELS[stored.status], version)
+        stored = store.change_status(
+            stored,
+            RequestStatus.awaiting_triage,
+            kind="status_changed",
+            summary=STEP_LABELS[RequestStatus.awaiting_triage],
+        )
     kind = ROUNDS[min(round_, len(ROUNDS) - 1)]
     mailed = 0
     for member in triagers(store, stored, round_):
@@ -177,9 +181,12 @@ def accept_request(request_id: str, store: Store, mailer: Mailer) -> dict[str, A
         decision=TriageOutcome.accept, channels=stored.request.channels
     ).plan(stored.request)
     if stored.status != RequestStatus.accepted:
-        stored = store.set_status(stored, RequestStatus.accepted, plan=plan)
-        store.append_event(
-            request_id, "status_changed", "greenlight", STEP_LABELS[stored.status], stored.content_version
+        stored = store.change_status(
+            stored,
+            RequestStatus.accepted,
+            kind="status_changed",
+            summary=STEP_LABELS[RequestStatus.accepted],
+            plan=plan,
         )
     _mail_requester_once(
         store,
@@ -211,8 +218,12 @@ def request_revision(
         raise decisions.AlreadyDecided(decision)  # cannot happen: a revision is answered once per version
     asked_by, feedback = revision_feedback(store, stored)
     if stored.status != RequestStatus.revision_requested:
-        stored = store.set_status(stored, RequestStatus.revision_requested)
-        store.append_event(request_id, "status_changed", "greenlight", STEP_LABELS[stored.status], version)
+        stored = store.change_status(
+            stored,
+            RequestStatus.revision_requested,
+            kind="status_changed",
+            summary=STEP_LABELS[RequestStatus.revision_requested],
+        )
     requester = stored.request.requester
 
     def revision_mail() -> Mail:
@@ -277,8 +288,7 @@ def close_request(request_id: str, reason: str, store: Store, mailer: Mailer) ->
         if late is not None:
             return {"closed": False, "decision": late.outcome, "version": version}
     if stored.status != status:
-        stored = store.set_status(stored, status)
-        store.append_event(request_id, "status_changed", "greenlight", STEP_LABELS[status], version)
+        stored = store.change_status(stored, status, kind="status_changed", summary=STEP_LABELS[status])
     triage = store.get_decision(request_id, TRIAGE, version)
     paragraphs = {
         "declined": [

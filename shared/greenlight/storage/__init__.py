@@ -1,0 +1,195 @@
+"""All DynamoDB access, in one package, one module per aggregate. One table, keys by entity
+(docs/data-model.md):
+
+    pk                   sk                       what
+    REQ#<id>             REQUEST                  the request: status, lock (optimistic locking),
+                                                  content version
+    REQ#<id>             VERSION#<nnnn>           each content version, immutable
+    REQ#<id>             EVENT#<time>#<rand>      the audit trail, append-only
+    REQ#<id>             ONCE#<key>               a side effect done at most once per key
+    REQ#<id>             DECISION#<stage>#<nnnn>  a decision the workflow waits for, per content
+                                                  version, with the task token of the current wait
+    REQ#<id>             WAIT#<name>              a wait a person can cut short (the publish time)
+    REQ#<id>             POST#<channel>           the post on one channel: intent, then receipt or
+                                                  refusal
+    LINK#<sha256(token)> LINK                     a secret link; `expires_at` is the TTL attribute
+    TEAM                 MEMBER#<email>           the roster
+    SESSION#<sha256>     SESSION                  a team member's signed-in session (sha256 of the
+                                                  cookie); `expires_at` is the TTL attribute
+
+GSI1, all attributes: gsi1pk = STATUS#<status>, gsi1sk = <created_at>#<id>, on REQUEST items only.
+    The queue by status, oldest first; every status change moves the request to its new partition.
+GSI2, keys only: gsi2pk = DUE#reconcile, gsi2sk = <started_at>#<id>#<channel>, on POST items only.
+    Posts started and not yet settled: settling a post removes both attributes, so it leaves the
+    index; the scheduled reconciliation asks for those started before a time. Nothing else is in it.
+
+Modules: `items` (typed items, keys, conditional writes and transactions), `requests` (requests,
+versions, status with its audit trail, once-markers), `decisions` (decisions and waits), `links`,
+`posts`, `team` (members and sessions). `Store` is the one door callers use; it hands each call to
+the aggregate that owns it. Only the low-level client and boto3's type serialisers are used.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from greenlight.models import (
+    AuditEvent,
+    Decision,
+    Link,
+    Member,
+    RequestInput,
+    RequestStatus,
+    Session,
+    StoredRequest,
+)
+from greenlight.storage.decisions import Decisions
+from greenlight.storage.links import Links
+from greenlight.storage.posts import Posts
+from greenlight.storage.requests import GREENLIGHT, RECORDED_FACTS, Requests
+from greenlight.storage.team import Team
+
+__all__ = ["GREENLIGHT", "RECORDED_FACTS", "Store"]
+
+
+class Store:
+    """The table, by aggregate. Logic takes a Store as an argument; tests build one on moto."""
+
+    def __init__(self, client: Any, table_name: str):
+        self.client = client
+        self.table = table_name
+        self._requests = Requests(client, table_name)
+        self._decisions = Decisions(client, table_name)
+        self._links = Links(client, table_name)
+        self._posts = Posts(client, table_name)
+        self._team = Team(client, table_name)
+
+    # ---- requests, their status and audit trail ----
+
+    def create_request(
+        self, request_id: str, request: RequestInput, base_url: str, status_link: Link
+    ) -> StoredRequest:
+        return self._requests.create_request(request_id, request, base_url, status_link)
+
+    def get_request(self, request_id: str) -> StoredRequest:
+        return self._requests.get_request(request_id)
+
+    def change_status(
+        self,
+        stored: StoredRequest,
+        status: RequestStatus,
+        *,
+        kind: str,
+        summary: str,
+        actor: str = GREENLIGHT,
+        **facts: Any,
+    ) -> StoredRequest:
+        return self._requests.change_status(stored, status, kind=kind, summary=summary, actor=actor, **facts)
+
+    def add_version(
+        self,
+        stored: StoredRequest,
+        request: RequestInput,
+        actor: str,
+        status: RequestStatus,
+        answers: Decision,
+    ) -> StoredRequest:
+        return self._requests.add_version(stored, request, actor, status, answers)
+
+    def requests_with_status(self, status: RequestStatus, limit: int = 200) -> list[StoredRequest]:
+        return self._requests.requests_with_status(status, limit)
+
+    def request_ids_with_status(self, status: RequestStatus, created_before: datetime) -> list[str]:
+        return self._requests.request_ids_with_status(status, created_before)
+
+    def append_event(
+        self, request_id: str, kind: str, actor: str, summary: str, version: int | None = None
+    ) -> None:
+        self._requests.append_event(request_id, kind, actor, summary, version)
+
+    def history(self, request_id: str) -> list[AuditEvent]:
+        return self._requests.history(request_id)
+
+    def claim_once(self, request_id: str, key: str) -> bool:
+        return self._requests.claim_once(request_id, key)
+
+    def release_once(self, request_id: str, key: str) -> None:
+        self._requests.release_once(request_id, key)
+
+    # ---- decisions and waits ----
+
+    def open_decision(
+        self, request_id: str, stage: str, version: int, task_token: str, round_: int
+    ) -> Decision:
+        return self._decisions.open_decision(request_id, stage, version, task_token, round_)
+
+    def get_decision(self, request_id: str, stage: str, version: int) -> Decision | None:
+        return self._decisions.get_decision(request_id, stage, version)
+
+    def record_decision(self, decision: Decision) -> Decision | None:
+        return self._decisions.record_decision(decision)
+
+    def decisions(self, request_id: str, version: int, stage_prefix: str) -> list[Decision]:
+        return self._decisions.decisions(request_id, version, stage_prefix)
+
+    def close_decision(self, decision: Decision, state: str) -> bool:
+        return self._decisions.close_decision(decision, state)
+
+    def mark_delivered(self, decision: Decision) -> None:
+        self._decisions.mark_delivered(decision)
+
+    def put_waiter(self, request_id: str, name: str, task_token: str, expected: str) -> None:
+        self._decisions.put_waiter(request_id, name, task_token, expected)
+
+    def get_waiter(self, request_id: str, name: str) -> dict[str, Any] | None:
+        return self._decisions.get_waiter(request_id, name)
+
+    # ---- secret links ----
+
+    def put_link(self, link: Link) -> None:
+        self._links.put_link(link)
+
+    def get_link(self, link_hash: str) -> Link | None:
+        return self._links.get_link(link_hash)
+
+    def use_link(self, link: Link) -> bool:
+        return self._links.use_link(link)
+
+    # ---- posts ----
+
+    def start_post(self, request_id: str, channel: str, version: int, key: str) -> bool:
+        return self._posts.start_post(request_id, channel, version, key)
+
+    def get_post(self, request_id: str, channel: str) -> dict[str, Any] | None:
+        return self._posts.get_post(request_id, channel)
+
+    def posts(self, request_id: str) -> list[dict[str, Any]]:
+        return self._posts.posts(request_id)
+
+    def settle_post(self, request_id: str, channel: str, state: str, **facts: Any) -> bool:
+        return self._posts.settle_post(request_id, channel, state, **facts)
+
+    def mark_unconfirmed(self, request_id: str, channel: str) -> bool:
+        return self._posts.mark_unconfirmed(request_id, channel)
+
+    def unsettled_posts(self, started_before: datetime) -> list[tuple[str, str]]:
+        return self._posts.unsettled_posts(started_before)
+
+    # ---- the team ----
+
+    def put_member(self, member: Member) -> None:
+        self._team.put_member(member)
+
+    def get_member(self, email: str) -> Member | None:
+        return self._team.get_member(email)
+
+    def members(self) -> list[Member]:
+        return self._team.members()
+
+    def put_session(self, session_hash: str, session: Session) -> None:
+        self._team.put_session(session_hash, session)
+
+    def get_session(self, session_hash: str) -> Session | None:
+        return self._team.get_session(session_hash)
+
+    def delete_session(self, session_hash: str) -> None:
+        self._team.delete_session(session_hash)

@@ -1,0 +1,282 @@
+"""The request aggregate: the request, its content versions, its status with its audit trail, and
+its at-most-once markers. Everything under `REQ#<id>` except decisions, waits and posts."""
+
+from datetime import datetime
+from typing import Any
+
+from greenlight import clock
+from greenlight.errors import NotFound
+from greenlight.models import AuditEvent, Decision, Link, RequestInput, RequestStatus, StoredRequest
+from greenlight.storage.items import (
+    TableAccess,
+    decided,
+    event_item,
+    from_item,
+    link_item,
+    read,
+    request_key,
+    to_item,
+    transact,
+    unless_condition_fails,
+)
+
+# What a status change may record on the request item (StoredRequest has a field for each).
+RECORDED_FACTS = {"plan", "assessment", "review"}
+
+GREENLIGHT = "greenlight"  # the actor of what the workflow does by itself
+
+
+class Requests(TableAccess):
+    def create_request(
+        self, request_id: str, request: RequestInput, base_url: str, status_link: Link
+    ) -> StoredRequest:
+        """Store a new request with its first version, its first audit event and the requester's
+        status link, all or nothing."""
+        now = clock.now()
+        stored = StoredRequest(
+            id=request_id,
+            status=RequestStatus.submitted,
+            content_version=1,
+            lock=1,
+            created_at=now,
+            updated_at=now,
+            base_url=base_url,
+            request=request,
+        )
+        new = "attribute_not_exists(pk)"
+        submitted = event_item(
+            request_id,
+            now,
+            "submitted",
+            request.requester.email,
+            f"Request submitted by {request.requester.name}",
+            1,
+        )
+        transact(
+            self,
+            [
+                {"Put": {"Item": to_item(_request_item(stored)), "ConditionExpression": new}},
+                {
+                    "Put": {
+                        "Item": to_item(_version_item(request_id, 1, now, request)),
+                        "ConditionExpression": new,
+                    }
+                },
+                {"Put": {"Item": to_item(submitted)}},
+                {"Put": {"Item": to_item(link_item(status_link)), "ConditionExpression": new}},
+            ],
+            conflict=f"request {request_id} already exists",
+        )
+        return stored
+
+    def get_request(self, request_id: str) -> StoredRequest:
+        answer = self.client.get_item(TableName=self.table, Key=request_key(request_id), ConsistentRead=True)
+        if "Item" not in answer:
+            raise NotFound(f"no request {request_id}")
+        return _stored(read(answer["Item"]))
+
+    def change_status(
+        self,
+        stored: StoredRequest,
+        status: RequestStatus,
+        *,
+        kind: str,
+        summary: str,
+        actor: str = GREENLIGHT,
+        **facts: Any,
+    ) -> StoredRequest:
+        """Move a request to a status (it may be the one it has), recording facts about it on the way
+        (its plan, its risk assessment, its review), if nobody changed it since it was read, and
+        append the audit event that says so: both or neither, so the trail never tells of a change
+        that did not happen or misses one that did. A lost race is a Conflict, nothing written."""
+        unknown = set(facts) - RECORDED_FACTS
+        if unknown:
+            raise ValueError(f"not a recorded fact of a request: {', '.join(sorted(unknown))}")
+        now = clock.now()
+        values: dict[str, Any] = {
+            ":status": status.value,
+            ":gsi1pk": f"STATUS#{status}",
+            ":now": clock.iso(now),
+            ":lock": stored.lock,
+            ":next": stored.lock + 1,
+            **{f":{name}": value for name, value in facts.items()},
+        }
+        expression = "SET #status = :status, gsi1pk = :gsi1pk, updated_at = :now, #lock = :next"
+        expression += "".join(f", #{name} = :{name}" for name in facts)
+        event = event_item(stored.id, now, kind, actor, summary, stored.content_version)
+        transact(
+            self,
+            [
+                {
+                    "Update": {
+                        "Key": request_key(stored.id),
+                        "UpdateExpression": expression,
+                        "ConditionExpression": "#lock = :lock",
+                        "ExpressionAttributeNames": {
+                            "#status": "status",
+                            "#lock": "lock",
+                            **{f"#{n}": n for n in facts},
+                        },
+                        "ExpressionAttributeValues": to_item(values),
+                    }
+                },
+                {"Put": {"Item": to_item(event), "ConditionExpression": "attribute_not_exists(pk)"}},
+            ],
+            conflict=f"request {stored.id} changed since it was read",
+        )
+        return stored.model_copy(
+            update={"status": status, "lock": stored.lock + 1, "updated_at": now, **facts}
+        )
+
+    def add_version(
+        self,
+        stored: StoredRequest,
+        request: RequestInput,
+        actor: str,
+        status: RequestStatus,
+        answers: Decision,
+    ) -> StoredRequest:
+        """A revised request becomes the next content version, if nobody changed it meanwhile, and
+        in the same transaction answers the open decision that waited for it (so a crash cannot
+        keep the new version while the workflow still waits, or the other way round)."""
+        now = clock.now()
+        version = stored.content_version + 1
+        updated = stored.model_copy(
+            update={
+                "request": request,
+                "content_version": version,
+                "lock": stored.lock + 1,
+                "updated_at": now,
+                "status": status,
+            }
+        )
+        submitted = event_item(
+            stored.id, now, "version_submitted", actor, f"Version {version} submitted", version
+        )
+        transact(
+            self,
+            [
+                {
+                    "Put": {
+                        "Item": to_item(_request_item(updated)),
+                        "ConditionExpression": "#lock = :lock",
+                        "ExpressionAttributeNames": {"#lock": "lock"},
+                        "ExpressionAttributeValues": to_item({":lock": stored.lock}),
+                    }
+                },
+                {
+                    "Put": {
+                        "Item": to_item(_version_item(stored.id, version, now, request)),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {"Put": {"Item": to_item(submitted)}},
+                {"Update": decided(answers)},
+            ],
+            conflict=f"request {stored.id} changed since it was read, or its wait for a revision ended",
+        )
+        return updated
+
+    def requests_with_status(self, status: RequestStatus, limit: int = 200) -> list[StoredRequest]:
+        """The queue for one status, oldest first."""
+        page = self.client.query(
+            TableName=self.table,
+            IndexName="gsi1",
+            Limit=limit,
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": f"STATUS#{status}"}),
+        )
+        return [_stored(read(item)) for item in page.get("Items", [])]
+
+    def request_ids_with_status(self, status: RequestStatus, created_before: datetime) -> list[str]:
+        ids: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk < :before",
+            "ExpressionAttributeValues": to_item(
+                {":pk": f"STATUS#{status}", ":before": clock.iso(created_before)}
+            ),
+            "ProjectionExpression": "id",
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            ids += [from_item(item)["id"] for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return ids
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # ---- the audit trail: append-only ----
+
+    def append_event(
+        self, request_id: str, kind: str, actor: str, summary: str, version: int | None = None
+    ) -> None:
+        """An event that changes no status (a mail sent, a decision, a post); a status change
+        writes its event with it (change_status)."""
+        self.client.put_item(
+            TableName=self.table,
+            Item=to_item(event_item(request_id, clock.now(), kind, actor, summary, version)),
+            ConditionExpression="attribute_not_exists(pk)",  # append-only: never overwrite
+        )
+
+    def history(self, request_id: str) -> list[AuditEvent]:
+        page = self.client.query(
+            TableName=self.table,
+            ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues=to_item({":pk": f"REQ#{request_id}", ":prefix": "EVENT#"}),
+        )
+        return [AuditEvent.model_validate(read(item)) for item in page.get("Items", [])]
+
+    # ---- at most once ----
+
+    def claim_once(self, request_id: str, key: str) -> bool:
+        """True the first time a key is claimed for a request, False ever after."""
+        return (
+            unless_condition_fails(
+                self.client.put_item,
+                TableName=self.table,
+                Item=to_item({"pk": f"REQ#{request_id}", "sk": f"ONCE#{key}", "at": clock.iso(clock.now())}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            is not None
+        )
+
+    def release_once(self, request_id: str, key: str) -> None:
+        """Give a claim back when the side effect it guarded did not happen."""
+        self.client.delete_item(TableName=self.table, Key=request_key(request_id, f"ONCE#{key}"))
+
+
+def _request_item(stored: StoredRequest) -> dict[str, Any]:
+    return {
+        "pk": f"REQ#{stored.id}",
+        "sk": "REQUEST",
+        "gsi1pk": f"STATUS#{stored.status}",
+        "gsi1sk": f"{clock.iso(stored.created_at)}#{stored.id}",
+        "id": stored.id,
+        "status": stored.status,
+        "content_version": stored.content_version,
+        "lock": stored.lock,
+        "created_at": clock.iso(stored.created_at),
+        "updated_at": clock.iso(stored.updated_at),
+        "base_url": stored.base_url,
+        "title": stored.request.title,
+        "request": stored.request.model_dump(mode="json"),
+    }
+
+
+def _version_item(request_id: str, version: int, at: datetime, request: RequestInput) -> dict[str, Any]:
+    return {
+        "pk": f"REQ#{request_id}",
+        "sk": f"VERSION#{version:04d}",
+        "version": version,
+        "created_at": clock.iso(at),
+        "request": request.model_dump(mode="json"),
+    }
+
+
+def _stored(item: dict[str, Any]) -> StoredRequest:
+    # Stored requests were valid when stored; re-checking "the window is in the future" on read
+    # would make every old request unreadable, so build the nested model without validation.
+    request = RequestInput.model_validate(item["request"], context={"stored": True})
+    return StoredRequest.model_validate({**item, "request": request})
