@@ -8,7 +8,6 @@ from greenlight import decisions, links, team
 from greenlight.models import STEP_LABELS, Link, LinkKind, ReviewOutcome, StoredRequest, TriageOutcome
 from greenlight.review import supersede_others
 from greenlight.service import sfn, store
-from greenlight.storage import Store
 from greenlight.triage import REVISION, TRIAGE, revision_feedback, submit_revision
 from greenlight.web import forms, pages, triage_form
 from greenlight.web.errors import OUTCOME_WORDS, Refused, already_decided
@@ -44,10 +43,10 @@ def _stage(link: Link) -> str:
     return {LinkKind.triage: TRIAGE, LinkKind.revision: REVISION}.get(link.kind) or link.stage or ""
 
 
-def _open_request(store: Store, link: Link, posting: bool) -> StoredRequest:
+def _open_request(link: Link, posting: bool) -> StoredRequest:
     """The request this link decides on, or the refusal to show instead of its form when the link
     can no longer decide anything."""
-    stored = store.get_request(link.request_id or "")
+    stored = store().get_request(link.request_id or "")
     if link.version != stored.content_version:
         raise Refused(
             409,
@@ -55,7 +54,7 @@ def _open_request(store: Store, link: Link, posting: bool) -> StoredRequest:
             f"This link was for version {link.version}; the request is now at version "
             f"{stored.content_version}. Use the newest mail about it.",
         )
-    decision = store.get_decision(stored.id, _stage(link), stored.content_version)
+    decision = store().get_decision(stored.id, _stage(link), stored.content_version)
     if decision is None or decision.state == "expired":
         raise Refused(
             409 if posting else 410,
@@ -80,7 +79,7 @@ def show_link(token: str) -> Response:
         return html(
             pages.confirm("Sign in to Greenlight", f"Sign in as {link.person}.", action, csrf, "Sign in")
         )
-    stored = _open_request(store(), link, posting=False)
+    stored = _open_request(link, posting=False)
     if link.kind == LinkKind.triage:
         form = triage_form.context(stored, triage_form.initial_values(stored), {}, action, csrf)
         return html(pages.triage_decision(stored, link.person or "", form))
@@ -98,7 +97,7 @@ def use_link(token: str) -> Response:
     check_csrf(csrf, form_fields(body).get("csrf"), OPEN_MAIL_AGAIN)
     if link.kind == LinkKind.sign_in:
         return _sign_in(link, secure=base_url(event).startswith("https://"))
-    stored = _open_request(store(), link, posting=True)
+    stored = _open_request(link, posting=True)
     decide = {LinkKind.triage: _triage, LinkKind.review: _review, LinkKind.revision: _revise}[link.kind]
     answer = decide(stored, link, token, body, csrf)
     if answer.status_code == 200:  # a decision was made: the link is spent
