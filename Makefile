@@ -10,7 +10,7 @@ SAM := $(TOOLS)/sam/bin/sam
 PORT ?= 3000
 CLOCK_SCALE ?= 1
 
-.PHONY: install chromium run demo test test-fast lint format validate build bench clean
+.PHONY: install chromium run demo test test-fast lint format validate build bench openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ build: $(SAM)
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# The JSON API's OpenAPI document, generated from its routes (tests/contract/test_openapi.py checks the copy).
+openapi: install
+	PYTHONPATH=shared $(BIN)/python -m greenlight.web.openapi > docs/openapi.json
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,7 @@
-"""Jinja2 templates for pages and mail, shipped inside the layer next to this file."""
+"""Jinja2 templates for pages and mail, shipped inside the layer next to this file.
+
+Mail renders too, so this stays outside greenlight.web: the web package builds on it, never the
+other way round."""
 
 from datetime import UTC, datetime
 from functools import cache
@@ -27,8 +30,8 @@ def _environment() -> Environment:
 
 def _labels() -> dict[str, dict[str, str]]:
     """Words for codes, available to every template."""
+    from greenlight.labels import FLAGS, METRICS
     from greenlight.networks import NETWORKS
-    from greenlight.pages import FLAGS, METRICS
 
     return {
         "metric_labels": {m.value: text for m, text in METRICS.items()},

@@ -1,4 +1,5 @@
-"""The social team: roster, sign-in by an emailed one-time link, sessions, and CSRF tokens."""
+"""The social team: roster, sign-in by an emailed one-time link, and sessions (each with the CSRF
+secret its forms carry). Cookies and form checks are HTTP: greenlight.web.security."""
 
 import secrets
 from datetime import timedelta
@@ -8,7 +9,6 @@ from greenlight.mail import Mailer, notice
 from greenlight.models import Link, LinkKind, Member, Session
 from greenlight.storage import Store
 
-SESSION_COOKIE = "gl_session"
 SESSION_HOURS = 12
 SIGN_IN_MINUTES = 15
 
@@ -50,21 +50,15 @@ def start_session(store: Store, link: Link) -> tuple[str, Session] | None:
     return token, session
 
 
-def current_member(store: Store, cookies: list[str]) -> tuple[Member, Session, str] | None:
-    """The signed-in member behind the request's session cookie."""
-    for cookie in cookies:
-        name, _, value = cookie.strip().partition("=")
-        if name == SESSION_COOKIE and links.looks_like_token(value):
-            session_hash = links.token_hash(value)
-            session = store.get_session(session_hash)
-            if session is None:
-                return None
-            member = store.get_member(session.email)
-            if member is None or not member.active:
-                return None
-            return member, session, session_hash
-    return None
-
-
-def csrf_ok(session: Session, submitted: str | None) -> bool:
-    return submitted is not None and secrets.compare_digest(session.csrf, submitted)
+def session_member(store: Store, token: str) -> tuple[Member, Session, str] | None:
+    """The active member whose session this token opens: (member, session, session hash)."""
+    if not links.looks_like_token(token):
+        return None
+    session_hash = links.token_hash(token)
+    session = store.get_session(session_hash)
+    if session is None:
+        return None
+    member = store.get_member(session.email)
+    if member is None or not member.active:
+        return None
+    return member, session, session_hash

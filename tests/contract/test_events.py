@@ -19,10 +19,11 @@ from urllib.parse import parse_qsl
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.parser import parse
-from greenlight import clock, web
+from greenlight import clock
 from greenlight.ids import is_request_id
 from greenlight.links import looks_like_token
 from greenlight.models import RequestInput
+from greenlight.web import forms
 from pydantic import ValidationError
 
 from tests.contract import project
@@ -262,14 +263,14 @@ def test_create_request_sample_body_is_accepted_or_rejected_as_its_name_says(
                 f"events/{_id(path)}: the body is not JSON ({error}); the API would answer 400, not 422"
             )
     else:
-        _typed, payload = web.read_form(_body(event))
+        _typed, payload = forms.read_form(_body(event))
     try:
         RequestInput.model_validate(payload)
     except ValidationError as error:
         if not _expected_invalid(path):
             pytest.fail(
                 f"events/{_id(path)}: the body is not a valid RequestInput as of {sent_at:%Y-%m-%d %H:%M}Z: "
-                f"{web.field_errors(error)}"
+                f"{forms.field_errors(error)}"
             )
     else:
         assert not _expected_invalid(path), (

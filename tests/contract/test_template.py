@@ -20,6 +20,7 @@ DESIGN_ROUTES = {
     "GET /reports/weekly/{}",
     "POST /api/requests",
     "GET /api/requests/{}",
+    "GET /api/openapi.json",
 }
 EXTRA_ROUTES = {"GET /"}  # redirects to the form
 # The team dashboard's own pages and forms (sign-in, request history, triage) live under /team/.
@@ -32,6 +33,7 @@ BUILT_ROUTES = {
     "GET /requests/{}",
     "POST /api/requests",
     "GET /api/requests/{}",
+    "GET /api/openapi.json",
     "GET /l/{}",
     "POST /l/{}",
     "GET /team",

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from greenlight.models import RequestInput
-from greenlight.web import field_errors
+from greenlight.web.forms import field_errors
 from pydantic import ValidationError
 
 from tests.support import sample_request

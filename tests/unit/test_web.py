@@ -2,7 +2,7 @@
 
 from urllib.parse import urlencode
 
-from greenlight.web import read_form, timezone_error
+from greenlight.web.forms import read_form, timezone_error
 
 
 def test_dotted_names_nest_like_the_json_api() -> None:

@@ -1,7 +1,6 @@
 """The triage form, shared by the emailed link page and the dashboard: what it shows and how a
 submission becomes a TriageChoice."""
 
-import hashlib
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -10,13 +9,7 @@ from pydantic import ValidationError
 from greenlight.models import StoredRequest
 from greenlight.networks import NETWORKS
 from greenlight.triage import TriageChoice
-from greenlight.web import field_errors, local_time
-
-
-def link_csrf(token: str) -> str:
-    """The hidden form field of a link page: derived from the link's secret, so only a page
-    rendered for that link can post it."""
-    return hashlib.sha256(f"form:{token}".encode()).hexdigest()[:32]
+from greenlight.web.forms import field_errors, local_time
 
 
 def initial_values(stored: StoredRequest) -> dict[str, Any]:

@@ -1,60 +1,19 @@
-"""HTTP helpers shared by the page and API functions: form parsing, error messages, headers."""
+"""Request bodies into models: the request form (dotted names, local times, check boxes) and the
+messages every form and the JSON API give for each bad field."""
 
-import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ValidationError
 
-from greenlight.config import settings
 from greenlight.models import RequestInput
 
-# Pages carry secret links: never cache them, never leak them in a Referer.
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-}
 LIST_FIELDS = {"channels", "risk_flags"}
 BOOLEAN_FIELDS = {"pilot_requested"}
 MAX_BODY = 64 * 1024
-
-
-def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        status_code=status,
-        content_type="text/html; charset=utf-8",
-        body=body,
-        headers={**SECURITY_HEADERS, **(headers or {})},
-    )
-
-
-def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        status_code=status,
-        content_type="application/json",
-        body=json.dumps(payload),
-        headers={**SECURITY_HEADERS, **(headers or {})},
-    )
-
-
-def redirect(location: str) -> Response:
-    return Response(status_code=303, body="", headers={**SECURITY_HEADERS, "Location": location})
-
-
-def base_url(event: APIGatewayProxyEventV2) -> str:
-    """Where links in mail should point: the configured public URL, else the host that was called."""
-    configured = settings().public_base_url.rstrip("/")
-    if configured:
-        return configured
-    return f"https://{event.request_context.domain_name}"
 
 
 def read_form(body: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -161,9 +120,16 @@ FRIENDLY = {
 
 def field_errors(error: ValidationError) -> list[dict[str, str]]:
     """One message per bad field, named as the API and the form name it (goal.target)."""
+    return problem_messages(error.errors(include_url=False))
+
+
+def problem_messages(problems: Iterable[Mapping[str, Any]], skip: int = 0) -> list[dict[str, str]]:
+    """Pydantic's error dicts as {"field", "message"}: `skip` drops leading parts of each location
+    (Powertools' validation says where a value came from first: body, query, header)."""
     found: dict[str, str] = {}
-    for problem in error.errors(include_url=False):
-        field = ".".join(str(part) for part in problem["loc"] if isinstance(part, str)) or "body"
+    for problem in problems:
+        loc = tuple(problem.get("loc", ()))[skip:]
+        field = ".".join(str(part) for part in loc if isinstance(part, str)) or "body"
         kind = problem["type"]
         if kind in ("string_too_short", "too_short") and problem.get("ctx", {}).get("min_length") == 1:
             kind = "missing" if kind == "string_too_short" else "none_chosen"

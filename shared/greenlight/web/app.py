@@ -1,0 +1,63 @@
+"""The resolvers the HTTP functions are made of, each with the one mapping of errors to answers.
+
+A function includes the routers it serves: `pages(links.router)`, `json_api(api.router)`. Any
+domain error or `Refused` a route or a dependency raises becomes a 4xx here (greenlight.web.errors
+says which), as a message page for people or as {"errors": [...]} for the JSON API."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from greenlight.web.errors import DOMAIN_ERRORS, Refused, SignInRequired, refusal
+from greenlight.web.forms import problem_messages
+from greenlight.web.responses import html, json_errors
+
+ANSWERED: list[type[Exception]] = [Refused, *DOMAIN_ERRORS]
+
+
+def _route(app: APIGatewayHttpResolver) -> str:
+    """The path pattern of the route being served (/requests/{request_id}), or "" outside one."""
+    try:
+        return app.request.route
+    except (RuntimeError, KeyError):
+        return ""
+
+
+def pages(*routers: Router) -> APIGatewayHttpResolver:
+    """A resolver for server-rendered pages."""
+    # Imported here, not at the top: the JSON API never renders a page (or loads Jinja2).
+    from greenlight.web import pages as page
+
+    app = APIGatewayHttpResolver()
+
+    @app.exception_handler(SignInRequired)
+    def sign_in_first(_: SignInRequired) -> Response:
+        return html(page.team_sign_in(), 401)
+
+    @app.exception_handler(ANSWERED)
+    def refused(error: Exception) -> Response:
+        answer = refusal(error, _route(app))
+        return html(page.message(answer.title, answer.text), answer.status)
+
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def json_api(*routers: Router) -> APIGatewayHttpResolver:
+    """A resolver for the JSON API: typed routes (validated, and described by the OpenAPI document)."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(error: RequestValidationError) -> Response:
+        # Powertools' own 422 body differs: answer in the API's {"errors": [...]} shape instead.
+        return json_errors(422, problem_messages(error.errors(), skip=1))
+
+    @app.exception_handler(ANSWERED)
+    def refused(error: Exception) -> Response:
+        answer = refusal(error, _route(app))
+        return json_errors(answer.status, [{"field": answer.field, "message": answer.text}])
+
+    for router in routers:
+        app.include_router(router)
+    return app

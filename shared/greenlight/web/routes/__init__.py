@@ -1,0 +1,1 @@
+"""One module per area of the site, each with its Router(s). A function includes only its own."""

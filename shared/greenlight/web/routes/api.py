@@ -1,0 +1,182 @@
+"""The JSON API: POST /api/requests creates a request, GET /api/requests/{id}?token=… reads one,
+GET /api/openapi.json describes both (generated from these routes; docs/openapi.json is a copy)."""
+
+import json
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+from pydantic import BaseModel, ValidationError
+
+from greenlight.models import STEP_LABELS, AuditEvent, RequestInput, RequestStatus
+from greenlight.service import store, submit_idempotent
+from greenlight.status import request_for_token
+from greenlight.web.app import json_api
+from greenlight.web.forms import MAX_BODY, field_errors
+from greenlight.web.responses import base_url, json_errors, json_response
+
+router = Router()
+
+TITLE = "Greenlight requests API"
+VERSION = "1"
+DESCRIPTION = (
+    "Create a social media request and read it back with its history. Every error answer names "
+    'each bad field: {"errors": [{"field": "goal.target", "message": "…"}]}.'
+)
+
+
+class Created(BaseModel):
+    id: str
+    status: RequestStatus
+    status_url: str
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Errors(BaseModel):
+    errors: list[FieldError]
+
+
+class RequestRead(BaseModel):
+    """What GET /api/requests/{id} answers (documented here; the route writes the same fields)."""
+
+    id: str
+    status: RequestStatus
+    step: str
+    content_version: int
+    created_at: datetime
+    request: RequestInput
+    history: list[AuditEvent]
+
+
+def _errors(description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {"application/json": {"model": Errors}}}
+
+
+def _error(status: int, field: str, message: str) -> Response:
+    return json_errors(status, [{"field": field, "message": message}])
+
+
+def read_request_input(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    """Fill create_request's typed arguments from the body and headers, with the API's own
+    answers: 413 before anything is parsed, 400 for what is not JSON (whatever its content type),
+    422 naming each bad field. (Powertools' validation would answer these in its own shape.)"""
+    event = app.current_event
+    body = event.decoded_body or ""
+    if len(body) > MAX_BODY:
+        return _error(413, "body", "The request is larger than 64 KiB.")
+    try:
+        payload = json.loads(body)
+    except json.JSONDecodeError as error:
+        return _error(400, "body", f"The body is not JSON: {error.msg} at character {error.pos}.")
+    try:
+        request = RequestInput.model_validate(payload)
+    except ValidationError as error:
+        return json_errors(422, field_errors(error))
+    key = event.headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= 255:
+        return _error(400, "Idempotency-Key", "Use a key of 1 to 255 characters, such as a UUID.")
+    # The arguments Powertools calls the route with (its validation middleware fills the same
+    # dict when it is on; aws-lambda-powertools is pinned, and the API's tests cover this).
+    app.context["_route_args"] = {
+        **app.context.get("_route_args", {}),
+        "request": request,
+        "idempotency_key": key,
+    }
+    return next_middleware(app)
+
+
+@router.post(
+    "/api/requests",
+    summary="Create a request",
+    description="Stores the request and starts its lifecycle. The answer's Location is the status link.",
+    operation_id="createRequest",
+    enable_validation=False,  # read_request_input parses, with the API's own error answers
+    middlewares=[read_request_input],
+    status_code=201,
+    response_description="Created: the request's id, status and secret status link",
+    responses={
+        201: {
+            "description": "Created: the request's id, status and secret status link (also in Location)",
+            "content": {"application/json": {"model": Created}},
+        },
+        400: _errors("The body is not JSON, or the Idempotency-Key is not 1 to 255 characters"),
+        413: _errors("The body is larger than 64 KiB"),
+        422: _errors(
+            "A field is missing or wrong (each is named), or the Idempotency-Key was used for another request"
+        ),
+    },
+)
+def create_request(
+    request: Annotated[RequestInput, Body(description="The request, as the form posts it")],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Makes a retry (within 24 hours) return the same request; 1 to 255 characters",
+        ),
+    ] = None,
+) -> Response[Any]:
+    try:
+        created = submit_idempotent(
+            request, base_url(router.current_event), idempotency_key, router.lambda_context
+        )
+    except IdempotencyValidationError:
+        return _error(422, "Idempotency-Key", "This key was already used for a different request.")
+    return json_response(created, 201, {"Location": created["status_url"]})
+
+
+@router.get(
+    "/api/requests/<request_id>",
+    summary="Read a request and its history",
+    operation_id="readRequest",
+    responses={
+        200: {
+            "description": "The request and its history",
+            "content": {"application/json": {"model": RequestRead}},
+        },
+        404: _errors("No request with this id and token (the two are indistinguishable on purpose)"),
+        422: _errors("A parameter is malformed (each is named)"),
+    },
+)
+def read_request(
+    request_id: str,
+    token: Annotated[str | None, Query(description="The secret from the request's status link")] = None,
+) -> Response[Any]:
+    stored, history = request_for_token(store(), request_id, token)
+    return json_response(
+        {
+            "id": stored.id,
+            "status": stored.status.value,
+            "step": STEP_LABELS[stored.status],
+            "content_version": stored.content_version,
+            "created_at": stored.created_at.isoformat(),
+            "request": stored.request.model_dump(mode="json"),
+            "history": [event.model_dump(mode="json") for event in history],
+        }
+    )
+
+
+@router.get("/api/openapi.json", include_in_schema=False)
+def openapi() -> Response[Any]:
+    return json_response(json.loads(document()))
+
+
+@cache
+def resolver() -> APIGatewayHttpResolver:
+    """The RequestsApi function's resolver (one per process: the router serves a single resolver)."""
+    return json_api(router)
+
+
+def document() -> str:
+    """The OpenAPI document of this API, as generated from the routes above."""
+    return resolver().get_openapi_json_schema(title=TITLE, version=VERSION, description=DESCRIPTION)

@@ -1,0 +1,190 @@
+"""Emailed links (/l/{token}): a GET only shows what would be decided and a form (mail scanners
+open every link); a POST decides, once. Sign-in, triage, review and revise links all come here."""
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from greenlight import decisions, links, team
+from greenlight.models import STEP_LABELS, Link, LinkKind, ReviewOutcome, StoredRequest, TriageOutcome
+from greenlight.review import supersede_others
+from greenlight.service import sfn, store
+from greenlight.triage import REVISION, TRIAGE, revision_feedback, submit_revision
+from greenlight.web import forms, pages, triage_form
+from greenlight.web.errors import OUTCOME_WORDS, Refused, already_decided
+from greenlight.web.responses import base_url, html, redirect
+from greenlight.web.security import OPEN_MAIL_AGAIN, check_csrf, form_fields, link_csrf, session_cookie
+
+router = Router()
+
+REVIEW_WORDS = {"approve": "approved", "changes": "asked for changes to", "reject": "rejected"}
+SUPERSEDED_BY = "Another reviewer asked for changes or rejected this version, so this review is closed."
+SIGN_IN_USED = Refused(
+    409, "Link already used", "This sign-in link was used already. Ask for a new one at /team."
+)
+
+
+def _find(token: str) -> Link:
+    link = links.find(store(), token)
+    if link is None or link.kind == LinkKind.status:
+        raise Refused(
+            404, "Link not found", "This link is not valid. Use the newest link from your Greenlight mail."
+        )
+    if link.expired:
+        raise Refused(
+            410,
+            "This link has expired",
+            "Links from Greenlight work for a limited time. "
+            "Ask the social team for a new one, or sign in to the dashboard.",
+        )
+    return link
+
+
+def _stage(link: Link) -> str:
+    return {LinkKind.triage: TRIAGE, LinkKind.revision: REVISION}.get(link.kind) or link.stage or ""
+
+
+def _open_request(link: Link, posting: bool) -> StoredRequest:
+    """The request this link decides on, or the refusal to show instead of its form when the link
+    can no longer decide anything."""
+    stored = store().get_request(link.request_id or "")
+    if link.version != stored.content_version:
+        raise Refused(
+            409,
+            "Superseded",
+            f"This link was for version {link.version}; the request is now at version "
+            f"{stored.content_version}. Use the newest mail about it.",
+        )
+    decision = store().get_decision(stored.id, _stage(link), stored.content_version)
+    if decision is None or decision.state == "expired":
+        raise Refused(
+            409 if posting else 410,
+            "Closed",
+            f"Nothing is waiting for this decision any more. Now: {STEP_LABELS[stored.status].lower()}.",
+        )
+    if decision.state == "superseded":
+        raise Refused(409, "Superseded", SUPERSEDED_BY)
+    if decision.state == "decided":
+        raise already_decided(decision, 409 if posting else 200)
+    if link.person == stored.request.requester.email and link.kind != LinkKind.revision:
+        raise Refused(403, "Not yours to decide", "Nobody triages or approves their own request.")
+    return stored
+
+
+@router.get("/l/<token>")
+def show_link(token: str) -> Response:
+    link, csrf, action = _find(token), link_csrf(token), f"/l/{token}"
+    if link.kind == LinkKind.sign_in:
+        if link.used_at:
+            raise SIGN_IN_USED
+        return html(
+            pages.confirm("Sign in to Greenlight", f"Sign in as {link.person}.", action, csrf, "Sign in")
+        )
+    stored = _open_request(link, posting=False)
+    if link.kind == LinkKind.triage:
+        form = triage_form.context(stored, triage_form.initial_values(stored), {}, action, csrf)
+        return html(pages.triage_decision(stored, link.person or "", form))
+    if link.kind == LinkKind.review:
+        return html(pages.review_decision(stored, link.person or "", _stage(link), action, csrf, {}, ""))
+    values = pages.form_values(stored.request)
+    return html(pages.revision_form(stored, values, [], action, csrf, *revision_feedback(store(), stored)))
+
+
+@router.post("/l/<token>")
+def use_link(token: str) -> Response:
+    link, csrf = _find(token), link_csrf(token)
+    event = router.current_event
+    body = event.decoded_body or ""
+    check_csrf(csrf, form_fields(body).get("csrf"), OPEN_MAIL_AGAIN)
+    if link.kind == LinkKind.sign_in:
+        return _sign_in(link, secure=base_url(event).startswith("https://"))
+    stored = _open_request(link, posting=True)
+    decide = {LinkKind.triage: _triage, LinkKind.review: _review, LinkKind.revision: _revise}[link.kind]
+    answer = decide(stored, link, token, body, csrf)
+    if answer.status_code == 200:  # a decision was made: the link is spent
+        store().use_link(link)
+    return answer
+
+
+def _decided(text: str) -> Response:
+    return html(pages.message("Decided", text))
+
+
+def _sign_in(link: Link, secure: bool) -> Response:
+    started = team.start_session(store(), link)
+    if started is None:
+        raise SIGN_IN_USED
+    value, _ = started
+    return redirect("/team", cookies=[session_cookie(value, secure=secure)])
+
+
+def _triage(stored: StoredRequest, link: Link, token: str, body: str, csrf: str) -> Response:
+    typed, submitted, _version = triage_form.read(body)
+    choice, errors = triage_form.validate(submitted, stored)
+    if choice is None:
+        context = triage_form.context(stored, typed, errors, f"/l/{token}", csrf)
+        return html(pages.triage_decision(stored, link.person or "", context), 422)
+    decided = decisions.decide(
+        store(),
+        sfn(),
+        stored,
+        TRIAGE,
+        link.version or 0,
+        choice.decision.value,
+        link.person or "",
+        "emailed link",
+        choice.comment or None,
+        {"plan": choice.plan(stored.request)} if choice.decision == TriageOutcome.accept else None,
+    )
+    return _decided(
+        f"You {OUTCOME_WORDS[decided.outcome or '']} “{stored.request.title}”. "
+        "The requester is told; the history keeps your decision."
+    )
+
+
+def _review(stored: StoredRequest, link: Link, token: str, body: str, csrf: str) -> Response:
+    fields = form_fields(body)
+    outcome, comment = fields.get("decision", ""), fields.get("comment", "").strip()
+    error = ""
+    if outcome not in {o.value for o in ReviewOutcome}:
+        error = "Choose approve, request changes or reject."
+    elif outcome != ReviewOutcome.approve and not comment:
+        error = "Say what must change, or why: the requester and the team see this."
+    if error:
+        page = pages.review_decision(
+            stored, link.person or "", _stage(link), f"/l/{token}", csrf, {"comment": error}, comment
+        )
+        return html(page, 422)
+    decided = decisions.decide(
+        store(),
+        sfn(),
+        stored,
+        _stage(link),
+        link.version or 0,
+        outcome,
+        link.person or "",
+        "emailed link",
+        comment or None,
+    )
+    if outcome != ReviewOutcome.approve:
+        supersede_others(store(), sfn(), decided)
+    return _decided(
+        f"You {REVIEW_WORDS[outcome]} version {decided.version} of “{stored.request.title}”. "
+        "The history keeps your decision."
+    )
+
+
+def _revise(stored: StoredRequest, link: Link, token: str, body: str, csrf: str) -> Response:
+    typed, revised, errors = forms.request_from_form(body)
+    if revised is None:
+        page = pages.revision_form(
+            stored, typed, errors, f"/l/{token}", csrf, *revision_feedback(store(), stored)
+        )
+        return html(page, 422)
+    updated = submit_revision(store(), sfn(), stored, link.version or 0, revised, link.person or "")
+    return html(
+        pages.message(
+            "Thank you",
+            f"Version {updated.content_version} of “{revised.title}” is with the social team. "
+            "Your status link shows what happens next.",
+        )
+    )

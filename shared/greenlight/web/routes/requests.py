@@ -1,0 +1,46 @@
+"""The requester's pages: the request form (GET /requests/new, POST /requests) and the status page
+behind the secret link (GET /requests/{id}?token=…)."""
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from greenlight.service import store, submit_idempotent
+from greenlight.status import request_for_token
+from greenlight.web import forms, pages
+from greenlight.web.errors import Refused
+from greenlight.web.responses import base_url, html, redirect
+
+form = Router()
+status = Router()
+
+
+@form.get("/")
+def home() -> Response:
+    return redirect("/requests/new")
+
+
+@form.get("/requests/new")
+def new_request() -> Response:
+    return html(pages.request_form())
+
+
+@form.post("/requests")
+def create_request() -> Response:
+    event = form.current_event
+    if "application/x-www-form-urlencoded" not in (event.headers.get("content-type") or ""):
+        raise Refused(415, "Unsupported form", "Send the form as a web form.")
+    body = event.decoded_body or ""
+    if len(body) > forms.MAX_BODY:
+        raise Refused(413, "Too long", "This request is too large to accept.")
+    typed, request, errors = forms.request_from_form(body)
+    if request is None:
+        return html(pages.request_form(typed, errors, typed.get("submission_id")), status=422)
+    created = submit_idempotent(request, base_url(event), typed.get("submission_id"), form.lambda_context)
+    return redirect(created["status_url"])
+
+
+@status.get("/requests/<request_id>")
+def request_status(request_id: str) -> Response:
+    token = status.current_event.get_query_string_value("token")
+    stored, history = request_for_token(store(), request_id, token)
+    return html(pages.request_status(stored, history))

@@ -1,0 +1,132 @@
+"""The social team's dashboard: sign-in by emailed link, the queue, each request's history and
+posts, triage, reschedule and cancel. Who is signed in, and whether a POST carries the session's
+CSRF token, are dependencies (greenlight.web.security); a missing request is the resolver's 404."""
+
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from greenlight import decisions, publishing, team
+from greenlight.models import EMAIL, OPEN_STATUSES, STEP_LABELS, RequestStatus, StoredRequest, TriageOutcome
+from greenlight.service import mailer, sfn, store
+from greenlight.triage import TRIAGE
+from greenlight.web import forms, pages, triage_form
+from greenlight.web.errors import Refused
+from greenlight.web.responses import base_url, html, redirect
+from greenlight.web.security import (
+    RELOAD,
+    MaybeMember,
+    SignedInMember,
+    TeamForm,
+    check_csrf,
+    expired_session_cookie,
+    form_fields,
+)
+
+router = Router()
+
+CLOSED = (
+    RequestStatus.declined,
+    RequestStatus.abandoned,
+    RequestStatus.unanswered,
+    RequestStatus.rejected,
+    RequestStatus.review_expired,
+)
+
+
+@router.get("/team")
+def dashboard(signed_in: MaybeMember) -> Response:
+    if signed_in is None:
+        return html(pages.team_sign_in())
+    queue = [
+        (STEP_LABELS[status], store().requests_with_status(status)) for status in (*OPEN_STATUSES, *CLOSED)
+    ]
+    return html(pages.team_dashboard(signed_in.member, signed_in.session.csrf, queue))
+
+
+@router.post("/team/sign-in")
+def sign_in() -> Response:
+    event = router.current_event
+    email = form_fields(event.decoded_body or "").get("email", "").strip().lower()
+    if not EMAIL.match(email):
+        return html(pages.team_sign_in(email, error="Enter your work email address."), 422)
+    team.request_sign_in(store(), mailer(), email, base_url(event))
+    return html(pages.team_sign_in(email, sent=True))
+
+
+@router.post("/team/sign-out")
+def sign_out(signed_in: MaybeMember) -> Response:
+    if signed_in is not None:
+        fields = form_fields(router.current_event.decoded_body or "")
+        check_csrf(signed_in.session.csrf, fields.get("csrf"), RELOAD)
+        store().delete_session(signed_in.session_hash)
+    return redirect("/team", cookies=[expired_session_cookie()])
+
+
+def _detail(
+    stored: StoredRequest, csrf: str, values: Any = None, errors: Any = None, status: int = 200
+) -> Response:
+    form = None
+    decision = store().get_decision(stored.id, TRIAGE, stored.content_version)
+    if stored.status == RequestStatus.awaiting_triage and decision is not None and decision.state == "open":
+        action = f"/team/requests/{stored.id}/triage"
+        form = triage_form.context(
+            stored, values or triage_form.initial_values(stored), errors or {}, action, csrf
+        )
+    changeable = csrf if stored.status in publishing.CHANGEABLE else None
+    posts = store().posts(stored.id)
+    return html(pages.team_request(stored, store().history(stored.id), form, changeable, posts), status)
+
+
+@router.get("/team/requests/<request_id>")
+def request_detail(request_id: str, signed_in: SignedInMember) -> Response:
+    return _detail(store().get_request(request_id), signed_in.session.csrf)
+
+
+@router.post("/team/requests/<request_id>/triage")
+def triage(request_id: str, form: TeamForm) -> Response:
+    member, session = form.signed_in.member, form.signed_in.session
+    stored = store().get_request(request_id)
+    if member.email == stored.request.requester.email:
+        raise Refused(403, "Not yours to triage", "Nobody triages their own request.")
+    typed, submitted, version = triage_form.read(form.body)
+    choice, errors = triage_form.validate(submitted, stored)
+    if choice is None:
+        return _detail(stored, session.csrf, typed, errors, 422)
+    decisions.decide(
+        store(),
+        sfn(),
+        stored,
+        TRIAGE,
+        version or 0,
+        choice.decision.value,
+        member.email,
+        "dashboard",
+        choice.comment or None,
+        {"plan": choice.plan(stored.request)} if choice.decision == TriageOutcome.accept else None,
+    )
+    return redirect(f"/team/requests/{request_id}")
+
+
+@router.post("/team/requests/<request_id>/schedule")
+def reschedule(request_id: str, form: TeamForm) -> Response:
+    stored = store().get_request(request_id)
+    when = forms.local_time(form.fields.get("publish_at", ""), form.fields.get("timezone") or "UTC")
+    try:
+        moment = datetime.fromisoformat(when)
+        if moment.tzinfo is None:
+            raise ValueError(when)
+    except ValueError:
+        raise Refused(422, "Not a time", "Enter the new publish time as a date and a time.") from None
+    publishing.reschedule(store(), sfn(), stored, moment, form.signed_in.member.email)
+    return redirect(f"/team/requests/{request_id}")
+
+
+@router.post("/team/requests/<request_id>/cancel")
+def cancel(request_id: str, form: TeamForm) -> Response:
+    stored = store().get_request(request_id)
+    reason = form.fields.get("reason", "").strip()
+    publishing.cancel(store(), sfn(), stored, form.signed_in.member.email, reason)
+    return redirect(f"/team/requests/{request_id}")
