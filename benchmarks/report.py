@@ -178,8 +178,9 @@ def cold_start_section(
             f"**{ms(r.init_ms)}**",
             ms(r.import_ms),
             ms(r.clients_ms),
-            f"**{ms(r.floor.init_ms)}**",
+            f"**{ms(r.floor_ms)}**",
             f"**{r.ratio:.2f}x**",
+            f"{ms(r.fastest_ms)} / {ms(r.fastest_floor_ms)}",
             _budget(r),
             _verdict(r),
             f"{r.max_rss_mb:.1f} MB",
@@ -206,9 +207,11 @@ def cold_start_section(
         "using those clients can pay. "
         f"{runs} rounds; each round runs every function's init immediately followed by its floor, the "
         "functions in a shuffled order, so a burst of other work on the machine (2 shared cores) hits "
-        "a function and its floor alike. Figures are medians (`time.perf_counter()` inside the child, "
-        "interpreter start-up excluded); a floor's median is over every run of that client set in this "
-        "run. *Ratio* = init / floor. "
+        "a function and its floor alike. Figures are medians of the function's runs and of the floor runs "
+        "paired with them (`time.perf_counter()` inside the child, interpreter start-up excluded). "
+        "*Ratio*: the median of the paired ratios (each init over the floor run made right after it), "
+        "which cancels the slow drift of the machine's load; the fastest runs, the least disturbed, "
+        "are shown beside it. "
         f"**Budgets** (issue 8, part 6): init at most {RATIO_BUDGET:g}x the floor; page and link "
         f"functions (served through the HTTP API: a person waits) also under {PAGE_BUDGET_MS:.0f} ms. "
         "*Peak RSS*: the child's own `VmHWM` after init, largest of the runs. Measured on this machine's "
@@ -224,6 +227,7 @@ def cold_start_section(
                 "of which clients",
                 "floor (median)",
                 "ratio",
+                "fastest init / floor",
                 "budget",
                 "result",
                 "peak RSS",
