@@ -10,7 +10,7 @@ SAM := $(TOOLS)/sam/bin/sam
 PORT ?= 3000
 CLOCK_SCALE ?= 1
 
-.PHONY: install chromium run demo test test-fast lint format validate build bench openapi clean
+.PHONY: install chromium run demo test test-fast lint format validate build bench bench-cold openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ bench: install
 # The JSON API's OpenAPI document, generated from its routes (tests/contract/test_openapi.py checks the copy).
 openapi: install
 	PYTHONPATH=shared $(BIN)/python -m greenlight.web.openapi > docs/openapi.json
+
+# Only the cold starts against their floors (section 2 of benchmarks/RESULTS.md, replaced in place).
+bench-cold: install
+	$(BIN)/python -m benchmarks --only cold
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -3,16 +3,10 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from benchmarks.cold_start import ColdStart, ImportProfile, NotMeasured
+from benchmarks.cold_start import PAGE_BUDGET_MS, RATIO_BUDGET, ColdStart, Excess, Floor, NotMeasured
 from benchmarks.cost import CostLine, RequestWork, Scenario
 from benchmarks.intake import IntakeResult
 from benchmarks.stats import Summary
-
-# docs/reference.md, "Cold start": fresh process, .pyc present, medians, 2-core x86, Python 3.11.
-REFERENCE_BOTO3_MS = 160
-REFERENCE_BOTO3_DYNAMODB_CLIENT_MS = 246
-REFERENCE_ALL_CLIENTS_MS = 294
-REFERENCE_NO_PYC_MS = 550
 
 
 @dataclass(frozen=True)
@@ -160,119 +154,140 @@ def gc_sentence(result: IntakeResult) -> str:
     )
 
 
-def comparison_sentence(results: list[ColdStart], baseline: ColdStart) -> str:
-    low = min(r.import_ms for r in results)
-    high = max(r.import_ms for r in results)
-    fast_low = min(r.fastest_import_ms for r in results)
-    fast_high = max(r.fastest_import_ms for r in results)
-    return (
-        f"Module load takes {low:.0f}-{high:.0f} ms (medians; fastest runs {fast_low:.0f}-{fast_high:.0f} "
-        f"ms) plus ~{baseline.process_ms:.0f} ms of bare interpreter; comparing the fastest runs with "
-        "the reference (measured on a quiet machine), that is "
-        f"{fast_low / REFERENCE_BOTO3_MS:.1f}-{fast_high / REFERENCE_BOTO3_MS:.1f}x its "
-        f"{REFERENCE_BOTO3_MS} ms for `import boto3` and "
-        f"{fast_low / REFERENCE_ALL_CLIENTS_MS:.1f}-{fast_high / REFERENCE_ALL_CLIENTS_MS:.1f}x its "
-        f"{REFERENCE_ALL_CLIENTS_MS} ms for boto3 with the DynamoDB, Step Functions and SESv2 clients, "
-        "although no client is created at import here (they are made on the first invocation, which "
-        f"adds roughly the reference's {REFERENCE_BOTO3_DYNAMODB_CLIENT_MS - REFERENCE_BOTO3_MS} ms per "
-        "client); all with .pyc present, so a layer shipped without compiled .pyc would be slower still "
-        f"(the reference saw boto3 + a client go from ~214 to ~{REFERENCE_NO_PYC_MS} ms)."
-    )
+def _budget(result: ColdStart) -> str:
+    ratio = f"≤ {RATIO_BUDGET:g}x"
+    return f"{ratio}, < {PAGE_BUDGET_MS:.0f} ms" if result.page else ratio
+
+
+def _verdict(result: ColdStart) -> str:
+    return "pass" if result.passes else "**FAIL**"
 
 
 def cold_start_section(
     results: list[ColdStart],
     skipped: list[NotMeasured],
-    baseline: ColdStart,
+    floors: list[Floor],
     runs: int,
-    profile: ImportProfile | None,
+    excesses: list[Excess] | None,
 ) -> list[str]:
     rows: list[list[object]] = [
         [
             r.logical_id,
-            f"`{r.folder}/app.py`",
+            "page" if r.page else "step",
+            ", ".join(r.services),
+            f"**{ms(r.init_ms)}**",
             ms(r.import_ms),
-            ms(r.fastest_import_ms),
-            ms(r.process_ms),
+            ms(r.clients_ms),
+            f"**{ms(r.floor_ms)}**",
+            f"**{r.ratio:.2f}x**",
+            f"{ms(r.fastest_ms)} / {ms(r.fastest_floor_ms)}",
+            _budget(r),
+            _verdict(r),
             f"{r.max_rss_mb:.1f} MB",
             r.modules,
         ]
-        for r in sorted(results, key=lambda r: -r.import_ms)
+        for r in sorted(results, key=lambda r: -r.ratio)
     ]
-    rows.append(
-        [
-            baseline.logical_id,
-            "`pass`",
-            "-",
-            "-",
-            ms(baseline.process_ms),
-            f"{baseline.max_rss_mb:.1f} MB",
-            baseline.modules,
-        ]
-    )
     out = [
         "## 2. Cold start per function",
         "",
-        "How: for each `AWS::Serverless::Function` in template.yaml (via `local.template.Stack(load())`), "
-        f"{runs} fresh interpreters, in {runs} rounds over all functions (`sys.executable -c ...`, cwd "
-        "the function folder, "
-        "`PYTHONPATH=shared:<function folder>`, the template's Globals environment with dummy values, "
-        "`AWS_DEFAULT_REGION=us-east-1`, `PYTHONDONTWRITEBYTECODE=1` with the existing .pyc files). "
-        "*Import*: `time.perf_counter()` around `import app` only, module load, no AWS call; median of "
-        f"{runs}. *Process*: the whole interpreter from start to exit as seen by the parent, median. "
-        "*Peak RSS*: the child's own high-water mark (`VmHWM` in /proc/self/status) at the end of the "
-        "import, largest of the runs. Not `resource.getrusage(RUSAGE_SELF).ru_maxrss`: on Linux that "
-        "carries the parent's high-water mark through fork + exec (a first version reported the "
-        "benchmark's own ~190 MB for every child, `pass` included); it is only the fallback where /proc "
-        "is missing. Measured on this "
-        "machine's CPU (x86), not on Graviton; other work on the machine inflates the medians (see the "
-        "load average above), the fastest run is the least disturbed. Lambda allots CPU in proportion "
-        "to memory (one vCPU at 1,769 MB, per AWS's documentation), so at 512 MB a CPU-bound import may "
-        "take longer than on this machine's full core: check `Init Duration` in the REPORT log lines on "
-        "AWS before relying on these figures.",
+        "How (`benchmarks/cold_start.py`): for each `AWS::Serverless::Function` in template.yaml, "
+        "*init* is a fresh interpreter (`sys.executable -c ...`, cwd the function folder as /var/task "
+        "on Lambda, `PYTHONPATH=shared:<function folder>`, the template's Globals environment with dummy "
+        "values, `AWS_REGION=us-east-1`, dummy credentials in the environment as on Lambda, "
+        "`PYTHONDONTWRITEBYTECODE=1`, every .pyc compiled first with `compileall` as the layer ships "
+        "them) that imports the function's app.py and then creates the boto3 clients the function uses "
+        "through its own factory `greenlight.aws.client(service)`: boto3 is counted even where the "
+        "function defers it, and the clients the handler would make on its first invocations are "
+        "counted here. *Clients*: one per AWS service the function's IAM policies allow (SAM policy "
+        "templates by name, managed policies by their actions: DynamoDB → `dynamodb`, Step Functions "
+        "→ `stepfunctions`, SES → `sesv2`, Secrets Manager → `secretsmanager`); created, never called "
+        "(no request leaves the process). *Floor*: a fresh interpreter, same environment, that runs "
+        "`import boto3` and `boto3.client(service)` for the same services: the least any function "
+        "using those clients can pay. "
+        f"{runs} rounds; each round runs every function's init immediately followed by its floor, the "
+        "functions in a shuffled order, so a burst of other work on the machine (2 shared cores) hits "
+        "a function and its floor alike. Figures are medians of the function's runs and of the floor runs "
+        "paired with them (`time.perf_counter()` inside the child, interpreter start-up excluded). "
+        "*Ratio*: the median of the paired ratios (each init over the floor run made right after it), "
+        "which cancels the slow drift of the machine's load; the fastest runs, the least disturbed, "
+        "are shown beside it. "
+        f"**Budgets** (issue 8, part 6): init at most {RATIO_BUDGET:g}x the floor; page and link "
+        f"functions (served through the HTTP API: a person waits) also under {PAGE_BUDGET_MS:.0f} ms. "
+        "*Peak RSS*: the child's own `VmHWM` after init, largest of the runs. Measured on this machine's "
+        "CPU (x86), not on Graviton: check `Init Duration` in the REPORT log lines on AWS.",
         "",
         *table(
             [
                 "Function",
-                "code",
-                "import (median)",
-                "import (fastest)",
-                "process (median)",
+                "kind",
+                "clients",
+                "init (median)",
+                "of which imports",
+                "of which clients",
+                "floor (median)",
+                "ratio",
+                "fastest init / floor",
+                "budget",
+                "result",
                 "peak RSS",
                 "modules",
             ],
             rows,
+        ),
+        "",
+        "Floors in this run:",
+        "",
+        *table(
+            ["Floor", "runs", "median", "of which `import boto3`", "fastest"],
+            [
+                [
+                    f.label,
+                    len(f.runs),
+                    ms(f.init_ms),
+                    ms(f.import_ms),
+                    ms(min(p.init_ms for p in f.runs)) if f.runs else "-",
+                ]
+                for f in floors
+            ],
         ),
     ]
     if skipped:
         out += ["", "Not measured:", ""]
         out += [f"- {s.logical_id} (`{s.folder}`): {s.reason}" for s in skipped]
     if results:
-        out += ["", comparison_sentence(results, baseline)]
-    if profile is None:
+        failing = [r for r in results if not r.passes]
+        out += [
+            "",
+            f"**{len(results) - len(failing)} of {len(results)} functions within budget**"
+            + (f"; over: {', '.join(r.logical_id for r in failing)}." if failing else "."),
+        ]
+    if not excesses:
         return out
     out += [
         "",
-        f"`python -X importtime` of the slowest (by fastest run), {profile.logical_id}: the least "
-        "disturbed of 3 runs (smallest total); importtime adds its own overhead. "
-        "Slowest imports by cumulative time (nested: each includes what it imports; depth 1 = imported "
-        "by app.py itself):",
+        "### What a function imports beyond its floor",
+        "",
+        "How: `python -X importtime` of each function's init and of its floor (the least disturbed of 3 "
+        "runs each, by total self time; importtime adds its own overhead, so these times are larger "
+        "than the medians above). Every module the function's process imports and its floor's does not, "
+        "its self time summed per group (a package; one Powertools utility; one first-party module), "
+        "the slowest groups first; *pulled in by*: the chain of first-party imports (app.py and "
+        "greenlight modules) that brought the group's slowest import in.",
         "",
         *table(
-            ["Module", "depth", "cumulative", "self"],
-            [[f"`{c.module}`", c.depth, ms(c.cumulative_ms), ms(c.self_ms)] for c in profile.top_cumulative],
+            ["Function", "beyond the floor", "slowest groups (self time, modules) ← pulled in by"],
+            [
+                [
+                    e.logical_id,
+                    ms(e.extra_ms),
+                    "<br>".join(
+                        f"`{c.group}` {ms(c.self_ms)} ({c.modules}) ← {c.pulled_in_by}" for c in e.culprits
+                    ),
+                ]
+                for e in sorted(excesses, key=lambda e: -e.extra_ms)
+            ],
         ),
-        "",
-        "What app.py imports itself, slowest first:",
-        "",
-        *table(
-            ["Module", "cumulative", "self"],
-            [[f"`{c.module}`", ms(c.cumulative_ms), ms(c.self_ms)] for c in profile.direct],
-        ),
-        "",
-        "Self time summed per top-level package (who the time really belongs to):",
-        "",
-        *table(["Package", "self time"], [[f"`{name}`", ms(value)] for name, value in profile.by_package]),
     ]
     return out
 

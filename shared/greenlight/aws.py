@@ -1,4 +1,6 @@
-"""boto3 clients and tables, created on first use (never at import) and reused across invocations."""
+"""boto3 clients, created on first use (never at import) and reused across invocations. Low-level
+clients only: boto3's resource layer (boto3.resource, boto3.dynamodb.table) costs cold-start time and
+Greenlight's storage speaks the client API."""
 
 from functools import cache
 from typing import Any
@@ -12,8 +14,3 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeou
 @cache
 def client(service: str) -> Any:
     return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
-
-
-@cache
-def table(name: str) -> Any:
-    return boto3.resource("dynamodb", config=_CONFIG).Table(name)

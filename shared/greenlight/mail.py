@@ -7,7 +7,6 @@ from email.utils import format_datetime, formataddr, make_msgid
 from typing import TYPE_CHECKING, Any
 
 from greenlight import clock
-from greenlight.rendering import render
 
 if TYPE_CHECKING:
     from greenlight.models import StoredRequest
@@ -24,6 +23,9 @@ class Mail:
 
 def compose(template: str, to: str, subject: str, **context: Any) -> Mail:
     """`template` names a pair: templates/mail/<template>.txt and .html."""
+    # jinja2 comes with the first mail: steps that import this module without mailing never load it.
+    from greenlight.rendering import render
+
     context = {"subject": subject, **context}
     return Mail(
         to=to,

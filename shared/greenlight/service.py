@@ -4,22 +4,20 @@ takes the collaborators as arguments, so tests can hand it others."""
 import json
 import time
 from functools import cache
-from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from typing import TYPE_CHECKING, Any
 
 from greenlight.aws import client
 from greenlight.config import settings
-from greenlight.intake import submit_request
-from greenlight.mail import Mailer
 from greenlight.models import RequestInput
 from greenlight.storage import Store
 from greenlight.workflow import Workflow
+
+# Every function imports this module; each collaborator's own imports (Powertools idempotency, the
+# mail rendering) come with the accessor that builds it, so a function pays only for what it uses.
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    from greenlight.mail import Mailer
 
 
 @cache
@@ -52,16 +50,26 @@ def channels_config() -> dict[str, Any]:
 
 
 @cache
-def mailer() -> Mailer:
+def mailer() -> "Mailer":
+    from greenlight.mail import Mailer
+
     return Mailer(client("sesv2"), settings().sender_email)
 
 
 def submit(request: RequestInput, base_url: str) -> dict[str, Any]:
+    from greenlight.intake import submit_request
+
     return submit_request(request, base_url, store(), workflow(), settings().status_link_days).as_json()
 
 
 @cache
-def _idempotency() -> tuple[IdempotencyConfig, Any]:
+def _idempotency() -> tuple["IdempotencyConfig", Any]:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
     config = IdempotencyConfig(
         event_key_jmespath="key",
         # The same key with a different request is a client error, not a replay.
@@ -85,6 +93,8 @@ def submit_idempotent(
     """Submit once per idempotency key: a retry or a double click gets the first answer back."""
     if not key:
         return submit(request, base_url)
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
     config, submit_once = _idempotency()
     config.register_lambda_context(lambda_context)
     submission = {"key": key, "request": request.model_dump(mode="json"), "base_url": base_url}

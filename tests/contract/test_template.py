@@ -2,6 +2,7 @@
 functions/ folder, the runtime and layer every function shares, tables that survive mistakes, and
 policies scoped to what each function touches."""
 
+import os
 import re
 from typing import Any
 
@@ -180,10 +181,10 @@ def test_layer_is_built_for_the_functions_runtime_and_architecture() -> None:
         problems.append(f"CompatibleRuntimes {props.get('CompatibleRuntimes')} lacks {runtime}")
     if "arm64" not in props.get("CompatibleArchitectures", []):
         problems.append(f"CompatibleArchitectures {props.get('CompatibleArchitectures')} lacks arm64")
-    if metadata.get("BuildMethod") != runtime:
+    if metadata.get("BuildMethod") != "makefile":
         problems.append(
-            f"Metadata.BuildMethod is {metadata.get('BuildMethod')!r}: sam build would build for "
-            f"another Python than {runtime}"
+            f"Metadata.BuildMethod is {metadata.get('BuildMethod')!r}, not makefile: sam build's "
+            "python builder ships no compiled .pyc (test_layer_recipe_ships_unchecked_hash_pyc)"
         )
     if metadata.get("BuildArchitecture") != "arm64":
         problems.append(
@@ -191,6 +192,73 @@ def test_layer_is_built_for_the_functions_runtime_and_architecture() -> None:
             "(compiled wheels such as pydantic-core would not load)"
         )
     assert not problems, f"{layer}: " + "; ".join(problems)
+
+
+# Stands in for python3.12: records `-m pip ...` (no download in a test) and runs everything else,
+# compileall included, with the test's own Python.
+_PYTHON_STAND_IN = """#!{python}
+import json, os, sys
+if sys.argv[1:3] == ["-m", "pip"]:
+    with open(os.environ["PIP_CALLS"], "a") as calls:
+        calls.write(json.dumps(sys.argv[3:]) + "\\n")
+    sys.exit(0)
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
+
+
+def test_layer_recipe_ships_unchecked_hash_pyc(tmp_path: Any) -> None:
+    """The real recipe (sam build runs `make build-<Layer>` in ContentUri with ARTIFACTS_DIR):
+    dependencies for the functions' Python on arm64, the greenlight package, and every module
+    compiled to unchecked-hash .pyc, which Lambda's read-only filesystem cannot write at run time."""
+    import importlib.util
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    layer = _greenlight_layer()
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    stand_in = tmp_path / "python3.12"
+    stand_in.write_text(_PYTHON_STAND_IN.format(python=sys.executable))
+    stand_in.chmod(0o755)
+    artifacts, calls = tmp_path / "artifacts", tmp_path / "pip-calls.jsonl"
+    done = subprocess.run(
+        [make, "-C", str(project.ROOT / "shared"), f"build-{layer}", f"PYTHON312={stand_in}"],
+        env={**os.environ, "ARTIFACTS_DIR": str(artifacts), "PIP_CALLS": str(calls)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"make build-{layer} failed:\n{done.stdout}\n{done.stderr}"
+    site = artifacts / "python"
+    runtime_version = str(project.function_globals().get("Runtime", "")).removeprefix("python")
+    [pip] = [json.loads(line) for line in calls.read_text().splitlines()]
+    for expected in (
+        ["install"],
+        ["--platform", "manylinux2014_aarch64"],
+        ["--python-version", runtime_version],
+        ["--only-binary=:all:"],
+        ["--target", str(site)],
+        ["-r", "requirements.txt"],
+    ):
+        assert any(pip[i : i + len(expected)] == expected for i in range(len(pip))), (
+            f"pip is not called with {' '.join(expected)}: {pip}"
+        )
+    sources = sorted((site / "greenlight").rglob("*.py"))
+    assert sources, f"no greenlight package in {site}"
+    tag = sys.implementation.cache_tag
+    for source in sources:
+        compiled = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        assert compiled.is_file(), f"{compiled.relative_to(site)} was not shipped"
+        header = compiled.read_bytes()[:8]
+        assert header[:4] == importlib.util.MAGIC_NUMBER, f"{compiled.name}: not compiled by this Python"
+        flags = int.from_bytes(header[4:8], "little")
+        assert flags == 0b01, f"{compiled.relative_to(site)}: flags {flags:#b}, not unchecked-hash (0b1)"
+    stale = [p for p in site.rglob("*.pyc") if f".{tag}." not in p.name]
+    assert not stale, f"bytecode of another Python shipped: {stale[:3]}"
 
 
 # ---- tables ----

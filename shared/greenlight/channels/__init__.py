@@ -9,10 +9,11 @@
 Each network's entry may also set ``"timeout"`` (seconds per HTTP call, default 10).
 """
 
+import importlib
 import json
 import threading
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from greenlight.channels.base import (
     AccountStats,
@@ -24,11 +25,12 @@ from greenlight.channels.base import (
     RateLimited,
     Receipt,
 )
-from greenlight.channels.bluesky import BlueskyChannel
-from greenlight.channels.http import DEFAULT_TIMEOUT
-from greenlight.channels.mastodon import MastodonChannel
-from greenlight.channels.sandbox import SandboxChannel
 from greenlight.errors import PublishRejected
+
+if TYPE_CHECKING:
+    from greenlight.channels.bluesky import BlueskyChannel
+    from greenlight.channels.mastodon import MastodonChannel
+    from greenlight.channels.sandbox import SandboxChannel
 
 __all__ = [
     "AccountStats",
@@ -51,11 +53,22 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "mastodon": ("base_url", "access_token"),
     "bluesky": ("service", "identifier", "app_password"),
 }
-_FACTORIES: dict[str, Callable[..., Channel]] = {
-    "sandbox": SandboxChannel,
-    "mastodon": MastodonChannel,
-    "bluesky": BlueskyChannel,
+# The adapters (and their HTTP client) are imported when a channel is first built: the lifecycle
+# steps that import greenlight.publishing without publishing do not pay for them at cold start.
+_ADAPTERS = {
+    "sandbox": ("greenlight.channels.sandbox", "SandboxChannel"),
+    "mastodon": ("greenlight.channels.mastodon", "MastodonChannel"),
+    "bluesky": ("greenlight.channels.bluesky", "BlueskyChannel"),
 }
+_CLASSES = {cls: module for module, cls in _ADAPTERS.values()}
+
+
+def __getattr__(name: str) -> Any:
+    """`from greenlight.channels import BlueskyChannel` and the like, imported on first use."""
+    if name in _CLASSES:
+        return getattr(importlib.import_module(_CLASSES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # One adapter per (network, settings) for the life of the process: a warm Lambda then reuses the
 # Bluesky session instead of calling createSession (30 per 5 minutes) for every post. New settings
@@ -78,6 +91,8 @@ def channel_for(name: str, config: Mapping[str, Any]) -> Channel:
     ]
     if missing:
         raise PublishRejected(f"{name} is not configured: its credentials lack {', '.join(missing)}")
+    from greenlight.channels.http import DEFAULT_TIMEOUT  # with the adapters: see _ADAPTERS
+
     try:
         timeout = float(settings.get("timeout", DEFAULT_TIMEOUT))
     except (TypeError, ValueError) as error:
@@ -87,5 +102,7 @@ def channel_for(name: str, config: Mapping[str, Any]) -> Channel:
         channel = _cache.get(cache_key)
         if channel is None:
             arguments = [settings[field] for field in REQUIRED[name]]
-            channel = _cache[cache_key] = _FACTORIES[name](*arguments, timeout=timeout)
+            module, cls = _ADAPTERS[name]
+            factory = getattr(importlib.import_module(module), cls)
+            channel = _cache[cache_key] = factory(*arguments, timeout=timeout)
         return channel
