@@ -188,5 +188,6 @@ class Stack:
         for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
             for name, event in resource["Properties"].get("Events", {}).items():
                 if event["Type"] in ("Schedule", "ScheduleV2"):
-                    found.append((name, event["Properties"]["ScheduleExpression"], logical_id))
+                    expression = self.resolve(event["Properties"]["ScheduleExpression"])  # may be a !Ref
+                    found.append((name, str(expression), logical_id))
         return found

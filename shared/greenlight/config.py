@@ -1,8 +1,9 @@
 """Settings from the function's environment, validated once, read lazily (never at import)."""
 
 from functools import cache
+from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from greenlight.errors import ConfigurationError
 
@@ -18,6 +19,16 @@ class Settings(BaseModel):
     decision_link_days: int = Field(default=14, ge=1)
     # The networks' credentials: a Secrets Manager secret holding {"<channel>": {...}}.
     channels_secret_arn: str = ""
+    # When each published post is measured (template parameter SnapshotAges): "1h,24h,72h,7d".
+    snapshot_ages: str = "1h,24h,72h,7d"
+
+    @field_validator("snapshot_ages")
+    @classmethod
+    def _valid_ages(cls, value: str) -> str:
+        from greenlight.metrics.ages import parse_ages
+
+        parse_ages(value)  # a typo fails the function's first call, not the seventh day
+        return value
 
 
 _ENV = {
@@ -29,6 +40,7 @@ _ENV = {
     "status_link_days": "STATUS_LINK_DAYS",
     "decision_link_days": "DECISION_LINK_DAYS",
     "channels_secret_arn": "CHANNELS_SECRET_ARN",
+    "snapshot_ages": "SNAPSHOT_AGES",
 }
 
 
@@ -42,3 +54,18 @@ def settings() -> Settings:
     except ValidationError as error:
         missing = ", ".join(_ENV[str(e["loc"][0])] for e in error.errors())
         raise ConfigurationError(f"missing or invalid environment variables: {missing}") from error
+
+
+@cache
+def snapshot_ages() -> tuple[Any, ...]:
+    """The snapshot ages (``greenlight.metrics.ages.Age``), shortest first, from SNAPSHOT_AGES alone:
+    publishing plans them without needing the rest of the settings. A bad value is a
+    ConfigurationError on first use, with parse_ages's reason."""
+    import os
+
+    from greenlight.metrics.ages import DEFAULT_AGES, parse_ages
+
+    try:
+        return parse_ages(os.environ.get("SNAPSHOT_AGES") or DEFAULT_AGES)
+    except ValueError as error:
+        raise ConfigurationError(f"SNAPSHOT_AGES: {error}") from error

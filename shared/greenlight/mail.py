@@ -19,6 +19,8 @@ class Mail:
     subject: str
     text: str
     html: str
+    # Inline PNGs the HTML shows by cid: (greenlight.metrics.mime.InlineImage), such as charts.
+    images: tuple[Any, ...] = ()
 
 
 def compose(template: str, to: str, subject: str, **context: Any) -> Mail:
@@ -135,9 +137,16 @@ class Mailer:
         self.sender = sender
 
     def send(self, mail: Mail) -> str:
+        if mail.images:
+            # multipart/related with the PNG parts; only mails with charts load the module.
+            from greenlight.metrics.mime import to_raw
+
+            raw = to_raw(mail, sender=self.sender, images=mail.images)
+        else:
+            raw = to_mime(mail, self.sender)
         answer = self.sesv2.send_email(
             FromEmailAddress=self.sender,
             Destination={"ToAddresses": [mail.to]},
-            Content={"Raw": {"Data": to_mime(mail, self.sender)}},
+            Content={"Raw": {"Data": raw}},
         )
         return str(answer["MessageId"])

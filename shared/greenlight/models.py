@@ -423,3 +423,25 @@ class FinishPublishingInput(BaseModel):
 class CloseRequestInput(BaseModel):
     request_id: str
     reason: Literal["declined", "abandoned", "unanswered"]
+
+
+class MeasurePostsInput(ScheduledEvent):
+    """The sweep runs on EventBridge Scheduler's event, which it does not read; ``limit`` lets an
+    operator (or a benchmark) cap one run by hand."""
+
+    limit: int | None = Field(default=None, gt=0)
+
+
+class MeasurePostsOutput(BaseModel):
+    """What one run of the measuring sweep did (its log line and its test's subject)."""
+
+    due: int  # due entries read from GSI2
+    taken: int  # snapshots written with counts (late ones included)
+    late: int  # of those, taken after their on-time window, with their real age
+    missed: int  # recorded as missed: beyond the grace window
+    deleted: int  # recorded as deleted: the post is gone from the network
+    deferred: int  # left due for the next run (rate limited, out of time, network down)
+    already_recorded: int  # written by an overlapping run before: left as they were
+    network_calls: dict[str, int]  # batched reads per network
+    results: list[str]  # requests whose result this run recorded
+    stopped: list[str]  # why a network's reading stopped early

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from greenlight import clock
-from greenlight.channels import Post, Receipt, channel_for
+from greenlight.channels import Channel, Post, Receipt, channel_for
 from greenlight.errors import Conflict, InvalidInput, PublishRejected
 from greenlight.mail import Mailer, notify_once
 from greenlight.models import STEP_LABELS, RequestStatus, Role, StoredRequest
@@ -165,16 +165,31 @@ def publish_post(
             )
         found = network.find(post)
         if found is not None:
-            return confirm(store, stored, post, found, "found on the network")
+            return confirm(store, stored, post, found, "found on the network", network=network)
     try:
         receipt = network.publish(post)
     except PublishRejected as refusal:
         refuse(store, mailer, stored, channel, str(refusal))
         raise
-    return confirm(store, stored, post, receipt, "published")
+    return confirm(store, stored, post, receipt, "published", network=network)
 
 
-def confirm(store: Store, stored: StoredRequest, post: Post, receipt: Receipt, how: str) -> dict[str, Any]:
+def confirm(
+    store: Store,
+    stored: StoredRequest,
+    post: Post,
+    receipt: Receipt,
+    how: str,
+    *,
+    network: Channel | None = None,
+) -> dict[str, Any]:
+    # Plan its snapshots before settling: if the process dies in between, reconciliation finds the
+    # post and confirms again, and the plan (a conditional write) is not written twice.
+    if network is not None:
+        from greenlight.config import snapshot_ages
+        from greenlight.measurement import plan_measurement
+
+        plan_measurement(store, stored, receipt, network, snapshot_ages())
     delay = (_at(receipt.published_at) - _at(post.scheduled_at)).total_seconds()
     facts = {
         "url": receipt.url,

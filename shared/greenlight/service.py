@@ -106,3 +106,10 @@ def submit_idempotent(
         except IdempotencyAlreadyInProgressError:
             time.sleep(0.25)
     raise IdempotencyAlreadyInProgressError("the first submission with this key is still running")
+
+
+def channel(name: str) -> Any:
+    """The adapter for one network, from the current credentials (greenlight.channels.channel_for)."""
+    from greenlight.channels import channel_for
+
+    return channel_for(name, channels_config())

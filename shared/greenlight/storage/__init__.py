@@ -12,6 +12,11 @@
     REQ#<id>             WAIT#<name>              a wait a person can cut short (the publish time)
     REQ#<id>             POST#<channel>           the post on one channel: intent, then receipt or
                                                   refusal
+    REQ#<id>             MEASURE#<channel>        what measuring a published post needs (post id,
+                                                  publish time, followers at publish, ages)
+    REQ#<id>             DUE#<channel>#<age:08d>  a snapshot still to take (in GSI2)
+    REQ#<id>             SNAP#<channel>#<age:08d> a snapshot, written once
+    REQ#<id>             RESULT                   the result against the goal, written once
     LINK#<sha256(token)> LINK                     a secret link; `expires_at` is the TTL attribute
     TEAM                 MEMBER#<email>           the roster
     SESSION#<sha256>     SESSION                  a team member's signed-in session (sha256 of the
@@ -21,16 +26,20 @@ GSI1, all attributes: gsi1pk = STATUS#<status>, gsi1sk = <created_at>#<id>, on R
     The queue by status, oldest first; every status change moves the request to its new partition.
 GSI2, keys only: gsi2pk = DUE#reconcile, gsi2sk = <started_at>#<id>#<channel>, on POST items only.
     Posts started and not yet settled: settling a post removes both attributes, so it leaves the
-    index; the scheduled reconciliation asks for those started before a time. Nothing else is in it.
+    index; the scheduled reconciliation asks for those started before a time.
+    Also gsi2pk = DUE#snapshot, gsi2sk = <due_at>#<id>#<channel>#<age_seconds>, on DUE items: the
+    snapshots the measuring sweep takes when they fall due; taking one deletes its DUE item.
 
 Modules: `items` (typed items, keys, conditional writes and transactions), `requests` (requests,
 versions, status with its audit trail, once-markers), `decisions` (decisions and waits), `links`,
-`posts`, `team` (members and sessions). `Store` is the one door callers use; it hands each call to
-the aggregate that owns it. Only the low-level client and boto3's type serialisers are used.
+`posts`, `measurements` (plans, due snapshots, snapshots, results), `team` (members and
+sessions). `Store` is the one door callers use; it hands each call to the aggregate that owns it.
+Only the low-level client and boto3's type serialisers are used.
 """
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from greenlight.models import (
     AuditEvent,
@@ -44,9 +53,14 @@ from greenlight.models import (
 )
 from greenlight.storage.decisions import Decisions
 from greenlight.storage.links import Links
+from greenlight.storage.measurements import DueSnapshot, MeasurementPlan, Measurements
 from greenlight.storage.posts import Posts
 from greenlight.storage.requests import GREENLIGHT, RECORDED_FACTS, Requests
 from greenlight.storage.team import Team
+
+if TYPE_CHECKING:
+    from greenlight.metrics.figures import Snapshot
+    from greenlight.metrics.results import GoalResult
 
 __all__ = ["GREENLIGHT", "RECORDED_FACTS", "Store"]
 
@@ -61,6 +75,7 @@ class Store:
         self._decisions = Decisions(client, table_name)
         self._links = Links(client, table_name)
         self._posts = Posts(client, table_name)
+        self._measurements = Measurements(client, table_name)
         self._team = Team(client, table_name)
 
     # ---- requests, their status and audit trail ----
@@ -173,6 +188,40 @@ class Store:
 
     def unsettled_posts(self, started_before: datetime) -> list[tuple[str, str]]:
         return self._posts.unsettled_posts(started_before)
+
+    # ---- measurements: plans, due snapshots, snapshots, results ----
+
+    def measurement_planned(self, request_id: str, channel: str) -> bool:
+        return self._measurements.planned(request_id, channel)
+
+    def plan_measurement(self, plan: MeasurementPlan, due: Sequence[tuple[int, datetime]]) -> bool:
+        return self._measurements.plan_measurement(plan, due)
+
+    def measurement_plans(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], MeasurementPlan]:
+        return self._measurements.plans_for(keys)
+
+    def measurement_plans_of(self, request_id: str) -> list[MeasurementPlan]:
+        return self._measurements.plans(request_id)
+
+    def due_snapshots(self, now: datetime, limit: int) -> Iterator[DueSnapshot]:
+        return self._measurements.due_snapshots(now, limit)
+
+    def remaining_due(self, request_id: str) -> int:
+        return self._measurements.remaining_due(request_id)
+
+    def record_snapshots(
+        self, snapshots: Sequence["Snapshot"], done: Sequence[DueSnapshot]
+    ) -> tuple[list["Snapshot"], list["Snapshot"]]:
+        return self._measurements.record_snapshots(snapshots, done)
+
+    def snapshots(self, request_id: str) -> list["Snapshot"]:
+        return self._measurements.snapshots(request_id)
+
+    def record_result(self, request_id: str, result: "GoalResult", summary: str, version: int | None) -> bool:
+        return self._measurements.record_result(request_id, result, summary, version)
+
+    def goal_result(self, request_id: str) -> "GoalResult | None":
+        return self._measurements.goal_result(request_id)
 
     # ---- the team ----
 

@@ -64,7 +64,9 @@ def _form(
     )
 
 
-def request_status(stored: StoredRequest, history: list[AuditEvent]) -> str:
+def request_status(
+    stored: StoredRequest, history: list[AuditEvent], measurement: dict[str, Any] | None = None
+) -> str:
     request = stored.request
     return render(
         "pages/request_status.html",
@@ -75,6 +77,7 @@ def request_status(stored: StoredRequest, history: list[AuditEvent]) -> str:
         history=history,
         metric_label=METRICS[request.goal.metric],
         channel_labels=[NETWORKS[c].label for c in request.channels],
+        measurement=measurement,
     )
 
 
@@ -153,9 +156,11 @@ def team_request(
     form: dict[str, Any] | None,
     change_csrf: str | None = None,
     posts: list[dict[str, Any]] | None = None,
+    measurement: dict[str, Any] | None = None,
 ) -> str:
     return render(
         "pages/team_request.html",
+        measurement=measurement,
         title=stored.request.title,
         stored=stored,
         request=stored.request,

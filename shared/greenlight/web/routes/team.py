@@ -77,7 +77,12 @@ def _detail(
         )
     changeable = csrf if stored.status in publishing.CHANGEABLE else None
     posts = store().posts(stored.id)
-    return html(pages.team_request(stored, store().history(stored.id), form, changeable, posts), status)
+    from greenlight.result_report import page_context  # Pillow only for pages that draw a chart
+
+    measured = page_context(store(), stored)["measurement"]
+    return html(
+        pages.team_request(stored, store().history(stored.id), form, changeable, posts, measured), status
+    )
 
 
 @router.get("/team/requests/<request_id>")
