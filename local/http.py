@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from local.outbox import read_outbox
+from local.outbox import raw_message, read_outbox
 
 if TYPE_CHECKING:
     from local.runtime import LocalRuntime
@@ -222,6 +222,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, read_outbox())
         elif method == "GET" and path == "/_local/outbox":
             self._html(200, outbox_page(read_outbox()))
+        elif method == "GET" and (found := re.fullmatch(r"/_local/outbox/(\d+)\.eml", path)):
+            raw = raw_message(int(found.group(1)))
+            if raw is None:
+                self._json(404, {"error": f"no mail number {found.group(1)}"})
+            else:
+                self._send(200, {"content-type": "message/rfc822"}, raw)
         elif method == "GET" and path.startswith("/_local/executions/"):
             try:
                 self._json(200, runtime.where_is(path.rsplit("/", 1)[1]))

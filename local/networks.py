@@ -21,7 +21,8 @@ and ``/_local/channels/``:
   ids or 400, leaving out posts it does not have), ``GET /posts/by-key/:key``, ``GET /posts/:id``,
   ``DELETE /posts/:id``, ``GET /posts/:id/metrics``, ``GET /account`` (followers and posts),
   ``GET /posts.json`` (every post with its metrics), ``/p/:id`` (a page);
-- ``/_local/networks/faults`` (POST to queue failures for a network's publish endpoint, GET to list,
+- ``/_local/networks/faults`` (POST to queue failures for a network's publish endpoint, or with
+  ``"on": "read"`` for its metrics reads (the batch reads and a post's counts), GET to list,
   DELETE to clear) and ``/_local/networks/stats`` (publish calls received, posts held).
 
 Engagement is deterministic: seeded from the post id and growing with the post's age in business
@@ -183,9 +184,11 @@ class Fault:
     timeout: bool = False
     reject: str | None = None
     delay: float = 0.0
+    on: str = "publish"  # or "read": the metrics reads
 
     def describe(self) -> dict[str, Any]:
         return {
+            "on": self.on,
             "fail": "timeout" if self.timeout else self.status,
             "reject": self.reject,
             "delay_seconds": self.delay,
@@ -202,6 +205,11 @@ def parse_faults(document: Any) -> tuple[str, list[Fault]]:
     fail = document.get("fail") or []
     delay = document.get("delay_seconds") or 0
     reject = document.get("reject")
+    on = document.get("on") or "publish"
+    if on not in ("publish", "read"):
+        raise ValueError('on must be "publish" (the default) or "read" (the metrics reads)')
+    if on == "read" and reject:
+        raise ValueError("a read is not rejected: use fail")
     if not isinstance(fail, list):
         raise ValueError('fail must be a list of HTTP statuses (400–599) or "timeout"')
     if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= MAX_DELAY:
@@ -222,6 +230,8 @@ def parse_faults(document: Any) -> tuple[str, list[Fault]]:
         faults.append(Fault(delay=float(delay)))  # only slow: the call then succeeds, late
     if not faults:
         raise ValueError("nothing to inject: give fail, reject or delay_seconds")
+    for fault in faults:
+        fault.on = on
     return network, faults
 
 
@@ -264,6 +274,7 @@ class _State:
     sandbox_keys: dict[str, str] = field(default_factory=dict)
     faults: dict[str, deque[Fault]] = field(default_factory=lambda: {n: deque() for n in NETWORK_NAMES})
     publish_calls: dict[str, int] = field(default_factory=lambda: dict.fromkeys(NETWORK_NAMES, 0))
+    read_calls: dict[str, int] = field(default_factory=lambda: dict.fromkeys(NETWORK_NAMES, 0))
     # Mastodon: 300 requests / 5 min per account. Bluesky: 5,000 points / hour (create 3, update 2,
     # delete 1), createSession 30 / 5 min.
     mastodon_budget: _Budget = field(default_factory=lambda: _Budget(300, timedelta(minutes=5)))
@@ -297,9 +308,11 @@ class FakeNetworks:
         path, query = parts.path.rstrip("/") or "/", parse_qs(parts.query)
         lowered = {name.lower(): value for name, value in headers.items()}
         host = lowered.get("host") or "127.0.0.1"
-        network = _publish_endpoint(method, path)
+        network, on = _publish_endpoint(method, path), "publish"
+        if not network:
+            network, on = _read_endpoint(method, path), "read"
         if network:
-            fault = self._take_fault(network)
+            fault = self._take_fault(network, on)
             if fault is not None:
                 answer = self._apply(network, fault)
                 if answer is not None:
@@ -323,11 +336,18 @@ class FakeNetworks:
 
     # ---- faults and stats ----
 
-    def _take_fault(self, network: str) -> Fault | None:
+    def _take_fault(self, network: str, on: str = "publish") -> Fault | None:
         with self._lock:
-            self._state.publish_calls[network] += 1
+            if on == "publish":
+                self._state.publish_calls[network] += 1
+            else:
+                self._state.read_calls[network] += 1
             pending = self._state.faults[network]
-            return pending.popleft() if pending else None
+            for fault in pending:
+                if fault.on == on:
+                    pending.remove(fault)
+                    return fault
+            return None
 
     def _apply(self, network: str, fault: Fault) -> Answer | None:
         """Sleep (outside the lock: other requests go on), then answer as the fault says; None lets
@@ -927,6 +947,19 @@ def _publish_endpoint(method: str, path: str) -> str | None:
     ):
         return "bluesky"
     if path == f"{SANDBOX}/posts":
+        return "sandbox"
+    return None
+
+
+def _read_endpoint(method: str, path: str) -> str | None:
+    """The network whose metrics read this is (``"on": "read"`` faults apply there), or None."""
+    if method != "GET":
+        return None
+    if path == f"{MASTODON}/api/v1/statuses" or re.fullmatch(rf"{MASTODON}/api/v1/statuses/\w+", path):
+        return "mastodon"
+    if path == f"{BLUESKY}/xrpc/app.bsky.feed.getPosts":
+        return "bluesky"
+    if path == f"{SANDBOX}/posts" or re.fullmatch(rf"{SANDBOX}/posts/[\w-]+/metrics", path):
         return "sandbox"
     return None
 

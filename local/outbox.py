@@ -32,6 +32,18 @@ def parse(raw: str) -> dict[str, Any]:
     finder = _Links()
     finder.feed(html)
     links = list(dict.fromkeys(finder.links + URL.findall(text)))
+    # Inline images (charts in the results mail): listed, not inlined; GET /_local/outbox/<n>.eml
+    # gives the whole message.
+    images = [
+        {
+            "cid": str(part.get("Content-ID", "")).strip("<>"),
+            "content_type": part.get_content_type(),
+            "filename": part.get_filename() or "",
+            "bytes": len(part.get_payload(decode=True) or b""),
+        }
+        for part in message.walk()
+        if part.get_content_maintype() == "image"
+    ]
     return {
         "sent_at": str(message.get("Date", "")),
         "to": [a.strip() for a in str(message.get("To", "")).split(",") if a.strip()],
@@ -40,7 +52,19 @@ def parse(raw: str) -> dict[str, Any]:
         "text": text,
         "html": html,
         "links": links,
+        "images": images,
     }
+
+
+def raw_message(number: int, region: str = "us-east-1") -> bytes | None:
+    """The raw MIME of the ``number``-th mail sent (as ``read_outbox`` numbers them), or None."""
+    sent = ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
+    if not 0 <= number < len(sent):
+        return None
+    raw = getattr(sent[number], "raw_data", None)
+    if raw is None:
+        return None
+    return raw if isinstance(raw, bytes) else raw.encode()
 
 
 def read_outbox(region: str = "us-east-1") -> list[dict[str, Any]]:

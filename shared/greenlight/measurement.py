@@ -10,11 +10,11 @@ one of a post gone from the network as deleted, and none is ever filled in from 
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from greenlight import clock
-from greenlight.metrics.ages import Age, Timeliness, as_utc, classify, due_times, format_age
+from greenlight.metrics.ages import Age, Timeliness, as_utc, classify, due_times, format_span
 from greenlight.metrics.figures import Snapshot, SnapshotStatus, channel_label
 from greenlight.models import MeasurePostsOutput, StoredRequest
 from greenlight.storage import Store
@@ -272,8 +272,8 @@ def _late_note(entry: DueSnapshot, plan: MeasurementPlan, taken_at: str | dateti
     if timing.status is not Timeliness.late:
         return ""
     return (
-        f"taken late: at {format_age(timing.real_age_seconds)} "
-        f"({timedelta(seconds=timing.delay_seconds)} after it was due)"
+        f"taken late, {format_span(timing.delay_seconds)} after it was due "
+        f"(real age {format_span(timing.real_age_seconds)})"
     )
 
 
@@ -286,7 +286,7 @@ def _missed(entry: DueSnapshot, plan: MeasurementPlan, delay_seconds: int) -> Sn
         age=Age(entry.age_seconds),
         published_at=plan.published_at,
         followers_at_publish=plan.followers_at_publish,
-        note=f"not read within its grace window ({timedelta(seconds=delay_seconds)} after it was due)",
+        note=f"not read within its grace window (it was {format_span(delay_seconds)} overdue)",
     )
 
 

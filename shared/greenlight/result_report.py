@@ -8,7 +8,7 @@ import base64
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from greenlight.metrics.ages import Age, format_age
+from greenlight.metrics.ages import Age, format_span
 from greenlight.metrics.figures import RateKind, Snapshot, SnapshotStatus, channel_label, rate_kind
 from greenlight.metrics.results import DAY, METRIC_NAMES, GoalResult, PaceReport, curve, on_track
 from greenlight.models import GoalMetric, StoredRequest
@@ -109,7 +109,7 @@ def row(snapshot: Snapshot) -> Row:
         age=snapshot.age_label,
         status=STATUS_WORDS[snapshot.status],
         taken_at=snapshot.taken_at.strftime("%Y-%m-%d %H:%M UTC") if snapshot.taken_at else "",
-        real_age=format_age(snapshot.real_age_seconds) if snapshot.real_age_seconds is not None else "",
+        real_age=format_span(snapshot.real_age_seconds) if snapshot.real_age_seconds is not None else "",
         likes=_count(snapshot.likes),
         reposts=_count(snapshot.reposts),
         replies=_count(snapshot.replies),

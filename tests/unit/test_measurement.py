@@ -133,7 +133,9 @@ def test_a_confirmed_post_gets_its_followers_and_one_due_entry_per_age_once(
     assert [d.age_seconds for d in due] == [HOUR, 24 * HOUR, 72 * HOUR, 168 * HOUR]
 
 
-def test_followers_that_cannot_be_read_are_none_with_a_note_never_a_guess(store: Store, moment: Clock) -> None:
+def test_followers_that_cannot_be_read_are_none_with_a_note_never_a_guess(
+    store: Store, moment: Clock
+) -> None:
     network = FakeNetwork(followers_fail=True)
     _publish(store, network, "r-1")
     (plan,) = store.measurement_plans_of("r-1")
@@ -326,5 +328,3 @@ def test_a_snapshot_already_written_is_kept_and_its_due_entry_still_cleared(
 def test_plain_mail_without_images_is_unchanged() -> None:
     mail = Mail(to="a@example.org", subject="s", text="t", html="<p>h</p>")
     assert b"multipart/alternative" in to_mime(mail, "greenlight@example.org")
-
-

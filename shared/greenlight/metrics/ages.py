@@ -64,6 +64,15 @@ def format_age(seconds: int) -> str:
     return f"{seconds}s"
 
 
+def format_span(seconds: int) -> str:
+    """A real age or a delay as people say it: "25 h 30 min", "1 h", "4 min", "40 s"."""
+    hours, rest = divmod(max(0, int(seconds)), 3600)
+    minutes = rest // 60
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min" if minutes else f"{int(seconds)} s"
+
+
 def parse_age(text: str) -> Age:
     """One age such as "30m", "24h", "7d", "2w" (minutes, hours, days, weeks)."""
     part = text.strip().lower()
