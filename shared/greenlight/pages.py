@@ -10,6 +10,7 @@ from greenlight.models import (
     AuditEvent,
     GoalMetric,
     Member,
+    PostRecord,
     RequestInput,
     RiskFlag,
     Role,
@@ -181,7 +182,7 @@ def team_request(
     history: list[AuditEvent],
     form: dict[str, Any] | None,
     change_csrf: str | None = None,
-    posts: list[dict[str, Any]] | None = None,
+    posts: list[PostRecord] | None = None,
 ) -> str:
     return render(
         "pages/team_request.html",

@@ -24,6 +24,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+from pydantic import BaseModel
 
 from greenlight import clock
 from greenlight.errors import Conflict, NotFound
@@ -32,6 +33,8 @@ from greenlight.models import (
     Decision,
     Link,
     Member,
+    PostRecord,
+    PostState,
     RequestInput,
     RequestStatus,
     Session,
@@ -196,7 +199,10 @@ class Store:
             ":now": clock.iso(now),
             ":lock": stored.lock,
             ":next": stored.lock + 1,
-            **{f":{name}": value for name, value in facts.items()},
+            **{
+                f":{name}": value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+                for name, value in facts.items()
+            },
         }
         expression = "SET #status = :status, gsi1pk = :gsi1pk, updated_at = :now, #lock = :next"
         expression += "".join(f", #{name} = :{name}" for name in facts)
@@ -530,7 +536,7 @@ class Store:
                         "channel": channel,
                         "version": version,
                         "key": key,
-                        "state": "publishing",
+                        "state": PostState.publishing,
                         "started_at": now,
                         "gsi2pk": "DUE#reconcile",
                         "gsi2sk": f"{now}#{request_id}#{channel}",
@@ -541,22 +547,22 @@ class Store:
             is not None
         )
 
-    def get_post(self, request_id: str, channel: str) -> dict[str, Any] | None:
+    def get_post(self, request_id: str, channel: str) -> PostRecord | None:
         answer = self.client.get_item(
             TableName=self.table, Key=self._post_key(request_id, channel), ConsistentRead=True
         )
-        return _plain(_from_item(answer["Item"])) if "Item" in answer else None
+        return PostRecord.model_validate(_plain(_from_item(answer["Item"]))) if "Item" in answer else None
 
-    def posts(self, request_id: str) -> list[dict[str, Any]]:
+    def posts(self, request_id: str) -> list[PostRecord]:
         page = self.client.query(
             TableName=self.table,
             ConsistentRead=True,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
             ExpressionAttributeValues=_to_item({":pk": f"REQ#{request_id}", ":prefix": "POST#"}),
         )
-        return [_plain(_from_item(item)) for item in page.get("Items", [])]
+        return [PostRecord.model_validate(_plain(_from_item(item))) for item in page.get("Items", [])]
 
-    def settle_post(self, request_id: str, channel: str, state: str, **facts: Any) -> bool:
+    def settle_post(self, request_id: str, channel: str, state: PostState, **facts: Any) -> bool:
         """Record a receipt (published) or a refusal (rejected) once; False if it was settled before."""
         names = {f"#{k}": k for k in facts}
         return (
@@ -572,8 +578,8 @@ class Store:
                 ExpressionAttributeValues=_to_item(
                     {
                         ":state": state,
-                        ":publishing": "publishing",
-                        ":unconfirmed": "unconfirmed",
+                        ":publishing": PostState.publishing,
+                        ":unconfirmed": PostState.unconfirmed,
                         **{f":{k}": v for k, v in facts.items()},
                     }
                 ),
@@ -593,7 +599,7 @@ class Store:
                 ConditionExpression="#state = :publishing",
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues=_to_item(
-                    {":unconfirmed": "unconfirmed", ":publishing": "publishing"}
+                    {":unconfirmed": PostState.unconfirmed, ":publishing": PostState.publishing}
                 ),
             )
             is not None
