@@ -8,7 +8,7 @@ it reads). A step that waits on its task token is answered with a TaskAnswer ins
 the function's return value, is what the state machine reads."""
 
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,6 +64,8 @@ class SendAcknowledgementOutput(BaseModel):
 
 
 class RequestTriageInput(BaseModel):
+    answered_with: ClassVar[type[BaseModel]] = DecisionAnswer  # what the state machine reads
+
     request_id: str
     round: int = Field(default=0, ge=0)
     task_token: str = Field(repr=False)
@@ -80,6 +82,8 @@ class RequestTriageOutput(BaseModel):
 
 
 class RequestRevisionInput(BaseModel):
+    answered_with: ClassVar[type[BaseModel]] = DecisionAnswer  # what the state machine reads
+
     request_id: str
     task_token: str = Field(repr=False)
     window_seconds: int = Field(gt=0)
@@ -118,6 +122,8 @@ class AssessRiskOutput(Assessment):
 
 
 class RequestReviewInput(BaseModel):
+    answered_with: ClassVar[type[BaseModel]] = DecisionAnswer  # what the state machine reads
+
     request_id: str
     role: Role
     round: int = Field(default=0, ge=0)
@@ -168,6 +174,8 @@ class CheckScheduleOutput(BaseModel):
 
 
 class WaitForPublishTimeInput(BaseModel):
+    answered_with: ClassVar[type[BaseModel]] = Woken  # what the state machine reads
+
     request_id: str
     publish_at: str  # the time "Check schedule" planned for: a change since then ends the wait at once
     task_token: str = Field(repr=False)
