@@ -2,7 +2,7 @@
 
 Each round is a new wait (a new task token) opened by the state machine; the ASL counts them
 ("Triage rounds left?", "Fast track rounds left?", "Review rounds left?") and these say what a
-round means to the people asked. tests/unit/test_rounds.py holds them to the ASL's limits."""
+round means to the people asked. tests/contract/test_rounds.py holds them to the ASL's limits."""
 
 from greenlight.models import Lane
 
