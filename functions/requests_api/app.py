@@ -7,7 +7,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyVa
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight import web
 from greenlight.errors import NotFound
-from greenlight.models import STEP_LABELS, RequestInput
+from greenlight.labels import STEP_LABELS
+from greenlight.models import RequestInput
 from greenlight.observability import logger
 from greenlight.service import store, submit_idempotent
 from greenlight.status import request_for_token

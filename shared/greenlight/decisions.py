@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from greenlight import clock
 from greenlight.errors import GreenlightError
+from greenlight.labels import stage_label
 from greenlight.models import Decision, DecisionState, StoredRequest
 from greenlight.observability import logger
 from greenlight.steps import DecisionAnswer
@@ -45,12 +46,6 @@ class Superseded(GreenlightError):
 
 class NotWaiting(GreenlightError):
     """Nothing waits for this decision (closed, expired, or never opened)."""
-
-
-def stage_label(stage: str) -> str:
-    """triage → Triage, review-legal → Review (legal)."""
-    kind, _, role = stage.partition("-")
-    return f"{kind.capitalize()} ({role.replace('_', ' ')})" if role else kind.capitalize()
 
 
 def deliver(sfn: Any, store: Store, decision: Decision) -> bool:

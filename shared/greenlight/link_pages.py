@@ -9,29 +9,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from greenlight import decisions, links, pages, team, triage_form, web
-from greenlight.models import (
-    STEP_LABELS,
-    Decision,
-    Link,
-    LinkKind,
-    ReviewOutcome,
-    StoredRequest,
-    TriageOutcome,
-)
+from greenlight.labels import OUTCOME_WORDS, REVIEW_WORDS, STEP_LABELS
+from greenlight.models import Decision, Link, LinkKind, ReviewOutcome, StoredRequest, TriageOutcome
 from greenlight.review import supersede_others
 from greenlight.storage import Store
 from greenlight.triage import REVISION, TRIAGE, revision_feedback, submit_revision
 
-OUTCOME_WORDS = {
-    "accept": "accepted",
-    "revise": "sent back (“not like this”)",
-    "decline": "declined",
-    "resubmitted": "revised",
-    "approve": "approved",
-    "changes": "sent back for changes",
-    "reject": "rejected",
-}
-REVIEW_WORDS = {"approve": "approved", "changes": "asked for changes to", "reject": "rejected"}
 SUPERSEDED_BY = "Another reviewer asked for changes or rejected this version, so this review is closed."
 
 

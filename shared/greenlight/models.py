@@ -212,25 +212,6 @@ OPEN_STATUSES = (
     RequestStatus.publishing,
 )
 
-STEP_LABELS: dict[str, str] = {
-    RequestStatus.submitted: "Received: the workflow is starting",
-    RequestStatus.awaiting_triage: "Waiting for the social team to triage",
-    RequestStatus.revision_requested: "Sent back: the social team asked for changes",
-    RequestStatus.accepted: "Accepted by the social team",
-    RequestStatus.in_review: "In review",
-    RequestStatus.approved: "Approved: waiting for its publish time",
-    RequestStatus.rejected: "Rejected in review",
-    RequestStatus.review_expired: "Closed: the review was not answered in time",
-    RequestStatus.publishing: "Publishing now",
-    RequestStatus.published: "Published",
-    RequestStatus.partially_published: "Published on some channels; the team is looking at the others",
-    RequestStatus.publish_failed: "Not published: the networks refused it; the team has been told",
-    RequestStatus.cancelled: "Cancelled before publishing",
-    RequestStatus.declined: "Declined by the social team",
-    RequestStatus.abandoned: "Closed: no revision arrived in time",
-    RequestStatus.unanswered: "Closed: the social team did not triage it in time",
-}
-
 
 class Role(StrEnum):
     triager = "triager"  # the social team: triage, edit, schedule
@@ -242,15 +223,6 @@ class Role(StrEnum):
     legal = "legal"
     comms = "comms"
     executive = "executive"
-
-
-ROLE_NAMES = {
-    Role.on_duty: "the on-duty approver",
-    Role.brand: "brand",
-    Role.legal: "legal",
-    Role.comms: "communications",
-    Role.executive: "an executive",
-}
 
 
 class Member(BaseModel):

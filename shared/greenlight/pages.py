@@ -4,41 +4,18 @@ import secrets
 from datetime import UTC
 from typing import Any
 
+from greenlight.labels import FLAGS, METRICS, ROLE_NAMES, SENSITIVITIES, STEP_LABELS
 from greenlight.models import (
-    ROLE_NAMES,
-    STEP_LABELS,
     AuditEvent,
-    GoalMetric,
     Member,
     PostRecord,
     RequestInput,
-    RiskFlag,
     Role,
     StoredRequest,
-    TimeSensitivity,
 )
 from greenlight.networks import NETWORKS
 from greenlight.rendering import number, render
 
-METRICS = {
-    GoalMetric.engagement_rate: "Engagement rate (engagements ÷ impressions)",
-    GoalMetric.engagements: "Engagements (likes, reposts, replies)",
-    GoalMetric.clicks: "Link clicks",
-    GoalMetric.impressions: "Impressions (people reached)",
-    GoalMetric.followers: "New followers",
-}
-SENSITIVITIES = {
-    TimeSensitivity.evergreen: "Evergreen: any time in the window",
-    TimeSensitivity.timely: "Timely: tied to a date or event",
-    TimeSensitivity.breaking: "Breaking: minutes and hours matter",
-}
-FLAGS = {
-    RiskFlag.paid: "Paid promotion",
-    RiskFlag.regulated_claims: "Claims about health, money, safety or the law",
-    RiskFlag.crisis: "About a crisis or a sensitive incident",
-    RiskFlag.partner_mention: "Names a partner",
-    RiskFlag.competitor_mention: "Names a competitor",
-}
 LABELS = {
     "requester.name": "Your name",
     "requester.email": "Your email",

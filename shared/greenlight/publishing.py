@@ -13,9 +13,9 @@ from typing import Any
 from greenlight import clock, decisions
 from greenlight.channels import Post, Receipt, channel_for
 from greenlight.errors import Conflict, InvalidInput, PublishRejected
+from greenlight.labels import STEP_LABELS
 from greenlight.mail import Mailer, notify_once
 from greenlight.models import (
-    STEP_LABELS,
     UNSETTLED_POSTS,
     PostReceipt,
     PostRecord,

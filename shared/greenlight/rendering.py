@@ -26,14 +26,17 @@ def _environment() -> Environment:
 
 
 def _labels() -> dict[str, dict[str, str]]:
-    """Words for codes, available to every template."""
+    """Words for codes (greenlight.labels), available to every template."""
+    from greenlight.labels import FLAGS, METRICS, OUTCOME_WORDS, ROLE_NAMES, STEP_LABELS
     from greenlight.networks import NETWORKS
-    from greenlight.pages import FLAGS, METRICS
 
     return {
         "metric_labels": {m.value: text for m, text in METRICS.items()},
         "flag_labels": {f.value: text for f, text in FLAGS.items()},
         "network_labels": {n.id: n.label for n in NETWORKS.values()},
+        "step_labels": {s.value: text for s, text in STEP_LABELS.items()},
+        "role_names": {r.value: text for r, text in ROLE_NAMES.items()},
+        "outcome_words": dict(OUTCOME_WORDS),
     }
 
 

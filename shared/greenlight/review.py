@@ -7,10 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from greenlight import clock, decisions, links
+from greenlight.labels import ROLE_NAMES, STEP_LABELS
 from greenlight.mail import Mail, Mailer, notice, notify_once, send_once
 from greenlight.models import (
-    ROLE_NAMES,
-    STEP_LABELS,
     AssessmentRecord,
     Decision,
     DecisionState,

@@ -9,8 +9,9 @@ from aws_lambda_powertools.shared.cookies import Cookie
 
 from greenlight import decisions, pages, publishing, team, triage_form, web
 from greenlight.errors import Conflict, InvalidInput, NotFound
+from greenlight.labels import STEP_LABELS
 from greenlight.mail import Mailer
-from greenlight.models import EMAIL, OPEN_STATUSES, STEP_LABELS, RequestStatus, TriageOutcome
+from greenlight.models import EMAIL, OPEN_STATUSES, RequestStatus, TriageOutcome
 from greenlight.storage import Store
 from greenlight.triage import TRIAGE
 

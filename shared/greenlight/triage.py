@@ -10,10 +10,9 @@ from pydantic_core import PydanticCustomError
 
 from greenlight import clock, decisions, links
 from greenlight.errors import Conflict
+from greenlight.labels import ROLE_NAMES, STEP_LABELS
 from greenlight.mail import Mail, Mailer, notice, notify_once, send_once
 from greenlight.models import (
-    ROLE_NAMES,
-    STEP_LABELS,
     DecisionState,
     LinkKind,
     Member,
