@@ -278,6 +278,10 @@ class TriageOutcome(StrEnum):
     decline = "decline"
 
 
+class RevisionOutcome(StrEnum):
+    resubmitted = "resubmitted"  # the requester sent a new version
+
+
 class DecisionState(StrEnum):
     open = "open"  # the workflow waits for it
     decided = "decided"  # a person answered (recorded once)

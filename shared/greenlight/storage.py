@@ -31,6 +31,7 @@ from greenlight.errors import Conflict, NotFound
 from greenlight.models import (
     AuditEvent,
     Decision,
+    DecisionState,
     Link,
     Member,
     PostRecord,
@@ -440,7 +441,7 @@ class Store:
                     ":id": request_id,
                     ":stage": stage,
                     ":version": version,
-                    ":open": "open",
+                    ":open": DecisionState.open,
                 }
             ),
             ReturnValues="ALL_NEW",
@@ -469,7 +470,11 @@ class Store:
                 ConditionExpression="#state = :open",
                 ExpressionAttributeNames={"#state": "state", **{f"#{k}": k for k in values}},
                 ExpressionAttributeValues=_to_item(
-                    {":decided": "decided", ":open": "open", **{f":{k}": v for k, v in values.items()}}
+                    {
+                        ":decided": DecisionState.decided,
+                        ":open": DecisionState.open,
+                        **{f":{k}": v for k, v in values.items()},
+                    }
                 ),
                 ReturnValues="ALL_NEW",
             )
@@ -492,7 +497,7 @@ class Store:
         found = [Decision.model_validate(_plain(_from_item(item))) for item in page.get("Items", [])]
         return [d for d in found if d.version == version]
 
-    def close_decision(self, decision: Decision, state: str) -> bool:
+    def close_decision(self, decision: Decision, state: DecisionState) -> bool:
         """Close an open decision as expired or superseded; False when it was decided first."""
         return (
             _unless_condition_fails(
@@ -502,7 +507,7 @@ class Store:
                 UpdateExpression="SET #state = :closed",
                 ConditionExpression="#state = :open",
                 ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues=_to_item({":closed": state, ":open": "open"}),
+                ExpressionAttributeValues=_to_item({":closed": state, ":open": DecisionState.open}),
             )
             is not None
         )

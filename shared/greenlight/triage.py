@@ -20,6 +20,7 @@ from greenlight.models import (
     RequestInput,
     RequestStatus,
     ReviewOutcome,
+    RevisionOutcome,
     Role,
     StoredRequest,
     TriageOutcome,
@@ -346,7 +347,7 @@ def submit_revision(
         raise decisions.AlreadyDecided(current)
     answer = current.model_copy(
         update={
-            "outcome": "resubmitted",
+            "outcome": RevisionOutcome.resubmitted,
             "decided_by": person,
             "decided_via": "emailed link",
             "decided_at": clock.iso(clock.now()),
