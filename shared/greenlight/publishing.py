@@ -12,7 +12,7 @@ from typing import Any
 
 from greenlight import clock, decisions
 from greenlight.channels import Post, Receipt, channel_for
-from greenlight.errors import Conflict, InvalidInput, PublishRejected
+from greenlight.errors import Conflict, InvalidInput, OutOfOrder, PublishRejected
 from greenlight.labels import STEP_LABELS
 from greenlight.mail import Mailer, notify_once
 from greenlight.models import (
@@ -52,7 +52,7 @@ def _at(value: str) -> datetime:
 
 def _plan(stored: StoredRequest) -> PublishingPlan:
     if stored.plan is None:
-        raise decisions.NotWaiting(f"{stored.id} has no publishing plan: it was never accepted")
+        raise OutOfOrder(f"{stored.id} has no publishing plan: it was never accepted")
     return stored.plan
 
 

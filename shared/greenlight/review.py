@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from greenlight import clock, decisions, links
+from greenlight.errors import OutOfOrder
 from greenlight.labels import ROLE_NAMES, STEP_LABELS
 from greenlight.mail import Mail, Mailer, notice, notify_once, send_once
 from greenlight.models import (
@@ -51,7 +52,7 @@ def assess_risk(request_id: str, store: Store, rules: Policy) -> AssessRiskOutpu
 
 
 def reviewers(
-    members: Iterable[Member], requester: str, role: Role, lane: Lane | str, round_: int
+    members: Iterable[Member], *, requester: str, role: Role, lane: Lane | str, round_: int
 ) -> list[Member]:
     """Who is asked in this round: the role's reviewers (and again for the full review's reminder),
     then the role's backups. Nobody reviews their own request; with nobody left, the leads."""
@@ -83,7 +84,10 @@ def request_review(
         return RequestReviewOutput(request_id=request_id, role=role, round=round_, mailed=0)
     kind = review_round_kind(lane, round_)
     mailed = 0
-    for member in reviewers(store.members(), stored.request.requester.email, role, lane, round_):
+    asked = reviewers(
+        store.members(), requester=stored.request.requester.email, role=role, lane=lane, round_=round_
+    )
+    for member in asked:
 
         def review_mail(member: Member = member) -> Mail:
             token = links.issue(
@@ -147,7 +151,7 @@ def finish_review(request_id: str, store: Store, mailer: Mailer) -> FinishReview
     version = stored.content_version
     assessment = stored.assessment
     if assessment is None:
-        raise decisions.NotWaiting(f"{request_id} has no risk assessment to finish the review of")
+        raise OutOfOrder(f"{request_id} has no risk assessment to finish the review of")
     results: dict[Role, Decision | None] = {}
     if assessment.auto_approve:
         outcome = ReviewVerdict.approved
