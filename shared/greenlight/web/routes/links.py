@@ -5,18 +5,18 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from greenlight import decisions, links, team
-from greenlight.models import STEP_LABELS, Link, LinkKind, ReviewOutcome, StoredRequest, TriageOutcome
+from greenlight.labels import OUTCOME_WORDS, REVIEW_WORDS, STEP_LABELS
+from greenlight.models import Link, LinkKind, ReviewOutcome, StoredRequest, TriageOutcome
 from greenlight.review import supersede_others
 from greenlight.service import sfn, store
 from greenlight.triage import REVISION, TRIAGE, revision_feedback, submit_revision
 from greenlight.web import forms, pages, triage_form
-from greenlight.web.errors import OUTCOME_WORDS, Refused, already_decided
+from greenlight.web.errors import Refused, already_decided
 from greenlight.web.responses import base_url, html, redirect
 from greenlight.web.security import OPEN_MAIL_AGAIN, check_csrf, form_fields, link_csrf, session_cookie
 
 router = Router()
 
-REVIEW_WORDS = {"approve": "approved", "changes": "asked for changes to", "reject": "rejected"}
 SUPERSEDED_BY = "Another reviewer asked for changes or rejected this version, so this review is closed."
 SIGN_IN_USED = Refused(
     409, "Link already used", "This sign-in link was used already. Ask for a new one at /team."

@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from greenlight import decisions, publishing, team
-from greenlight.models import EMAIL, OPEN_STATUSES, STEP_LABELS, RequestStatus, StoredRequest, TriageOutcome
+from greenlight.labels import STEP_LABELS
+from greenlight.models import EMAIL, OPEN_STATUSES, RequestStatus, StoredRequest, TriageOutcome
 from greenlight.service import mailer, sfn, store
 from greenlight.triage import TRIAGE
 from greenlight.web import forms, pages, triage_form
