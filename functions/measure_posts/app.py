@@ -4,9 +4,9 @@ result against the goal when a request's last snapshot is in."""
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.measurement import MAX_PER_RUN, measure_posts
-from greenlight.models import MeasurePostsInput
 from greenlight.observability import logger
 from greenlight.service import channel, mailer, store
+from greenlight.steps import MeasurePostsInput
 
 
 @logger.inject_lambda_context

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from greenlight import clock
 from greenlight.metrics.ages import Age, Timeliness, as_utc, classify, due_times, format_span
 from greenlight.metrics.figures import Snapshot, SnapshotStatus, channel_label
-from greenlight.models import MeasurePostsOutput, StoredRequest
+from greenlight.models import PostState, StoredRequest
+from greenlight.steps import MeasurePostsOutput
 from greenlight.storage import Store
 from greenlight.storage.measurements import DueSnapshot, MeasurementPlan
 
@@ -316,7 +317,7 @@ def measurement_complete(store: Store, request_id: str) -> bool:
     request is still on its way out."""
     if store.remaining_due(request_id):
         return False
-    if any(p.get("state") in ("publishing", "unconfirmed") for p in store.posts(request_id)):
+    if any(p.state in (PostState.publishing, PostState.unconfirmed) for p in store.posts(request_id)):
         return False
     return bool(store.measurement_plans_of(request_id))
 
