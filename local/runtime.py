@@ -217,8 +217,13 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         environment["PUBLIC_BASE_URL"] = environment.get("PUBLIC_BASE_URL") or self.base_url
         os.environ.update(environment)  # one process: Globals are the functions' environment
         import greenlight.config
+        import greenlight.service
 
         greenlight.config.settings.cache_clear()
+        greenlight.config.snapshot_ages.cache_clear()
+        # A warm Lambda keeps the channel credentials for five minutes; a second runtime in the same
+        # process (a test module with its own) has a new address in its secret: read it afresh.
+        greenlight.service._channels.clear()
 
         for logical_id, resource in stack.of_type("AWS::DynamoDB::Table").items():
             self._create_table(stack.physical_name(logical_id), resource["Properties"])
