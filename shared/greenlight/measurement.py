@@ -169,10 +169,25 @@ def _measure_channel(
     run: _Run,
     time_left: Callable[[], float],
 ) -> set[str]:
+    writer = _Writer(store, run, {(e.request_id, e.channel): p for e, p in entries})
+    try:
+        return _read_batches(store, network, name, entries, run, time_left, writer)
+    finally:
+        writer.flush()  # whatever was read is written, even when a run stops early
+
+
+def _read_batches(
+    store: Store,
+    network: "Channel",
+    name: str,
+    entries: list[tuple[DueSnapshot, MeasurementPlan]],
+    run: _Run,
+    time_left: Callable[[], float],
+    writer: "_Writer",
+) -> set[str]:
     from greenlight.channels import Gone, RateLimited, Receipt
 
     size = BATCH.get(name, DEFAULT_BATCH)
-    touched: set[str] = set()
     position = 0
     while position < len(entries):
         batch = entries[position : position + size]
@@ -181,7 +196,7 @@ def _measure_channel(
             why = "out of time" if time_left() < TIME_RESERVE_SECONDS else "rate-limit budget low"
             run.stopped.append(f"{name}: {why}")
             run.deferred += len(entries) - position
-            return touched
+            return writer.touched
         # Missed ones need no reading: record them without asking the network.
         to_read: list[tuple[DueSnapshot, MeasurementPlan]] = []
         snapshots: list[Snapshot] = []
@@ -216,9 +231,8 @@ def _measure_channel(
             except Exception as error:  # the network is down: everything stays due; grace decides
                 run.stopped.append(f"{name}: {error}")
                 run.deferred += len(entries) - position
-                store.record_snapshots(snapshots, done)
-                run.missed += len(snapshots)
-                return touched
+                writer.add(snapshots, done)
+                return writer.touched
         for entry, plan in to_read:
             reading = readings.get(plan.post_id)
             if reading is None:
@@ -244,28 +258,52 @@ def _measure_channel(
             )
             snapshots.append(snapshot)
             done.append(entry)
-        written, already = store.record_snapshots(snapshots, done)
+        writer.add(snapshots, done)
+        if limited is not None:
+            run.stopped.append(f"{name}: {limited}")
+            run.deferred += len(entries) - position - len(batch)
+            return writer.touched
+        position += len(batch)
+    return writer.touched
+
+
+class _Writer:
+    """Snapshots go to the table in transactions of up to 100 actions (50 snapshots with their due
+    entries) across the network's batches, and are tallied as they land."""
+
+    FLUSH_AT = 50
+
+    def __init__(self, store: Store, run: _Run, plans: dict[tuple[str, str], MeasurementPlan]):
+        self.store, self.run, self.plans = store, run, plans
+        self.snapshots: list[Snapshot] = []
+        self.done: list[DueSnapshot] = []
+        self.touched: set[str] = set()
+
+    def add(self, snapshots: list[Snapshot], done: list[DueSnapshot]) -> None:
+        self.snapshots += snapshots
+        self.done += done
+        if len(self.done) >= self.FLUSH_AT:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.done and not self.snapshots:
+            return
+        written, already = self.store.record_snapshots(self.snapshots, self.done)
+        self.snapshots, self.done = [], []
+        run = self.run
         run.already += len(already)
         for snapshot in written:
             if snapshot.status is SnapshotStatus.taken:
                 run.taken += 1
-                if snapshot.note:
-                    run.late += 1
+                run.late += bool(snapshot.note)
             elif snapshot.status is SnapshotStatus.missed:
                 run.missed += 1
             else:
                 run.deleted += 1
-        plans = {(e.request_id, e.channel): p for e, p in batch}
         for snapshot in [*written, *already]:
-            plan = plans[(snapshot.request_id, snapshot.channel)]
+            plan = self.plans[(snapshot.request_id, snapshot.channel)]
             if snapshot.age_seconds == plan.last_age or snapshot.status is SnapshotStatus.deleted:
-                touched.add(snapshot.request_id)
-        if limited is not None:
-            run.stopped.append(f"{name}: {limited}")
-            run.deferred += len(entries) - position - len(batch)
-            return touched
-        position += len(batch)
-    return touched
+                self.touched.add(snapshot.request_id)
 
 
 def _late_note(entry: DueSnapshot, plan: MeasurementPlan, taken_at: str | datetime) -> str:
