@@ -10,7 +10,7 @@ SAM := $(TOOLS)/sam/bin/sam
 PORT ?= 3000
 CLOCK_SCALE ?= 1
 
-.PHONY: install chromium run demo test test-fast lint format validate build bench bench-cold openapi clean
+.PHONY: install chromium run demo test test-fast lint format validate build bench bench-cold bench-measurement openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ openapi: install
 # Only the cold starts against their floors (section 2 of benchmarks/RESULTS.md, replaced in place).
 bench-cold: install
 	$(BIN)/python -m benchmarks --only cold
+
+# Only the measuring sweep at scale (section 4 of benchmarks/RESULTS.md, replaced in place).
+bench-measurement: install
+	$(BIN)/python -m benchmarks --only measurement
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
