@@ -83,3 +83,23 @@ def stage_label(stage: str) -> str:
     """triage → Triage, review-legal → Review (legal)."""
     kind, _, role = stage.partition("-")
     return f"{kind.capitalize()} ({role.replace('_', ' ')})" if role else kind.capitalize()
+
+
+# Measuring (greenlight.metrics): keyed by the codes' values, so this module does not import the
+# metrics package (every step imports labels; few of them measure anything).
+SNAPSHOT_WORDS: dict[str, str] = {  # metrics.figures.SnapshotStatus
+    "taken": "taken",
+    "missed": "missed",
+    "deleted": "deleted on the network",
+}
+PACE_WORDS: dict[str, str] = {  # metrics.results.PaceStatus
+    "on_track": "On track",
+    "behind": "Behind",
+    "too_early": "Too early to tell",
+    "not_measurable": "Not measurable",
+}
+VERDICT_WORDS: dict[str, str] = {  # metrics.results.Verdict, in the results mail's subject
+    "met": "goal met",
+    "not_met": "goal not met",
+    "not_measurable": "not measurable",
+}

@@ -8,26 +8,15 @@ import base64
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from greenlight.labels import PACE_WORDS, SNAPSHOT_WORDS, VERDICT_WORDS
 from greenlight.metrics.ages import Age, format_span
-from greenlight.metrics.figures import RateKind, Snapshot, SnapshotStatus, channel_label, rate_kind
+from greenlight.metrics.figures import RateKind, Snapshot, channel_label, rate_kind
 from greenlight.metrics.results import DAY, METRIC_NAMES, GoalResult, PaceReport, curve, on_track
 from greenlight.models import GoalMetric, StoredRequest
 from greenlight.storage import Store
 
 if TYPE_CHECKING:
     from greenlight.mail import Mailer
-
-STATUS_WORDS = {
-    SnapshotStatus.taken: "taken",
-    SnapshotStatus.missed: "missed",
-    SnapshotStatus.deleted: "deleted",
-}
-PACE_WORDS = {
-    "on_track": "On track",
-    "behind": "Behind",
-    "too_early": "Too early to tell",
-    "not_measurable": "Not measurable",
-}
 
 
 @dataclass(frozen=True)
@@ -107,7 +96,7 @@ def row(snapshot: Snapshot) -> Row:
     return Row(
         channel=channel_label(snapshot.channel),
         age=snapshot.age_label,
-        status=STATUS_WORDS[snapshot.status],
+        status=SNAPSHOT_WORDS[snapshot.status.value],
         taken_at=snapshot.taken_at.strftime("%Y-%m-%d %H:%M UTC") if snapshot.taken_at else "",
         real_age=format_span(snapshot.real_age_seconds) if snapshot.real_age_seconds is not None else "",
         likes=_count(snapshot.likes),
@@ -209,9 +198,7 @@ def mail_result(store: Store, mailer: "Mailer", stored: StoredRequest, result: G
         for chart in charts_for(stored, data)
     ]
     verdict = result.together if len(result.channels) > 1 else result.channels[0]
-    word = {"met": "goal met", "not_met": "goal not met", "not_measurable": "not measurable"}[
-        verdict.verdict.value
-    ]
+    word = VERDICT_WORDS[verdict.verdict.value]
     subject = f"Results ({word}): {stored.request.title}"
     sent = 0
     for email, name in people_to_tell(store, stored).items():

@@ -1,6 +1,8 @@
 """Every code a person can meet has its words in greenlight.labels."""
 
 from greenlight import labels
+from greenlight.metrics.figures import SnapshotStatus
+from greenlight.metrics.results import PaceStatus, Verdict
 from greenlight.models import (
     GoalMetric,
     RequestStatus,
@@ -24,6 +26,9 @@ def test_every_code_has_words() -> None:
         *(f"SENSITIVITIES[{t}]" for t in TimeSensitivity if t not in labels.SENSITIVITIES),
         *(f"OUTCOME_WORDS[{o}]" for o in [*TriageOutcome, *ReviewOutcome] if o not in labels.OUTCOME_WORDS),
         *(f"REVIEW_WORDS[{o}]" for o in ReviewOutcome if o not in labels.REVIEW_WORDS),
+        *(f"SNAPSHOT_WORDS[{s}]" for s in SnapshotStatus if s.value not in labels.SNAPSHOT_WORDS),
+        *(f"PACE_WORDS[{p}]" for p in PaceStatus if p.value not in labels.PACE_WORDS),
+        *(f"VERDICT_WORDS[{v}]" for v in Verdict if v.value not in labels.VERDICT_WORDS),
     ]
     assert not missing, f"codes without words in greenlight/labels.py: {missing}"
 
