@@ -145,8 +145,11 @@ def measure_posts(
             continue
         touched |= _measure_channel(store, network, name, entries, run, time_left)
     for request_id in sorted(touched):
-        if finish_measurement(store, mailer, request_id) is not None:
-            run.finished.append(request_id)
+        try:
+            if finish_measurement(store, mailer, request_id) is not None:
+                run.finished.append(request_id)
+        except Exception as error:  # one request's result (or its mail) must not stop the others
+            run.stopped.append(f"result of {request_id}: {type(error).__name__}: {error}")
     return MeasurePostsOutput(
         due=len(due),
         taken=run.taken,
