@@ -285,14 +285,23 @@ class _Writer:
     def add(self, snapshots: list[Snapshot], done: list[DueSnapshot]) -> None:
         self.snapshots += snapshots
         self.done += done
-        if len(self.done) >= self.FLUSH_AT:
-            self.flush()
+        while len(self.done) >= self.FLUSH_AT:  # full transactions only; the rest waits for more
+            head, self.done = self.done[: self.FLUSH_AT], self.done[self.FLUSH_AT :]
+            keys = {(d.request_id, d.channel, d.age_seconds) for d in head}
+            mine = [s for s in self.snapshots if (s.request_id, s.channel, s.age_seconds) in keys]
+            self.snapshots = [
+                s for s in self.snapshots if (s.request_id, s.channel, s.age_seconds) not in keys
+            ]
+            self._write(mine, head)
 
     def flush(self) -> None:
-        if not self.done and not self.snapshots:
-            return
-        written, already = self.store.record_snapshots(self.snapshots, self.done)
+        snapshots, done = self.snapshots, self.done
         self.snapshots, self.done = [], []
+        if snapshots or done:
+            self._write(snapshots, done)
+
+    def _write(self, snapshots: list[Snapshot], done: list[DueSnapshot]) -> None:
+        written, already = self.store.record_snapshots(snapshots, done)
         run = self.run
         run.already += len(already)
         for snapshot in written:
@@ -307,6 +316,10 @@ class _Writer:
             plan = self.plans[(snapshot.request_id, snapshot.channel)]
             if snapshot.age_seconds == plan.last_age or snapshot.status is SnapshotStatus.deleted:
                 self.touched.add(snapshot.request_id)
+
+
+def _key(snapshot: Snapshot) -> tuple[str, str, int]:
+    return (snapshot.request_id, snapshot.channel, snapshot.age_seconds)
 
 
 def _late_note(entry: DueSnapshot, plan: MeasurementPlan, taken_at: str | datetime) -> str:
