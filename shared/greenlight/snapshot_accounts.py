@@ -52,8 +52,14 @@ def snapshot_accounts(
             logger.warning("account snapshot not taken", extra={"channel": channel, "error": str(error)})
             result.not_taken[channel] = f"{type(error).__name__}: {error}"
             continue
-        snapshot = AccountSnapshot(
-            channel=channel, day=today, followers=stats.followers, posts=stats.posts, taken_at=stats.taken_at
+        snapshot = AccountSnapshot.model_validate(
+            {
+                "channel": channel,
+                "day": today,
+                "followers": stats.followers,
+                "posts": stats.posts,
+                "taken_at": stats.taken_at,  # ISO 8601, as the adapter read the clock
+            }
         )
         if store.put_account_snapshot(snapshot):
             result.taken.append(channel)
