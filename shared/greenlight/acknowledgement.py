@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from greenlight import links
+from greenlight.goals import notice as goal_notice
 from greenlight.intake import status_url
 from greenlight.mail import Mail, Mailer, notice, send_once
 from greenlight.models import STEP_LABELS, LinkKind, RequestStatus, SendAcknowledgementOutput
@@ -19,6 +20,8 @@ def send_acknowledgement(
 
     def acknowledgement() -> Mail:
         token = links.issue(store, LinkKind.status, timedelta(days=link_days), request_id)
+        # Told now, before anything is published: a goal some chosen channels cannot measure.
+        cannot = goal_notice(request.goal.metric, list(request.channels))
         return notice(
             to=request.requester.email,
             subject=f"We have your request: {request.title}",
@@ -26,7 +29,8 @@ def send_acknowledgement(
             paragraphs=[
                 f"We have your request “{request.title}” (number {request_id}). The social team will look at "
                 "its purpose, audience and goal and come back to you: with a yes, with “not like this” and "
-                "ideas, or with a no and the reason."
+                "ideas, or with a no and the reason.",
+                *([f"Please note: {cannot}"] if cannot else []),
             ],
             request=request,
             request_id=request_id,

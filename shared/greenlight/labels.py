@@ -3,7 +3,7 @@
 from greenlight.models import GoalMetric, RiskFlag, TimeSensitivity
 
 METRICS = {
-    GoalMetric.engagement_rate: "Engagement rate (engagements ÷ impressions)",
+    GoalMetric.engagement_rate: "Engagement rate (per impression or per 1,000 followers, by network)",
     GoalMetric.engagements: "Engagements (likes, reposts, replies)",
     GoalMetric.clicks: "Link clicks",
     GoalMetric.impressions: "Impressions (people reached)",
