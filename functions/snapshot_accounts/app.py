@@ -5,10 +5,10 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.accounts import parse_milestones
 from greenlight.config import settings
-from greenlight.models import ScheduledEvent
 from greenlight.observability import logger
 from greenlight.service import channels_config, mailer, store
 from greenlight.snapshot_accounts import snapshot_accounts
+from greenlight.steps import ScheduledEvent
 
 
 @logger.inject_lambda_context

@@ -74,13 +74,3 @@ def already_passed(current: int, thresholds: tuple[int, ...]) -> tuple[int, ...]
     Recorded without a mail, so the first deployment does not celebrate 100 followers on an
     account that has 5,000."""
     return tuple(t for t in thresholds if t <= current)
-
-
-class SnapshotAccountsOutput(BaseModel):
-    """What one run did, per channel: taken (new today), kept (today's was already there),
-    not taken (rate limited or unavailable: tried again next run), and the milestones mailed."""
-
-    taken: list[str] = Field(default_factory=list)
-    kept: list[str] = Field(default_factory=list)
-    not_taken: dict[str, str] = Field(default_factory=dict)
-    milestones: dict[str, list[int]] = Field(default_factory=dict)

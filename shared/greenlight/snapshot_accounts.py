@@ -20,7 +20,6 @@ from greenlight import clock
 from greenlight.accounts import (
     AccountSnapshot,
     MilestoneState,
-    SnapshotAccountsOutput,
     already_passed,
     crossed,
 )
@@ -30,6 +29,7 @@ from greenlight.mail import Mail, Mailer, notice
 from greenlight.models import Role
 from greenlight.networks import NETWORKS
 from greenlight.observability import logger
+from greenlight.steps import SnapshotAccountsOutput
 from greenlight.storage import Store
 
 
