@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from greenlight import links
-from greenlight.goals import notice as goal_notice
 from greenlight.intake import status_url
 from greenlight.labels import STEP_LABELS
 from greenlight.mail import Mail, Mailer, notice, send_once
@@ -23,6 +22,8 @@ def send_acknowledgement(
     def acknowledgement() -> Mail:
         token = links.issue(store, LinkKind.status, timedelta(days=link_days), request_id)
         # Told now, before anything is published: a goal some chosen channels cannot measure.
+        from greenlight.goals import notice as goal_notice  # with the mail: see greenlight.mail
+
         cannot = goal_notice(request.goal.metric, list(request.channels))
         return notice(
             to=request.requester.email,

@@ -237,7 +237,7 @@ def test_two_runs_racing_mail_a_milestone_once(store: Store, now: list[datetime]
     accounts["sandbox"].before_answer = lambda: results.append(run(store, mailbox, accounts))
     b = run(store, mailbox, accounts)
     [a] = results
-    assert a.taken == ["sandbox", "mastodon"] or "sandbox" in a.taken
+    assert "sandbox" in a.taken
     assert "sandbox" in b.kept, "the later writer replaced the day's snapshot"
     assert a.milestones == {"sandbox": [1000]} and b.milestones == {}
     assert len(mailbox.sent) == len(team)
