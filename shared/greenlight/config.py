@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from greenlight.accounts import DEFAULT_FOLLOWER_MILESTONES, parse_milestones
 from greenlight.errors import ConfigurationError
 
 
@@ -30,6 +31,15 @@ class Settings(BaseModel):
         parse_ages(value)  # a typo fails the function's first call, not the seventh day
         return value
 
+    # Follower counts worth a celebration mail, "100,500,1000" (template parameter FollowerMilestones).
+    follower_milestones: str = DEFAULT_FOLLOWER_MILESTONES
+
+    @field_validator("follower_milestones")
+    @classmethod
+    def _milestones(cls, value: str) -> str:
+        parse_milestones(value)
+        return value
+
 
 _ENV = {
     "table_name": "TABLE_NAME",
@@ -41,6 +51,7 @@ _ENV = {
     "decision_link_days": "DECISION_LINK_DAYS",
     "channels_secret_arn": "CHANNELS_SECRET_ARN",
     "snapshot_ages": "SNAPSHOT_AGES",
+    "follower_milestones": "FOLLOWER_MILESTONES",
 }
 
 

@@ -263,3 +263,13 @@ class MeasurePostsOutput(BaseModel):
     network_calls: dict[str, int]  # batched reads per network
     results: list[str]  # requests whose result this run recorded
     stopped: list[str]  # why a network's reading stopped early
+
+
+class SnapshotAccountsOutput(BaseModel):
+    """What one run did, per channel: taken (new today), kept (today's was already there),
+    not taken (rate limited or unavailable: tried again next run), and the milestones mailed."""
+
+    taken: list[str] = Field(default_factory=list)
+    kept: list[str] = Field(default_factory=list)
+    not_taken: dict[str, str] = Field(default_factory=dict)
+    milestones: dict[str, list[int]] = Field(default_factory=dict)
