@@ -1,6 +1,7 @@
 """Settings from the function's environment, validated once, read lazily (never at import)."""
 
 from functools import cache
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -16,8 +17,14 @@ class Settings(BaseModel):
     public_base_url: str = ""
     status_link_days: int = Field(default=365, ge=1)
     decision_link_days: int = Field(default=14, ge=1)
+    # ClickTracking: posts' links go out as Greenlight's own /r/{code} redirect (clicks counted).
+    click_tracking: Literal["Enabled", "Disabled"] = "Enabled"
     # The networks' credentials: a Secrets Manager secret holding {"<channel>": {...}}.
     channels_secret_arn: str = ""
+
+    @property
+    def tracks_clicks(self) -> bool:
+        return self.click_tracking == "Enabled"
 
 
 _ENV = {
@@ -29,6 +36,7 @@ _ENV = {
     "status_link_days": "STATUS_LINK_DAYS",
     "decision_link_days": "DECISION_LINK_DAYS",
     "channels_secret_arn": "CHANNELS_SECRET_ARN",
+    "click_tracking": "CLICK_TRACKING",
 }
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from greenlight import clock
+from greenlight import clock, tracking
 from greenlight.channels import Post, Receipt, channel_for
+from greenlight.config import settings
 from greenlight.errors import Conflict, InvalidInput, PublishRejected
 from greenlight.mail import Mailer, notify_once
 from greenlight.models import STEP_LABELS, RequestStatus, Role, StoredRequest
@@ -124,13 +125,23 @@ def cancel(store: Store, sfn: Any, stored: StoredRequest, person: str, reason: s
     return stored
 
 
-def _post(stored: StoredRequest, channel: str) -> Post:
+def _post(store: Store, stored: StoredRequest, channel: str) -> Post:
     plan = stored.plan or {}
+    enabled = tracking.wanted(plan, deployment=settings().tracks_clicks)
+    outgoing = tracking.post_text(store, stored, channel, plan["copy"][channel], enabled=enabled)
+    if outgoing.note and store.claim_once(stored.id, f"untracked:{channel}"):
+        store.append_event(
+            stored.id,
+            "link_untracked",
+            "greenlight",
+            f"{NETWORKS[channel].label}: {outgoing.note}",
+            stored.content_version,
+        )
     return Post(
         request_id=stored.id,
         version=stored.content_version,
         channel=channel,
-        text=plan["copy"][channel],
+        text=outgoing.text,
         key=f"{stored.id}-v{stored.content_version}-{channel}",
         scheduled_at=_at(plan["publish_at"]).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     )
@@ -141,7 +152,7 @@ def publish_post(
 ) -> dict[str, Any]:
     """Step "Publish post": publish on one channel, exactly once."""
     stored = store.get_request(request_id)
-    post = _post(stored, channel)
+    post = _post(store, stored, channel)
     record = store.get_post(request_id, channel)
     if record and record["state"] == "published":
         return record["receipt"]  # a retry after the receipt was stored

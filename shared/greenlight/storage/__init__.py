@@ -12,6 +12,10 @@
     REQ#<id>             WAIT#<name>              a wait a person can cut short (the publish time)
     REQ#<id>             POST#<channel>           the post on one channel: intent, then receipt or
                                                   refusal
+    REQ#<id>             TRACK#<channel>          the post's tracked link on one channel: its code
+    CLICK#<code>         LINK                     what /r/<code> redirects to, and its click counts
+    CLICK#<code>         V#<day>#<visitor>        one visitor counted on one day (keyed hash; TTL)
+    CLICKS               SALT#<day>               the day's secret for visitor keys (TTL)
     LINK#<sha256(token)> LINK                     a secret link; `expires_at` is the TTL attribute
     TEAM                 MEMBER#<email>           the roster
     SESSION#<sha256>     SESSION                  a team member's signed-in session (sha256 of the
@@ -25,11 +29,11 @@ GSI2, keys only: gsi2pk = DUE#reconcile, gsi2sk = <started_at>#<id>#<channel>, o
 
 Modules: `items` (typed items, keys, conditional writes and transactions), `requests` (requests,
 versions, status with its audit trail, once-markers), `decisions` (decisions and waits), `links`,
-`posts`, `team` (members and sessions). `Store` is the one door callers use; it hands each call to
+`posts`, `clicks` (tracked links and their counts), `team` (members and sessions). `Store` is the one door callers use; it hands each call to
 the aggregate that owns it. Only the low-level client and boto3's type serialisers are used.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from greenlight.models import (
@@ -42,6 +46,7 @@ from greenlight.models import (
     Session,
     StoredRequest,
 )
+from greenlight.storage.clicks import Clicks
 from greenlight.storage.decisions import Decisions
 from greenlight.storage.links import Links
 from greenlight.storage.posts import Posts
@@ -61,6 +66,7 @@ class Store:
         self._decisions = Decisions(client, table_name)
         self._links = Links(client, table_name)
         self._posts = Posts(client, table_name)
+        self._clicks = Clicks(client, table_name)
         self._team = Team(client, table_name)
 
     # ---- requests, their status and audit trail ----
@@ -173,6 +179,29 @@ class Store:
 
     def unsettled_posts(self, started_before: datetime) -> list[tuple[str, str]]:
         return self._posts.unsettled_posts(started_before)
+
+    # ---- tracked links and clicks ----
+
+    def track_link(self, request_id: str, channel: str, *, target: str, location: str, code: str) -> str:
+        return self._clicks.track_link(request_id, channel, target, location, code)
+
+    def tracked_link(self, request_id: str, channel: str) -> dict[str, Any] | None:
+        return self._clicks.tracked_link(request_id, channel)
+
+    def click_link(self, code: str) -> dict[str, Any] | None:
+        return self._clicks.click_link(code)
+
+    def count_visit(self, code: str, day: date, visitor: str) -> bool:
+        return self._clicks.count_visit(code, day, visitor)
+
+    def visitor_secret(self, day: date) -> bytes:
+        return self._clicks.visitor_secret(day)
+
+    def click_count(self, request_id: str, channel: str) -> int:
+        return self._clicks.click_count(request_id, channel)
+
+    def clicks_by_day(self, request_id: str, channel: str) -> dict[str, int]:
+        return self._clicks.clicks_by_day(request_id, channel)
 
     # ---- the team ----
 
