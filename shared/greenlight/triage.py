@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 from greenlight import clock, decisions, links
 from greenlight.errors import Conflict
 from greenlight.mail import Mail, Mailer, notice, notify_once, send_once
+from greenlight.metrics.clicks import swap_link
 from greenlight.models import (
     ROLE_NAMES,
     STEP_LABELS,
@@ -22,7 +23,6 @@ from greenlight.models import (
     StoredRequest,
     TriageOutcome,
 )
-from greenlight.metrics.clicks import swap_link
 from greenlight.networks import NETWORKS
 from greenlight.storage import Store
 
@@ -40,7 +40,7 @@ class TriageChoice(BaseModel):
     channels: list[str] = Field(default_factory=list)
     # Before copy_text: the copy is measured with the link that will go out.
     track_clicks: bool = True
-    copy_text: dict[str, str] = Field(default_factory=dict)
+    copy_text: dict[str, str] = Field(default_factory=dict, validate_default=True)
     publish_at: AwareDatetime | None = None
     pilot: bool = False
 

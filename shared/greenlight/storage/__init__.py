@@ -29,8 +29,9 @@ GSI2, keys only: gsi2pk = DUE#reconcile, gsi2sk = <started_at>#<id>#<channel>, o
 
 Modules: `items` (typed items, keys, conditional writes and transactions), `requests` (requests,
 versions, status with its audit trail, once-markers), `decisions` (decisions and waits), `links`,
-`posts`, `clicks` (tracked links and their counts), `team` (members and sessions). `Store` is the one door callers use; it hands each call to
-the aggregate that owns it. Only the low-level client and boto3's type serialisers are used.
+`posts`, `clicks` (tracked links and their counts), `team` (members and sessions). `Store` is the
+one door callers use; it hands each call to the aggregate that owns it. Only the low-level client
+and boto3's type serialisers are used.
 """
 
 from datetime import date, datetime

@@ -3,6 +3,7 @@ once a day and never link previews, scanners or HEAD requests (greenlight.tracki
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from greenlight import tracking
 from greenlight.service import store
@@ -21,7 +22,8 @@ REDIRECT_HEADERS = {
 
 @router.route("/r/<code>", method=["GET", "HEAD"])
 def follow(code: str) -> Response:
-    event = router.current_event
+    # Served by the HTTP API (payload 2.0): the caller's address is in the request context.
+    event = APIGatewayProxyEventV2(router.current_event.raw_event)
     visit = tracking.Visit(
         method=event.request_context.http.method,
         ip=event.request_context.http.source_ip,
