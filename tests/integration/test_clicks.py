@@ -16,7 +16,9 @@ from tests.support import Http
 
 TARGET = "https://example.org/webinar"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
-OTHER_BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 Version/18.1 Safari/605.1.15"
+OTHER_BROWSER = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 Version/18.1 Safari/605.1.15"
+)
 PREVIEWS = {
     "mastodon": "http.rb/5.2.0 (Mastodon/4.3.2; +https://mastodon.social/)",
     "slack": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
