@@ -2,13 +2,13 @@
 
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from greenlight.models import AcceptRequestInput
 from greenlight.observability import logger
 from greenlight.service import mailer, store
+from greenlight.steps import AcceptRequestInput
 from greenlight.triage import accept_request
 
 
 @logger.inject_lambda_context
 @event_parser(model=AcceptRequestInput)
 def lambda_handler(event: AcceptRequestInput, context: LambdaContext) -> dict:
-    return accept_request(event.request_id, store(), mailer())
+    return accept_request(event.request_id, store(), mailer()).model_dump(mode="json")

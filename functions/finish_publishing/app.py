@@ -2,13 +2,13 @@
 
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from greenlight.models import FinishPublishingInput
 from greenlight.observability import logger
 from greenlight.publishing import finish_publishing
 from greenlight.service import mailer, store
+from greenlight.steps import FinishPublishingInput
 
 
 @logger.inject_lambda_context
 @event_parser(model=FinishPublishingInput)
 def lambda_handler(event: FinishPublishingInput, context: LambdaContext) -> dict:
-    return finish_publishing(event.request_id, store(), mailer())
+    return finish_publishing(event.request_id, store(), mailer()).model_dump(mode="json")

@@ -2,13 +2,13 @@
 
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from greenlight.models import FinishReviewInput
 from greenlight.observability import logger
 from greenlight.review import finish_review
 from greenlight.service import mailer, store
+from greenlight.steps import FinishReviewInput
 
 
 @logger.inject_lambda_context
 @event_parser(model=FinishReviewInput)
 def lambda_handler(event: FinishReviewInput, context: LambdaContext) -> dict:
-    return finish_review(event.request_id, store(), mailer())
+    return finish_review(event.request_id, store(), mailer()).model_dump(mode="json")

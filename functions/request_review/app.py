@@ -3,10 +3,10 @@
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.config import settings
-from greenlight.models import RequestReviewInput
 from greenlight.observability import logger
 from greenlight.review import request_review
 from greenlight.service import mailer, sfn, store
+from greenlight.steps import RequestReviewInput
 
 
 @logger.inject_lambda_context
@@ -22,4 +22,4 @@ def lambda_handler(event: RequestReviewInput, context: LambdaContext) -> dict:
         mailer(),
         sfn(),
         settings().decision_link_days,
-    )
+    ).model_dump(mode="json")

@@ -3,9 +3,9 @@
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.config import settings
-from greenlight.models import RequestTriageInput
 from greenlight.observability import logger
 from greenlight.service import mailer, sfn, store
+from greenlight.steps import RequestTriageInput
 from greenlight.triage import request_triage
 
 
@@ -20,4 +20,4 @@ def lambda_handler(event: RequestTriageInput, context: LambdaContext) -> dict:
         mailer(),
         sfn(),
         settings().decision_link_days,
-    )
+    ).model_dump(mode="json")

@@ -4,9 +4,9 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.acknowledgement import send_acknowledgement
 from greenlight.config import settings
-from greenlight.models import SendAcknowledgementInput
 from greenlight.observability import logger
 from greenlight.service import mailer, store
+from greenlight.steps import SendAcknowledgementInput
 
 
 @logger.inject_lambda_context

@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from greenlight.models import ScheduledEvent
 from greenlight.observability import logger
 from greenlight.service import store, workflow
+from greenlight.steps import ScheduledEvent
 from greenlight.workflow import start_pending_workflows
 
 

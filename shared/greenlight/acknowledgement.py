@@ -4,8 +4,10 @@ from datetime import timedelta
 
 from greenlight import links
 from greenlight.intake import status_url
+from greenlight.labels import STEP_LABELS
 from greenlight.mail import Mail, Mailer, notice, send_once
-from greenlight.models import STEP_LABELS, LinkKind, RequestStatus, SendAcknowledgementOutput
+from greenlight.models import LinkKind, RequestStatus
+from greenlight.steps import SendAcknowledgementOutput
 from greenlight.storage import Store
 
 MAIL_KEY = "mail:acknowledgement"

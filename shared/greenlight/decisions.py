@@ -6,19 +6,32 @@ a conditional write records the decision exactly once, then the token is answere
 process dies between the two, the decision is delivered by the next round of the wait (each
 reminder or escalation opens the wait again with a new token and finds the decision made)."""
 
-import json
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from greenlight import clock
 from greenlight.errors import GreenlightError
-from greenlight.models import Decision, StoredRequest
+from greenlight.labels import stage_label
+from greenlight.models import Decision, DecisionState, StoredRequest
 from greenlight.observability import logger
+from greenlight.steps import DecisionAnswer
 from greenlight.storage import Store
 
 # Answers Step Functions gives when the wait is already over: not an error for the person.
-GONE = ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken")
+GONE = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
+
+
+def answer_task(sfn: Any, task_token: str, output: str) -> bool:
+    """Answer a waiting state machine task; False when its wait is already over (timed out, or
+    the execution ended): the caller decides whether that matters."""
+    try:
+        sfn.send_task_success(taskToken=task_token, output=output)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in GONE:
+            return False
+        raise
+    return True
 
 
 class AlreadyDecided(GreenlightError):
@@ -35,27 +48,15 @@ class NotWaiting(GreenlightError):
     """Nothing waits for this decision (closed, expired, or never opened)."""
 
 
-def stage_label(stage: str) -> str:
-    """triage → Triage, review-legal → Review (legal)."""
-    kind, _, role = stage.partition("-")
-    return f"{kind.capitalize()} ({role.replace('_', ' ')})" if role else kind.capitalize()
-
-
 def deliver(sfn: Any, store: Store, decision: Decision) -> bool:
     """Answer the waiting workflow with a recorded decision. False when the wait is over; the
     next round of the wait delivers it then."""
     if not decision.task_token:
         return False
-    output = {"decision": decision.outcome, "version": decision.version, "by": decision.decided_by}
-    try:
-        sfn.send_task_success(taskToken=decision.task_token, output=json.dumps(output))
-    except ClientError as error:
-        if error.response["Error"]["Code"] in GONE:
-            logger.info(
-                "decision recorded while the wait was ending", extra={"request_id": decision.request_id}
-            )
-            return False
-        raise
+    answer = DecisionAnswer(decision=decision.outcome, version=decision.version, by=decision.decided_by)
+    if not answer_task(sfn, decision.task_token, answer.model_dump_json()):
+        logger.info("decision recorded while the wait was ending", extra={"request_id": decision.request_id})
+        return False
     store.mark_delivered(decision)
     return True
 
@@ -76,9 +77,9 @@ def decide(
     if version != stored.content_version:
         raise Superseded(f"version {version} of {stored.id} was replaced by version {stored.content_version}")
     current = store.get_decision(stored.id, stage, version)
-    if current is None or current.state not in ("open", "decided"):
+    if current is None or current.state not in (DecisionState.open, DecisionState.decided):
         raise NotWaiting(f"{stored.id} is not waiting for a {stage} decision")
-    if current.state == "decided":
+    if current.state == DecisionState.decided:
         raise AlreadyDecided(current)
     recorded = store.record_decision(
         current.model_copy(
@@ -106,10 +107,10 @@ def expire(store: Store, request_id: str, stage: str, version: int) -> Decision 
     """Close an open decision when its wait ran out. Returns the decision if it had been made
     in the meantime (it wins: the person decided in time)."""
     current = store.get_decision(request_id, stage, version)
-    if current is None or current.state == "expired":
+    if current is None or current.state == DecisionState.expired:
         return None
-    if current.state == "decided":
+    if current.state == DecisionState.decided:
         return current
-    if store.close_decision(current, "expired"):
+    if store.close_decision(current, DecisionState.expired):
         return None
     return store.get_decision(request_id, stage, version)

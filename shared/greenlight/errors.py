@@ -34,3 +34,8 @@ class ChannelUnavailable(GreenlightError):
 class PublishRejected(GreenlightError):
     """A network refused the post (401, 422, a policy): retrying cannot help. The message is the
     network's reason, mailed to the team."""
+
+
+class OutOfOrder(GreenlightError):
+    """A step ran before the record it reads exists (a schedule check before a plan, a review's
+    end before a risk assessment): a workflow bug, not something a retry fixes."""

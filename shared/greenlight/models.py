@@ -6,7 +6,7 @@ One model serves the HTML form and the JSON API, so both accept exactly the same
 import re
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -212,25 +212,6 @@ OPEN_STATUSES = (
     RequestStatus.publishing,
 )
 
-STEP_LABELS: dict[str, str] = {
-    RequestStatus.submitted: "Received: the workflow is starting",
-    RequestStatus.awaiting_triage: "Waiting for the social team to triage",
-    RequestStatus.revision_requested: "Sent back: the social team asked for changes",
-    RequestStatus.accepted: "Accepted by the social team",
-    RequestStatus.in_review: "In review",
-    RequestStatus.approved: "Approved: waiting for its publish time",
-    RequestStatus.rejected: "Rejected in review",
-    RequestStatus.review_expired: "Closed: the review was not answered in time",
-    RequestStatus.publishing: "Publishing now",
-    RequestStatus.published: "Published",
-    RequestStatus.partially_published: "Published on some channels; the team is looking at the others",
-    RequestStatus.publish_failed: "Not published: the networks refused it; the team has been told",
-    RequestStatus.cancelled: "Cancelled before publishing",
-    RequestStatus.declined: "Declined by the social team",
-    RequestStatus.abandoned: "Closed: no revision arrived in time",
-    RequestStatus.unanswered: "Closed: the social team did not triage it in time",
-}
-
 
 class Role(StrEnum):
     triager = "triager"  # the social team: triage, edit, schedule
@@ -242,15 +223,6 @@ class Role(StrEnum):
     legal = "legal"
     comms = "comms"
     executive = "executive"
-
-
-ROLE_NAMES = {
-    Role.on_duty: "the on-duty approver",
-    Role.brand: "brand",
-    Role.legal: "legal",
-    Role.comms: "communications",
-    Role.executive: "an executive",
-}
 
 
 class Member(BaseModel):
@@ -306,13 +278,24 @@ class TriageOutcome(StrEnum):
     decline = "decline"
 
 
+class RevisionOutcome(StrEnum):
+    resubmitted = "resubmitted"  # the requester sent a new version
+
+
+class DecisionState(StrEnum):
+    open = "open"  # the workflow waits for it
+    decided = "decided"  # a person answered (recorded once)
+    expired = "expired"  # the wait ran out first
+    superseded = "superseded"  # another reviewer's "changes" or "reject" ended the review
+
+
 class Decision(BaseModel):
     """One decision the workflow waits for, per request, stage and content version."""
 
     request_id: str
     stage: str
     version: int
-    state: str = "open"
+    state: DecisionState = DecisionState.open
     round: int = 0
     task_token: str | None = Field(default=None, repr=False)
     outcome: str | None = None
@@ -332,6 +315,108 @@ class AuditEvent(BaseModel):
     version: int | None = None
 
 
+class Lane(StrEnum):
+    fast = "fast"  # one approver (on duty), a short deadline
+    full = "full"  # every role the risk reasons require, in parallel
+
+
+class Assessment(BaseModel):
+    """What the risk policy says about one version: the lane, the score and why, who must approve."""
+
+    lane: Lane
+    score: int
+    reasons: list[str]
+    roles: list[Role]  # who must approve (the fast track: on_duty)
+    auto_approve: bool
+    fast_deadline_seconds: int
+    full_waits: list[int]  # per round of a full review: until the reminder, the rest, the backup's turn
+
+
+class AssessmentRecord(Assessment):
+    """An assessment as stored on the request: when it was made, and for which version."""
+
+    assessed_at: str
+    version: int
+
+    @property
+    def assessed(self) -> datetime:
+        return datetime.fromisoformat(self.assessed_at.replace("Z", "+00:00"))
+
+
+class PublishingPlan(BaseModel):
+    """What goes out where and when, set at triage. `copy` is the stored name (it would shadow
+    BaseModel.copy as a field name); `publish_at` stays the ISO text it was stored as, since the
+    wait for the publish time compares it as text."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    channels: list[str]
+    copy_text: dict[str, str] = Field(alias="copy")
+    publish_at: str
+    pilot: bool = False
+    # Count clicks through Greenlight's own /r/ link (the triager's choice; ClickTracking can still
+    # turn it off for the whole deployment). Plans stored before the choice existed are tracked.
+    track_clicks: bool = True
+
+    @property
+    def publish_time(self) -> datetime:
+        return datetime.fromisoformat(self.publish_at.replace("Z", "+00:00"))
+
+
+class ReviewVerdict(StrEnum):
+    """How a review ended, over every role it needed."""
+
+    approved = "approved"
+    changes = "changes"
+    rejected = "rejected"
+    expired = "expired"
+
+
+class ReviewRecord(BaseModel):
+    """How the review of one version ended: the lane, the verdict, the seconds it took."""
+
+    lane: Lane
+    outcome: ReviewVerdict
+    seconds: int
+    version: int
+    finished_at: str
+
+
+class PostState(StrEnum):
+    publishing = "publishing"  # the intent is written; the network call may be under way
+    unconfirmed = "unconfirmed"  # an attempt's outcome is unknown: ask the network first
+    published = "published"
+    rejected = "rejected"  # the network refused it: never retried
+    needs_check = "needs_check"  # cannot be asked safely any more: a person checks the account
+
+
+UNSETTLED_POSTS = (PostState.publishing, PostState.unconfirmed)
+
+
+class PostReceipt(BaseModel):
+    """What a network answered when the post went out."""
+
+    url: str
+    post_id: str
+    published_at: str
+    extra: dict[str, Any] = Field(default_factory=dict)
+    channel: str
+
+
+class PostRecord(BaseModel):
+    """The post on one channel as stored: the intent, then a receipt or a refusal."""
+
+    request_id: str
+    channel: str
+    version: int
+    key: str
+    state: PostState
+    started_at: str | None = None
+    receipt: PostReceipt | None = None
+    reason: str | None = None
+    delay_seconds: float | None = None
+
+
 class StoredRequest(BaseModel):
     id: str
     status: RequestStatus
@@ -341,85 +426,6 @@ class StoredRequest(BaseModel):
     updated_at: datetime
     base_url: str
     request: RequestInput
-    plan: dict[str, Any] | None = None  # what goes out where and when, set at triage
-    assessment: dict[str, Any] | None = None  # the risk assessment of the current version
-    review: dict[str, Any] | None = None  # how the review ended: lane, outcome, seconds to decision
-
-
-# ---- step inputs and outputs (one pair per state machine step) ----
-
-
-class SendAcknowledgementInput(BaseModel):
-    request_id: str
-
-
-class SendAcknowledgementOutput(BaseModel):
-    request_id: str
-    status: RequestStatus
-    mail_sent: bool
-
-
-class ScheduledEvent(BaseModel):
-    """What EventBridge Scheduler sends a scheduled function: nothing it needs to read."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-class StartPendingWorkflowsOutput(BaseModel):
-    started: list[str]
-
-
-class RequestTriageInput(BaseModel):
-    request_id: str
-    round: int = Field(default=0, ge=0)
-    task_token: str = Field(repr=False)
-
-
-class RequestRevisionInput(BaseModel):
-    request_id: str
-    task_token: str = Field(repr=False)
-    window_seconds: int = Field(gt=0)
-
-
-class AcceptRequestInput(BaseModel):
-    request_id: str
-
-
-class AssessRiskInput(BaseModel):
-    request_id: str
-
-
-class RequestReviewInput(BaseModel):
-    request_id: str
-    role: Role
-    round: int = Field(default=0, ge=0)
-    lane: Literal["fast", "full"]
-    task_token: str = Field(repr=False)
-
-
-class FinishReviewInput(BaseModel):
-    request_id: str
-
-
-class CheckScheduleInput(BaseModel):
-    request_id: str
-
-
-class WaitForPublishTimeInput(BaseModel):
-    request_id: str
-    publish_at: str  # the time "Check schedule" planned for: a change since then ends the wait at once
-    task_token: str = Field(repr=False)
-
-
-class PublishPostInput(BaseModel):
-    request_id: str
-    channel: str
-
-
-class FinishPublishingInput(BaseModel):
-    request_id: str
-
-
-class CloseRequestInput(BaseModel):
-    request_id: str
-    reason: Literal["declined", "abandoned", "unanswered"]
+    plan: PublishingPlan | None = None  # what goes out where and when, set at triage
+    assessment: AssessmentRecord | None = None  # the risk assessment of the current version
+    review: ReviewRecord | None = None  # how the review ended: lane, outcome, seconds to decision

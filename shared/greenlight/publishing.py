@@ -6,20 +6,36 @@ a conditional write before the network call and a receipt after it; an attempt w
 unknown (a crash or a time-out between the two) is "unconfirmed", and the network is asked
 before anything is tried again."""
 
-import json
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from greenlight import clock, tracking
+from greenlight import clock, decisions, tracking
 from greenlight.channels import Post, Receipt, channel_for
 from greenlight.config import settings
-from greenlight.errors import Conflict, InvalidInput, PublishRejected
+from greenlight.errors import Conflict, InvalidInput, OutOfOrder, PublishRejected
+from greenlight.labels import STEP_LABELS
 from greenlight.mail import Mailer, notify_once
-from greenlight.models import STEP_LABELS, RequestStatus, Role, StoredRequest
+from greenlight.models import (
+    UNSETTLED_POSTS,
+    PostReceipt,
+    PostRecord,
+    PostState,
+    PublishingPlan,
+    RequestStatus,
+    StoredRequest,
+)
 from greenlight.networks import NETWORKS
+from greenlight.roster import active_leads
+from greenlight.steps import (
+    CheckScheduleOutput,
+    FinishPublishingOutput,
+    PublishPostOutput,
+    ReconcilePostsOutput,
+    ScheduleAction,
+    WaitForPublishTimeOutput,
+    Woken,
+)
 from greenlight.storage import Store
 from greenlight.triage import TRIAGE
 
@@ -35,60 +51,51 @@ def _at(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def check_schedule(request_id: str, store: Store) -> dict[str, Any]:
+def _plan(stored: StoredRequest) -> PublishingPlan:
+    if stored.plan is None:
+        raise OutOfOrder(f"{stored.id} has no publishing plan: it was never accepted")
+    return stored.plan
+
+
+def check_schedule(request_id: str, store: Store) -> CheckScheduleOutput:
     """Step "Check schedule": cancelled, not yet due (wait), or due (publish now)."""
     stored = store.get_request(request_id)
-    plan = stored.plan or {}
     if stored.status == RequestStatus.cancelled:
-        return {
-            "action": "cancel",
-            "wait_seconds": 1,
-            "publish_at": plan.get("publish_at", ""),
-            "channels": [],
-        }
-    publish_at = _at(plan["publish_at"])
-    remaining = (publish_at - clock.now()).total_seconds()
+        publish_at = stored.plan.publish_at if stored.plan else ""
+        return CheckScheduleOutput(action=ScheduleAction.cancel, wait_seconds=1, publish_at=publish_at)
+    plan = _plan(stored)
+    remaining = (plan.publish_time - clock.now()).total_seconds()
     if remaining >= 1:
-        return {
-            "action": "wait",
-            "wait_seconds": math.ceil(remaining),
-            "publish_at": plan["publish_at"],
-            "channels": [],
-        }
+        return CheckScheduleOutput(
+            action=ScheduleAction.wait, wait_seconds=math.ceil(remaining), publish_at=plan.publish_at
+        )
     if stored.status != RequestStatus.publishing:
-        note = f"Publishing now (planned for {plan['publish_at']})"
-        if plan.get("pilot"):
+        note = f"Publishing now (planned for {plan.publish_at})"
+        if plan.pilot:
             note += "; a pilot was asked for, but pilots are not built yet, so it goes out as planned"
         stored = store.change_status(stored, RequestStatus.publishing, kind="status_changed", summary=note)
-    return {
-        "action": "publish",
-        "wait_seconds": 1,
-        "publish_at": plan["publish_at"],
-        "channels": plan["channels"],
-    }
+    return CheckScheduleOutput(
+        action=ScheduleAction.publish, wait_seconds=1, publish_at=plan.publish_at, channels=plan.channels
+    )
 
 
 def wait_for_publish_time(
     request_id: str, expected: str, task_token: str, store: Store, sfn: Any
-) -> dict[str, Any]:
+) -> WaitForPublishTimeOutput:
     """Step "Wait for publish time" (waits on its task token until its timeout): keep the token so
     a reschedule or a cancel can end the wait at once."""
     store.put_waiter(request_id, SCHEDULE, task_token, expected)
     stored = store.get_request(request_id)
-    if stored.status != RequestStatus.approved or (stored.plan or {}).get("publish_at") != expected:
+    if stored.status != RequestStatus.approved or (stored.plan and stored.plan.publish_at) != expected:
         wake(store, sfn, request_id)  # changed between the check and this wait: look again now
-    return {"request_id": request_id, "waiting_until": expected}
+    return WaitForPublishTimeOutput(request_id=request_id, waiting_until=expected)
 
 
 def wake(store: Store, sfn: Any, request_id: str) -> None:
     waiter = store.get_waiter(request_id, SCHEDULE)
     if waiter is None:
         return
-    try:
-        sfn.send_task_success(taskToken=waiter["task_token"], output=json.dumps({"woken": True}))
-    except ClientError as error:
-        if error.response["Error"]["Code"] not in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
-            raise
+    decisions.answer_task(sfn, waiter["task_token"], Woken().model_dump_json())
 
 
 def reschedule(
@@ -98,12 +105,12 @@ def reschedule(
         raise Conflict(f"{STEP_LABELS[stored.status]}: it can no longer be rescheduled")
     if publish_at <= clock.now():
         raise InvalidInput([{"field": "publish_at", "message": "Pick a time in the future."}])
-    plan = {**(stored.plan or {}), "publish_at": publish_at.astimezone(UTC).isoformat()}
+    plan = _plan(stored).model_copy(update={"publish_at": publish_at.astimezone(UTC).isoformat()})
     stored = store.change_status(
         stored,
         stored.status,
         kind="rescheduled",
-        summary=f"Rescheduled to {plan['publish_at'][:16]} UTC",
+        summary=f"Rescheduled to {plan.publish_at[:16]} UTC",
         actor=person,
         plan=plan,
     )
@@ -126,9 +133,9 @@ def cancel(store: Store, sfn: Any, stored: StoredRequest, person: str, reason: s
 
 
 def _post(store: Store, stored: StoredRequest, channel: str) -> Post:
-    plan = stored.plan or {}
+    plan = _plan(stored)
     enabled = tracking.wanted(plan, deployment=settings().tracks_clicks)
-    outgoing = tracking.post_text(store, stored, channel, plan["copy"][channel], enabled=enabled)
+    outgoing = tracking.post_text(store, stored, channel, plan.copy_text[channel], enabled=enabled)
     if outgoing.note and store.claim_once(stored.id, f"untracked:{channel}"):
         store.append_event(
             stored.id,
@@ -143,29 +150,30 @@ def _post(store: Store, stored: StoredRequest, channel: str) -> Post:
         channel=channel,
         text=outgoing.text,
         key=f"{stored.id}-v{stored.content_version}-{channel}",
-        scheduled_at=_at(plan["publish_at"]).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        scheduled_at=plan.publish_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     )
 
 
 def publish_post(
     request_id: str, channel: str, store: Store, config: dict[str, Any], mailer: Mailer
-) -> dict[str, Any]:
+) -> PublishPostOutput:
     """Step "Publish post": publish on one channel, exactly once."""
     stored = store.get_request(request_id)
     post = _post(store, stored, channel)
     record = store.get_post(request_id, channel)
-    if record and record["state"] == "published":
-        return record["receipt"]  # a retry after the receipt was stored
-    if record and record["state"] == "rejected":
-        raise PublishRejected(record["reason"])
+    if record and record.state == PostState.published:  # a retry after the receipt was stored
+        return PublishPostOutput(channel=channel, state=record.state, receipt=record.receipt)
+    if record and record.state == PostState.rejected:
+        raise PublishRejected(record.reason or "refused")
     network = channel_for(channel, config)
     if record is not None or not store.start_post(request_id, channel, stored.content_version, post.key):
         # An earlier attempt began and may have reached the network: ask before trying again.
-        record = record or store.get_post(request_id, channel) or {}
+        record = record or store.get_post(request_id, channel)
+        started_at = record.started_at if record else None
         window = ASKABLE_FOR.get(channel)
-        if window and clock.now() - _at(record.get("started_at") or post.scheduled_at) > window:
+        if window and clock.now() - _at(started_at or post.scheduled_at) > window:
             needs_a_person(store, mailer, stored, channel)
-            return {"channel": channel, "state": "needs_check"}
+            return PublishPostOutput(channel=channel, state=PostState.needs_check)
         if store.mark_unconfirmed(request_id, channel):
             store.append_event(
                 request_id,
@@ -185,16 +193,22 @@ def publish_post(
     return confirm(store, stored, post, receipt, "published")
 
 
-def confirm(store: Store, stored: StoredRequest, post: Post, receipt: Receipt, how: str) -> dict[str, Any]:
+def confirm(store: Store, stored: StoredRequest, post: Post, receipt: Receipt, how: str) -> PublishPostOutput:
     delay = (_at(receipt.published_at) - _at(post.scheduled_at)).total_seconds()
-    facts = {
-        "url": receipt.url,
-        "post_id": receipt.post_id,
-        "published_at": receipt.published_at,
-        "extra": receipt.extra,
-        "channel": receipt.channel,
-    }
-    if store.settle_post(stored.id, post.channel, "published", receipt=facts, delay_seconds=round(delay, 3)):
+    facts = PostReceipt(
+        url=receipt.url,
+        post_id=receipt.post_id,
+        published_at=receipt.published_at,
+        extra=receipt.extra,
+        channel=receipt.channel,
+    )
+    if store.settle_post(
+        stored.id,
+        post.channel,
+        PostState.published,
+        receipt=facts.model_dump(mode="json"),
+        delay_seconds=round(delay, 3),
+    ):
         store.append_event(
             stored.id,
             "posted",
@@ -202,11 +216,11 @@ def confirm(store: Store, stored: StoredRequest, post: Post, receipt: Receipt, h
             f"{NETWORKS[post.channel].label}: {how}, {receipt.url} ({delay:.0f} s after the planned time)",
             stored.content_version,
         )
-    return facts
+    return PublishPostOutput(channel=post.channel, state=PostState.published, receipt=facts)
 
 
 def refuse(store: Store, mailer: Mailer, stored: StoredRequest, channel: str, reason: str) -> None:
-    if not store.settle_post(stored.id, channel, "rejected", reason=reason):
+    if not store.settle_post(stored.id, channel, PostState.rejected, reason=reason):
         return
     store.append_event(
         stored.id,
@@ -232,7 +246,9 @@ def refuse(store: Store, mailer: Mailer, stored: StoredRequest, channel: str, re
 def needs_a_person(store: Store, mailer: Mailer, stored: StoredRequest, channel: str) -> None:
     """The network can no longer be asked safely: settle the post as needing a check by a person."""
     label = NETWORKS[channel].label
-    if not store.settle_post(stored.id, channel, "needs_check", reason="outcome unknown; check the account"):
+    if not store.settle_post(
+        stored.id, channel, PostState.needs_check, reason="outcome unknown; check the account"
+    ):
         return
     store.append_event(
         stored.id,
@@ -259,29 +275,38 @@ def needs_a_person(store: Store, mailer: Mailer, stored: StoredRequest, channel:
 
 def _team(store: Store, stored: StoredRequest) -> dict[str, str]:
     """Who on the team hears about this post: whoever accepted it, and the leads."""
-    people = {m.email: m.name for m in store.members() if m.active and Role.lead in m.roles}
+    people = {m.email: m.name for m in active_leads(store.members())}
     triage = store.get_decision(stored.id, TRIAGE, stored.content_version)
     if triage and triage.decided_by:
         people.setdefault(triage.decided_by, triage.decided_by)
     return people
 
 
-def finish_publishing(request_id: str, store: Store, mailer: Mailer) -> dict[str, Any]:
+def publishing_outcome(channels: list[str], posts: list[PostRecord]) -> RequestStatus:
+    """Out on every planned channel: published. Out on some, or some still unsettled (the
+    reconciliation may yet find them out): partially published. Out nowhere and nothing left to
+    settle: publish failed."""
+    states = {p.channel: p.state for p in posts}
+    live = [c for c in channels if states.get(c) == PostState.published]
+    if len(live) == len(channels):
+        return RequestStatus.published
+    if live or any(states.get(c) in UNSETTLED_POSTS for c in channels):
+        return RequestStatus.partially_published
+    return RequestStatus.publish_failed
+
+
+def finish_publishing(request_id: str, store: Store, mailer: Mailer) -> FinishPublishingOutput:
     """Step "Finish publishing": the outcome over every channel, and the mail with the live links."""
     stored = store.get_request(request_id)
-    posts = {p["channel"]: p for p in store.posts(request_id)}
-    channels = (stored.plan or {}).get("channels", [])
-    live = [posts[c] for c in channels if c in posts and posts[c]["state"] == "published"]
-    if len(live) == len(channels):
-        status = RequestStatus.published
-    elif live or any(posts.get(c, {}).get("state") in ("publishing", "unconfirmed") for c in channels):
-        status = RequestStatus.partially_published
-    else:
-        status = RequestStatus.publish_failed
+    records = store.posts(request_id)
+    posts = {p.channel: p for p in records}
+    channels = stored.plan.channels if stored.plan else []
+    live = [posts[c] for c in channels if c in posts and posts[c].state == PostState.published]
+    status = publishing_outcome(channels, records)
     if stored.status != status:
         stored = store.change_status(stored, status, kind="status_changed", summary=STEP_LABELS[status])
     if live:
-        lines = [f"{NETWORKS[p['channel']].label}: {p['receipt']['url']}" for p in live]
+        lines = [f"{NETWORKS[p.channel].label}: {p.receipt.url if p.receipt else ''}" for p in live]
         people = {stored.request.requester.email: stored.request.requester.name, **_team(store, stored)}
         notify_once(
             store,
@@ -292,10 +317,10 @@ def finish_publishing(request_id: str, store: Store, mailer: Mailer) -> dict[str
             f"Live: {stored.request.title}",
             ["It is out. See it here:", *lines, "Greenlight will measure it against its goal."],
         )
-    return {"outcome": status.value, "live": [p["channel"] for p in live]}
+    return FinishPublishingOutput(outcome=status, live=[p.channel for p in live])
 
 
-def reconcile_posts(store: Store, config: dict[str, Any], mailer: Mailer) -> dict[str, Any]:
+def reconcile_posts(store: Store, config: dict[str, Any], mailer: Mailer) -> ReconcilePostsOutput:
     """Scheduled: settle posts left unconfirmed (the workflow gave up, or a crash), asking each
     network whether the post is out before publishing it again with the same key."""
     settled = []
@@ -315,4 +340,4 @@ def reconcile_posts(store: Store, config: dict[str, Any], mailer: Mailer) -> dic
         settled.append(f"{stored.id}/{channel}")
         if store.get_request(stored.id).status != RequestStatus.publishing:  # else the workflow finishes it
             finish_publishing(stored.id, store, mailer)
-    return {"settled": settled}
+    return ReconcilePostsOutput(settled=settled)

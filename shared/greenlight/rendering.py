@@ -1,7 +1,4 @@
-"""Jinja2 templates for pages and mail, shipped inside the layer next to this file.
-
-Mail renders too, so this stays outside greenlight.web: the web package builds on it, never the
-other way round."""
+"""Jinja2 templates for pages and mail, shipped inside the layer next to this file."""
 
 from datetime import UTC, datetime
 from functools import cache
@@ -29,14 +26,17 @@ def _environment() -> Environment:
 
 
 def _labels() -> dict[str, dict[str, str]]:
-    """Words for codes, available to every template."""
-    from greenlight.labels import FLAGS, METRICS
+    """Words for codes (greenlight.labels), available to every template."""
+    from greenlight.labels import FLAGS, METRICS, OUTCOME_WORDS, ROLE_NAMES, STEP_LABELS
     from greenlight.networks import NETWORKS
 
     return {
         "metric_labels": {m.value: text for m, text in METRICS.items()},
         "flag_labels": {f.value: text for f, text in FLAGS.items()},
         "network_labels": {n.id: n.label for n in NETWORKS.values()},
+        "step_labels": {s.value: text for s, text in STEP_LABELS.items()},
+        "role_names": {r.value: text for r, text in ROLE_NAMES.items()},
+        "outcome_words": dict(OUTCOME_WORDS),
     }
 
 

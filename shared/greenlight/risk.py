@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
-from greenlight.models import Role, StoredRequest, TimeSensitivity
+from greenlight.models import Assessment, Lane, Role, StoredRequest, TimeSensitivity
 from greenlight.networks import URL
 
 POLICY = Path(__file__).parent / "policy" / "risk.json"
@@ -70,21 +70,11 @@ def policy() -> Policy:
     return Policy.model_validate(data)
 
 
-class Assessment(BaseModel):
-    lane: str  # "fast" or "full"
-    score: int
-    reasons: list[str]
-    roles: list[Role]  # who must approve (the fast track: on_duty)
-    auto_approve: bool
-    fast_deadline_seconds: int
-    full_waits: list[int]  # per round of a full review: until the reminder, the rest, the backup's turn
-
-
 def _texts(stored: StoredRequest) -> list[str]:
     """Everything that will be published or that frames it: the plan's copy and the draft."""
     request = stored.request
-    plan_copy = list((stored.plan or {}).get("copy", {}).values())
-    return [request.draft.text, *(plan_copy or []), request.key_message, request.call_to_action]
+    plan_copy = list(stored.plan.copy_text.values()) if stored.plan else []
+    return [request.draft.text, *plan_copy, request.key_message, request.call_to_action]
 
 
 def assess(stored: StoredRequest, rules: Policy) -> Assessment:
@@ -123,7 +113,7 @@ def assess(stored: StoredRequest, rules: Policy) -> Assessment:
     if outside:
         add(rules.links, domains=", ".join(outside))
 
-    channels = (stored.plan or {}).get("channels") or request.channels
+    channels = (stored.plan.channels if stored.plan else None) or request.channels
     audience = sum(rules.channel_audience.get(c, 0) for c in channels)
     for band in sorted(rules.audience, key=lambda b: -b.at_least):
         if audience >= band.at_least:
@@ -132,8 +122,8 @@ def assess(stored: StoredRequest, rules: Policy) -> Assessment:
 
     add(rules.time_sensitivity[request.time_sensitivity])
 
-    lane = "full" if roles or score >= rules.full_review_at else "fast"
-    if lane == "fast":
+    lane = Lane.full if roles or score >= rules.full_review_at else Lane.fast
+    if lane == Lane.fast:
         reasons.append(
             f"Score {score} is below {rules.full_review_at} and no role is required: the fast track."
         )
@@ -146,8 +136,8 @@ def assess(stored: StoredRequest, rules: Policy) -> Assessment:
         lane=lane,
         score=score,
         reasons=reasons,
-        roles=roles if lane == "full" else [Role.on_duty],
-        auto_approve=lane == "fast"
+        roles=roles if lane == Lane.full else [Role.on_duty],
+        auto_approve=lane == Lane.fast
         and rules.auto_approve_at_most is not None
         and score <= rules.auto_approve_at_most,
         fast_deadline_seconds=rules.fast_track.deadline_seconds[request.time_sensitivity],

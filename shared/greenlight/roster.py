@@ -8,10 +8,27 @@ name on past decisions)."""
 
 import argparse
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
-from greenlight.models import Member
+from greenlight.models import Member, Role
 from greenlight.storage import Store
+
+
+def active_with_role(members: Iterable[Member], role: Role) -> list[Member]:
+    """Who can be asked for a role's work: active members holding the role. Inactive members
+    stay on the roster only so that past decisions keep their names."""
+    return [m for m in members if m.active and role in m.roles]
+
+
+def active_leads(members: Iterable[Member]) -> list[Member]:
+    """The team leads who hear about escalations, closings and posts needing a person."""
+    return active_with_role(members, Role.lead)
+
+
+def active_backups(members: Iterable[Member], role: Role) -> list[Member]:
+    """Active members who cover a review role when its own reviewers did not answer in time."""
+    return [m for m in members if m.active and role in m.backup_for]
 
 
 def load_members(path: Path) -> list[Member]:

@@ -9,7 +9,7 @@ it loads no templates, no mail and no network code at import.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from greenlight import clock
 from greenlight.errors import NotFound
@@ -27,14 +27,14 @@ from greenlight.networks import NETWORKS
 from greenlight.observability import logger
 
 if TYPE_CHECKING:
-    from greenlight.models import StoredRequest
+    from greenlight.models import PublishingPlan, StoredRequest
     from greenlight.storage import Store
 
 
-def wanted(plan: Mapping[str, Any] | None, *, deployment: bool) -> bool:
+def wanted(plan: "PublishingPlan | None", *, deployment: bool) -> bool:
     """Whether a request's links are tracked: the deployment's ClickTracking and, per request, the
     triager's choice (on unless turned off; plans from before the choice existed are tracked)."""
-    return deployment and bool((plan or {}).get("track_clicks", True))
+    return deployment and (plan is None or plan.track_clicks)
 
 
 def describe(stored: "StoredRequest", *, deployment: bool) -> str:

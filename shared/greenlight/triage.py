@@ -10,25 +10,36 @@ from pydantic_core import PydanticCustomError
 
 from greenlight import clock, decisions, links
 from greenlight.errors import Conflict
+from greenlight.labels import ROLE_NAMES, STEP_LABELS
 from greenlight.mail import Mail, Mailer, notice, notify_once, send_once
 from greenlight.metrics.clicks import swap_link
 from greenlight.models import (
-    ROLE_NAMES,
-    STEP_LABELS,
+    DecisionState,
     LinkKind,
     Member,
+    PublishingPlan,
     RequestInput,
     RequestStatus,
+    ReviewOutcome,
+    RevisionOutcome,
     Role,
     StoredRequest,
     TriageOutcome,
 )
 from greenlight.networks import NETWORKS
+from greenlight.roster import active_leads, active_with_role
+from greenlight.rounds import triage_escalates, triage_round_kind
+from greenlight.steps import (
+    AcceptRequestOutput,
+    CloseReason,
+    CloseRequestOutput,
+    RequestRevisionOutput,
+    RequestTriageOutput,
+)
 from greenlight.storage import Store
 
 TRIAGE = "triage"
 REVISION = "revision"
-ROUNDS = ("request", "reminder", "escalation")
 
 
 class TriageChoice(BaseModel):
@@ -115,36 +126,36 @@ class TriageChoice(BaseModel):
                 raise PydanticCustomError("publish_at", "Pick a time inside the requested publish window.")
         return publish_at
 
-    def plan(self, request: RequestInput) -> dict[str, Any]:
+    def plan(self, request: RequestInput) -> PublishingPlan:
         """The accepted plan: what goes out where and when."""
         text = request.draft.as_posted
-        return {
-            "channels": self.channels,
-            "copy": {c: (self.copy_text.get(c) or "").strip() or text for c in self.channels},
-            "publish_at": (self.publish_at or request.publish_window.earliest).isoformat(),
-            "pilot": self.pilot,
-            "track_clicks": self.track_clicks,
-        }
+        return PublishingPlan(
+            channels=self.channels,
+            copy={c: (self.copy_text.get(c) or "").strip() or text for c in self.channels},
+            publish_at=(self.publish_at or request.publish_window.earliest).isoformat(),
+            pilot=self.pilot,
+            track_clicks=self.track_clicks,
+        )
 
 
 def triagers(store: Store, stored: StoredRequest, round_: int) -> list[Member]:
     """Who is asked: the triagers, and in the last round the leads. Nobody triages their own request."""
-    wanted = Role.lead if round_ >= 2 else Role.triager
-    people = [m for m in store.members() if m.active and wanted in m.roles]
+    members = store.members()
+    people = active_leads(members) if triage_escalates(round_) else active_with_role(members, Role.triager)
     return [m for m in people if m.email != stored.request.requester.email]
 
 
 def request_triage(
     request_id: str, round_: int, task_token: str, store: Store, mailer: Mailer, sfn: Any, link_days: int
-) -> dict[str, Any]:
+) -> RequestTriageOutput:
     """Step "Request triage": wait for the social team, mailing each person a decision link.
     Round 0 asks, round 1 reminds, round 2 escalates to the team lead."""
     stored = store.get_request(request_id)
     version = stored.content_version
     decision = store.open_decision(request_id, TRIAGE, version, task_token, round_)
-    if decision.state == "decided":  # decided while the last wait was ending: deliver it now
+    if decision.state == DecisionState.decided:  # decided while the last wait was ending: deliver it now
         decisions.deliver(sfn, store, decision)
-        return {"request_id": request_id, "version": version, "round": round_, "mailed": 0}
+        return RequestTriageOutput(request_id=request_id, version=version, round=round_, mailed=0)
     if stored.status != RequestStatus.awaiting_triage:
         stored = store.change_status(
             stored,
@@ -152,7 +163,7 @@ def request_triage(
             kind="status_changed",
             summary=STEP_LABELS[RequestStatus.awaiting_triage],
         )
-    kind = ROUNDS[min(round_, len(ROUNDS) - 1)]
+    kind = triage_round_kind(round_)
     mailed = 0
     for member in triagers(store, stored, round_):
 
@@ -164,7 +175,7 @@ def request_triage(
 
         key = f"mail:triage:v{version}:r{round_}:{member.email}"
         mailed += send_once(store, mailer, request_id, key, triage_mail, version)
-    return {"request_id": request_id, "version": version, "round": round_, "mailed": mailed}
+    return RequestTriageOutput(request_id=request_id, version=version, round=round_, mailed=mailed)
 
 
 def _triage_mail(kind: str, member: Member, stored: StoredRequest, url: str) -> Any:
@@ -192,7 +203,7 @@ def _triage_mail(kind: str, member: Member, stored: StoredRequest, url: str) -> 
     )
 
 
-def accept_request(request_id: str, store: Store, mailer: Mailer) -> dict[str, Any]:
+def accept_request(request_id: str, store: Store, mailer: Mailer) -> AcceptRequestOutput:
     """Step "Accept request": record the plan the triager set and tell the requester."""
     stored = store.get_request(request_id)
     decision = store.get_decision(request_id, TRIAGE, stored.content_version)
@@ -200,9 +211,14 @@ def accept_request(request_id: str, store: Store, mailer: Mailer) -> dict[str, A
         raise decisions.NotWaiting(
             f"{request_id} has no accepted triage for version {stored.content_version}"
         )
-    plan = (decision.details or {}).get("plan") or TriageChoice(
-        decision=TriageOutcome.accept, channels=stored.request.channels
-    ).plan(stored.request)
+    chosen = (decision.details or {}).get("plan")
+    plan = (
+        PublishingPlan.model_validate(chosen)
+        if chosen
+        else TriageChoice(decision=TriageOutcome.accept, channels=stored.request.channels).plan(
+            stored.request
+        )
+    )
     if stored.status != RequestStatus.accepted:
         stored = store.change_status(
             stored,
@@ -221,23 +237,23 @@ def accept_request(request_id: str, store: Store, mailer: Mailer) -> dict[str, A
             f"The social team accepted your request (version {stored.content_version})."
             + (f" Their note: “{decision.comment}”" if decision.comment else ""),
             "Planned: "
-            + ", ".join(NETWORKS[c].label for c in plan["channels"])
-            + f" at {datetime.fromisoformat(plan['publish_at']):%Y-%m-%d %H:%M %Z}"
-            + (", as a pilot first." if plan["pilot"] else "."),
+            + ", ".join(NETWORKS[c].label for c in plan.channels)
+            + f" at {datetime.fromisoformat(plan.publish_at):%Y-%m-%d %H:%M %Z}"
+            + (", as a pilot first." if plan.pilot else "."),
         ],
     )
-    return {"request_id": request_id, "status": stored.status.value, "plan": plan}
+    return AcceptRequestOutput(request_id=request_id, status=stored.status, plan=plan)
 
 
 def request_revision(
     request_id: str, task_token: str, window_seconds: int, store: Store, mailer: Mailer
-) -> dict[str, Any]:
+) -> RequestRevisionOutput:
     """Step "Request revision": "not like this". Mail the requester the feedback and a revise
     link (their form, prefilled); wait for the new version."""
     stored = store.get_request(request_id)
     version = stored.content_version
     decision = store.open_decision(request_id, REVISION, version, task_token, 0)
-    if decision.state == "decided":
+    if decision.state == DecisionState.decided:
         raise decisions.AlreadyDecided(decision)  # cannot happen: a revision is answered once per version
     asked_by, feedback = revision_feedback(store, stored)
     if stored.status != RequestStatus.revision_requested:
@@ -276,7 +292,7 @@ def request_revision(
         )
 
     send_once(store, mailer, request_id, f"mail:revision:v{version}", revision_mail, version)
-    return {"request_id": request_id, "version": version}
+    return RequestRevisionOutput(request_id=request_id, version=version)
 
 
 def revision_feedback(store: Store, stored: StoredRequest) -> tuple[str, str]:
@@ -285,7 +301,7 @@ def revision_feedback(store: Store, stored: StoredRequest) -> tuple[str, str]:
     asked = [
         f"{ROLE_NAMES[Role(d.stage.removeprefix('review-'))].capitalize()}: {d.comment}"
         for d in store.decisions(stored.id, stored.content_version, "review-")
-        if d.outcome == "changes" and d.comment
+        if d.outcome == ReviewOutcome.changes and d.comment
     ]
     if asked:
         return "the reviewers", "\n".join(asked)
@@ -294,43 +310,43 @@ def revision_feedback(store: Store, stored: StoredRequest) -> tuple[str, str]:
 
 
 CLOSINGS = {
-    "declined": (RequestStatus.declined, TRIAGE),
-    "abandoned": (RequestStatus.abandoned, REVISION),
-    "unanswered": (RequestStatus.unanswered, TRIAGE),
+    CloseReason.declined: (RequestStatus.declined, TRIAGE),
+    CloseReason.abandoned: (RequestStatus.abandoned, REVISION),
+    CloseReason.unanswered: (RequestStatus.unanswered, TRIAGE),
 }
 
 
-def close_request(request_id: str, reason: str, store: Store, mailer: Mailer) -> dict[str, Any]:
+def close_request(request_id: str, reason: CloseReason, store: Store, mailer: Mailer) -> CloseRequestOutput:
     """Steps "Close as declined / abandoned / unanswered". A wait that ran out is expired first;
     if the person decided in the meantime, their decision wins and nothing closes."""
     status, stage = CLOSINGS[reason]
     stored = store.get_request(request_id)
     version = stored.content_version
-    if reason != "declined":
+    if reason != CloseReason.declined:
         late = decisions.expire(store, request_id, stage, version)
         if late is not None:
-            return {"closed": False, "decision": late.outcome, "version": version}
+            return CloseRequestOutput(closed=False, decision=late.outcome, version=version)
     if stored.status != status:
         stored = store.change_status(stored, status, kind="status_changed", summary=STEP_LABELS[status])
     triage = store.get_decision(request_id, TRIAGE, version)
     paragraphs = {
-        "declined": [
+        CloseReason.declined: [
             "The social team declined your request. Their reason:",
             (triage.comment if triage and triage.comment else ""),
             "If you think it deserves another look, talk to the team or send a new request.",
         ],
-        "abandoned": [
+        CloseReason.abandoned: [
             "Your request was sent back for changes and no revision arrived in time, so it is closed. "
             "Send a new request whenever you are ready."
         ],
-        "unanswered": [
+        CloseReason.unanswered: [
             "Nobody on the social team triaged your request in time, so it is closed. We are sorry: the "
             "team lead has been told. Send it again if it still matters."
         ],
     }[reason]
     _mail_requester_once(store, mailer, stored, reason, f"Closed: {stored.request.title}", paragraphs)
-    if reason in ("abandoned", "unanswered"):
-        leads = {m.email: m.name for m in store.members() if m.active and Role.lead in m.roles}
+    if reason in (CloseReason.abandoned, CloseReason.unanswered):
+        leads = {m.email: m.name for m in active_leads(store.members())}
         notify_once(
             store,
             mailer,
@@ -340,7 +356,7 @@ def close_request(request_id: str, reason: str, store: Store, mailer: Mailer) ->
             f"Closed as {reason}: {stored.request.title}",
             [f"Request {request_id} closed as {reason} ({STEP_LABELS[status].lower()})."],
         )
-    return {"closed": True, "decision": reason, "version": version}
+    return CloseRequestOutput(closed=True, decision=reason.value, version=version)
 
 
 def _mail_requester_once(
@@ -358,13 +374,13 @@ def submit_revision(
     if version != stored.content_version:
         raise decisions.Superseded(f"version {version} of {stored.id} was already revised")
     current = store.get_decision(stored.id, REVISION, version)
-    if current is None or current.state == "expired":
+    if current is None or current.state == DecisionState.expired:
         raise decisions.NotWaiting(f"{stored.id} is not waiting for a revision")
-    if current.state == "decided":
+    if current.state == DecisionState.decided:
         raise decisions.AlreadyDecided(current)
     answer = current.model_copy(
         update={
-            "outcome": "resubmitted",
+            "outcome": RevisionOutcome.resubmitted,
             "decided_by": person,
             "decided_via": "emailed link",
             "decided_at": clock.iso(clock.now()),
@@ -374,7 +390,7 @@ def submit_revision(
         updated = store.add_version(stored, revised, person, RequestStatus.awaiting_triage, answer)
     except Conflict:
         now = store.get_decision(stored.id, REVISION, version)
-        if now is not None and now.state == "decided":
+        if now is not None and now.state == DecisionState.decided:
             raise decisions.AlreadyDecided(now) from None
         raise
     decisions.deliver(sfn, store, answer)

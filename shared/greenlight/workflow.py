@@ -8,7 +8,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from greenlight import clock
-from greenlight.models import RequestStatus, StartPendingWorkflowsOutput
+from greenlight.models import RequestStatus
+from greenlight.steps import StartPendingWorkflowsOutput
 from greenlight.storage import Store
 
 # A request still "submitted" this long after it was stored lost its start (a crash or a

@@ -9,6 +9,8 @@ from greenlight.models import RequestInput, RequestStatus, Role, StoredRequest
 
 from tests.support import sample_request
 
+AT = "2026-12-01T09:00:00+00:00"  # any publish time: the risk policy does not read it
+
 
 def stored(plan: dict[str, Any] | None = None, **overrides: Any) -> StoredRequest:
     now = datetime.now(UTC)
@@ -42,14 +44,14 @@ def test_declared_flags_require_their_roles_with_reasons() -> None:
 
 
 def test_regulated_words_in_the_final_copy_are_found() -> None:
-    plan = {"channels": ["sandbox"], "copy": {"sandbox": "Guaranteed returns of 20%!"}}
+    plan = {"channels": ["sandbox"], "copy": {"sandbox": "Guaranteed returns of 20%!"}, "publish_at": AT}
     assessment = risk.assess(stored(plan), risk.policy())
     assert Role.legal in assessment.roles
     assert any("guaranteed" in reason and "returns of" in reason for reason in assessment.reasons)
 
 
 def test_words_match_whole_words_only() -> None:
-    plan = {"channels": ["sandbox"], "copy": {"sandbox": "Our procurement team is curious"}}
+    plan = {"channels": ["sandbox"], "copy": {"sandbox": "Our procurement team is curious"}, "publish_at": AT}
     assert risk.assess(stored(plan), risk.policy()).lane == "fast", (
         "'cure' is not in 'procurement' or 'curious'"
     )

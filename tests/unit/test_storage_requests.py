@@ -6,10 +6,13 @@ import pytest
 from greenlight import clock
 from greenlight.errors import Conflict, NotFound
 from greenlight.links import new_link
-from greenlight.models import Decision, LinkKind, RequestInput, RequestStatus, StoredRequest
+from greenlight.models import Decision, LinkKind, PublishingPlan, RequestInput, RequestStatus, StoredRequest
 from greenlight.storage import Store
 
 from tests.support import sample_request
+
+PLAN = PublishingPlan(channels=["sandbox"], copy={"sandbox": "hello"}, publish_at="2026-12-01T09:00:00+00:00")
+LATER = PLAN.model_copy(update={"publish_at": "2026-12-02T09:00:00+00:00"})
 
 
 def _submitted(store: Store, request_id: str = "r-1") -> StoredRequest:
@@ -43,10 +46,10 @@ def test_an_unknown_request_is_not_found(store: Store) -> None:
 def test_change_status_writes_the_status_its_facts_and_its_event_together(store: Store) -> None:
     stored = _submitted(store)
     changed = store.change_status(
-        stored, RequestStatus.accepted, kind="status_changed", summary="Accepted", plan={"channels": ["x"]}
+        stored, RequestStatus.accepted, kind="status_changed", summary="Accepted", plan=PLAN
     )
     read = store.get_request("r-1")
-    assert (read.status, read.lock, read.plan) == (RequestStatus.accepted, 2, {"channels": ["x"]})
+    assert (read.status, read.lock, read.plan) == (RequestStatus.accepted, 2, PLAN)
     assert (changed.status, changed.lock, changed.plan) == (read.status, read.lock, read.plan)
     last = store.history("r-1")[-1]
     assert (last.kind, last.actor, last.summary, last.version) == (
@@ -75,11 +78,9 @@ def test_change_status_on_a_stale_copy_writes_neither_status_nor_event(store: St
 
 def test_change_status_may_keep_the_status_and_record_a_fact(store: Store) -> None:
     stored = _submitted(store)
-    store.change_status(
-        stored, stored.status, kind="rescheduled", summary="Later", actor="ana", plan={"a": 1}
-    )
+    store.change_status(stored, stored.status, kind="rescheduled", summary="Later", actor="ana", plan=LATER)
     read = store.get_request("r-1")
-    assert (read.status, read.plan, read.lock) == (RequestStatus.submitted, {"a": 1}, 2)
+    assert (read.status, read.plan, read.lock) == (RequestStatus.submitted, LATER, 2)
     assert store.history("r-1")[-1].actor == "ana"
 
 

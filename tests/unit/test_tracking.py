@@ -171,5 +171,5 @@ def test_triage_measures_the_bluesky_copy_with_the_link_that_will_go_out() -> No
     untracked = TriageChoice.model_validate(
         choice | {"track_clicks": False}, context={"request": parsed, "tracked_link": tracked}
     )
-    assert untracked.plan(parsed)["track_clicks"] is False
-    assert TriageChoice.model_validate(choice, context={"request": parsed}).plan(parsed)["track_clicks"]
+    assert untracked.plan(parsed).track_clicks is False
+    assert TriageChoice.model_validate(choice, context={"request": parsed}).plan(parsed).track_clicks

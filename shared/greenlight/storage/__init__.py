@@ -40,8 +40,11 @@ from typing import Any
 from greenlight.models import (
     AuditEvent,
     Decision,
+    DecisionState,
     Link,
     Member,
+    PostRecord,
+    PostState,
     RequestInput,
     RequestStatus,
     Session,
@@ -138,7 +141,7 @@ class Store:
     def decisions(self, request_id: str, version: int, stage_prefix: str) -> list[Decision]:
         return self._decisions.decisions(request_id, version, stage_prefix)
 
-    def close_decision(self, decision: Decision, state: str) -> bool:
+    def close_decision(self, decision: Decision, state: DecisionState) -> bool:
         return self._decisions.close_decision(decision, state)
 
     def mark_delivered(self, decision: Decision) -> None:
@@ -166,13 +169,13 @@ class Store:
     def start_post(self, request_id: str, channel: str, version: int, key: str) -> bool:
         return self._posts.start_post(request_id, channel, version, key)
 
-    def get_post(self, request_id: str, channel: str) -> dict[str, Any] | None:
+    def get_post(self, request_id: str, channel: str) -> PostRecord | None:
         return self._posts.get_post(request_id, channel)
 
-    def posts(self, request_id: str) -> list[dict[str, Any]]:
+    def posts(self, request_id: str) -> list[PostRecord]:
         return self._posts.posts(request_id)
 
-    def settle_post(self, request_id: str, channel: str, state: str, **facts: Any) -> bool:
+    def settle_post(self, request_id: str, channel: str, state: PostState, **facts: Any) -> bool:
         return self._posts.settle_post(request_id, channel, state, **facts)
 
     def mark_unconfirmed(self, request_id: str, channel: str) -> bool:

@@ -4,7 +4,7 @@ version, holding the task token of the current wait) and waits a person can cut 
 from typing import Any
 
 from greenlight import clock
-from greenlight.models import Decision
+from greenlight.models import Decision, DecisionState
 from greenlight.storage.items import (
     TableAccess,
     decided,
@@ -38,7 +38,7 @@ class Decisions(TableAccess):
                     ":id": request_id,
                     ":stage": stage,
                     ":version": version,
-                    ":open": "open",
+                    ":open": DecisionState.open,
                 }
             ),
             ReturnValues="ALL_NEW",
@@ -72,7 +72,7 @@ class Decisions(TableAccess):
         found = [Decision.model_validate(read(item)) for item in page.get("Items", [])]
         return [d for d in found if d.version == version]
 
-    def close_decision(self, decision: Decision, state: str) -> bool:
+    def close_decision(self, decision: Decision, state: DecisionState) -> bool:
         """Close an open decision as expired or superseded; False when it was decided first."""
         return (
             unless_condition_fails(
@@ -82,7 +82,7 @@ class Decisions(TableAccess):
                 UpdateExpression="SET #state = :closed",
                 ConditionExpression="#state = :open",
                 ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues=to_item({":closed": state, ":open": "open"}),
+                ExpressionAttributeValues=to_item({":closed": state, ":open": DecisionState.open}),
             )
             is not None
         )

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from greenlight import clock
 from greenlight.errors import Conflict
-from greenlight.models import Decision, Link
+from greenlight.models import Decision, DecisionState, Link
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -85,7 +85,11 @@ def decided(decision: Decision) -> dict[str, Any]:
         "ConditionExpression": "#state = :open",
         "ExpressionAttributeNames": {"#state": "state", **{f"#{k}": k for k in values}},
         "ExpressionAttributeValues": to_item(
-            {":decided": "decided", ":open": "open", **{f":{k}": v for k, v in values.items()}}
+            {
+                ":decided": DecisionState.decided,
+                ":open": DecisionState.open,
+                **{f":{k}": v for k, v in values.items()},
+            }
         ),
     }
 

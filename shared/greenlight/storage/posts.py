@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from greenlight import clock
+from greenlight.models import PostRecord, PostState
 from greenlight.storage.items import (
     TableAccess,
     from_item,
@@ -40,7 +41,7 @@ class Posts(TableAccess):
                         "channel": channel,
                         "version": version,
                         "key": key,
-                        "state": "publishing",
+                        "state": PostState.publishing,
                         "started_at": now,
                         "gsi2pk": UNSETTLED,
                         "gsi2sk": f"{now}#{request_id}#{channel}",
@@ -51,22 +52,22 @@ class Posts(TableAccess):
             is not None
         )
 
-    def get_post(self, request_id: str, channel: str) -> dict[str, Any] | None:
+    def get_post(self, request_id: str, channel: str) -> PostRecord | None:
         answer = self.client.get_item(
             TableName=self.table, Key=_post_key(request_id, channel), ConsistentRead=True
         )
-        return read(answer["Item"]) if "Item" in answer else None
+        return PostRecord.model_validate(read(answer["Item"])) if "Item" in answer else None
 
-    def posts(self, request_id: str) -> list[dict[str, Any]]:
+    def posts(self, request_id: str) -> list[PostRecord]:
         page = self.client.query(
             TableName=self.table,
             ConsistentRead=True,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
             ExpressionAttributeValues=to_item({":pk": f"REQ#{request_id}", ":prefix": "POST#"}),
         )
-        return [read(item) for item in page.get("Items", [])]
+        return [PostRecord.model_validate(read(item)) for item in page.get("Items", [])]
 
-    def settle_post(self, request_id: str, channel: str, state: str, **facts: Any) -> bool:
+    def settle_post(self, request_id: str, channel: str, state: PostState, **facts: Any) -> bool:
         """Record a receipt (published) or a refusal (rejected) once; False if it was settled before.
         A settled post leaves GSI2."""
         names = {f"#{k}": k for k in facts}
@@ -83,8 +84,8 @@ class Posts(TableAccess):
                 ExpressionAttributeValues=to_item(
                     {
                         ":state": state,
-                        ":publishing": "publishing",
-                        ":unconfirmed": "unconfirmed",
+                        ":publishing": PostState.publishing,
+                        ":unconfirmed": PostState.unconfirmed,
                         **{f":{k}": v for k, v in facts.items()},
                     }
                 ),
@@ -104,7 +105,7 @@ class Posts(TableAccess):
                 ConditionExpression="#state = :publishing",
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues=to_item(
-                    {":unconfirmed": "unconfirmed", ":publishing": "publishing"}
+                    {":unconfirmed": PostState.unconfirmed, ":publishing": PostState.publishing}
                 ),
             )
             is not None

@@ -4,6 +4,8 @@ its at-most-once markers. Everything under `REQ#<id>` except decisions, waits an
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from greenlight import clock
 from greenlight.errors import NotFound
 from greenlight.models import AuditEvent, Decision, Link, RequestInput, RequestStatus, StoredRequest
@@ -99,7 +101,10 @@ class Requests(TableAccess):
             ":now": clock.iso(now),
             ":lock": stored.lock,
             ":next": stored.lock + 1,
-            **{f":{name}": value for name, value in facts.items()},
+            **{
+                f":{name}": value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+                for name, value in facts.items()
+            },
         }
         expression = "SET #status = :status, gsi1pk = :gsi1pk, updated_at = :now, #lock = :next"
         expression += "".join(f", #{name} = :{name}" for name in facts)

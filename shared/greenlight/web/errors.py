@@ -7,17 +7,8 @@ resolvers of greenlight.web.app turn either into one answer: a message page for 
 
 from greenlight.decisions import AlreadyDecided, NotWaiting, Superseded
 from greenlight.errors import Conflict, InvalidInput, NotFound
+from greenlight.labels import OUTCOME_WORDS
 from greenlight.models import Decision
-
-OUTCOME_WORDS = {
-    "accept": "accepted",
-    "revise": "sent back (“not like this”)",
-    "decline": "declined",
-    "resubmitted": "revised",
-    "approve": "approved",
-    "changes": "sent back for changes",
-    "reject": "rejected",
-}
 
 
 class Refused(Exception):

@@ -4,8 +4,15 @@ import secrets
 from datetime import UTC
 from typing import Any
 
-from greenlight.labels import FLAGS, METRICS, SENSITIVITIES
-from greenlight.models import ROLE_NAMES, STEP_LABELS, AuditEvent, Member, RequestInput, Role, StoredRequest
+from greenlight.labels import FLAGS, METRICS, ROLE_NAMES, SENSITIVITIES, STEP_LABELS
+from greenlight.models import (
+    AuditEvent,
+    Member,
+    PostRecord,
+    RequestInput,
+    Role,
+    StoredRequest,
+)
 from greenlight.networks import NETWORKS
 from greenlight.rendering import number, render
 
@@ -159,7 +166,7 @@ def team_request(
     history: list[AuditEvent],
     form: dict[str, Any] | None,
     change_csrf: str | None = None,
-    posts: list[dict[str, Any]] | None = None,
+    posts: list[PostRecord] | None = None,
 ) -> str:
     return render(
         "pages/team_request.html",

@@ -14,7 +14,8 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from pydantic import BaseModel, ValidationError
 
-from greenlight.models import STEP_LABELS, AuditEvent, RequestInput, RequestStatus
+from greenlight.labels import STEP_LABELS
+from greenlight.models import AuditEvent, RequestInput, RequestStatus
 from greenlight.service import store, submit_idempotent
 from greenlight.status import request_for_token
 from greenlight.web.app import json_api

@@ -5,18 +5,18 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from greenlight import decisions, links, team
-from greenlight.models import STEP_LABELS, Link, LinkKind, ReviewOutcome, StoredRequest, TriageOutcome
+from greenlight.labels import OUTCOME_WORDS, REVIEW_WORDS, STEP_LABELS
+from greenlight.models import DecisionState, Link, LinkKind, ReviewOutcome, StoredRequest, TriageOutcome
 from greenlight.review import supersede_others
 from greenlight.service import sfn, store
 from greenlight.triage import REVISION, TRIAGE, revision_feedback, submit_revision
 from greenlight.web import forms, pages, triage_form
-from greenlight.web.errors import OUTCOME_WORDS, Refused, already_decided
+from greenlight.web.errors import Refused, already_decided
 from greenlight.web.responses import base_url, html, redirect
 from greenlight.web.security import OPEN_MAIL_AGAIN, check_csrf, form_fields, link_csrf, session_cookie
 
 router = Router()
 
-REVIEW_WORDS = {"approve": "approved", "changes": "asked for changes to", "reject": "rejected"}
 SUPERSEDED_BY = "Another reviewer asked for changes or rejected this version, so this review is closed."
 SIGN_IN_USED = Refused(
     409, "Link already used", "This sign-in link was used already. Ask for a new one at /team."
@@ -55,15 +55,15 @@ def _open_request(link: Link, posting: bool) -> StoredRequest:
             f"{stored.content_version}. Use the newest mail about it.",
         )
     decision = store().get_decision(stored.id, _stage(link), stored.content_version)
-    if decision is None or decision.state == "expired":
+    if decision is None or decision.state == DecisionState.expired:
         raise Refused(
             409 if posting else 410,
             "Closed",
             f"Nothing is waiting for this decision any more. Now: {STEP_LABELS[stored.status].lower()}.",
         )
-    if decision.state == "superseded":
+    if decision.state == DecisionState.superseded:
         raise Refused(409, "Superseded", SUPERSEDED_BY)
-    if decision.state == "decided":
+    if decision.state == DecisionState.decided:
         raise already_decided(decision, 409 if posting else 200)
     if link.person == stored.request.requester.email and link.kind != LinkKind.revision:
         raise Refused(403, "Not yours to decide", "Nobody triages or approves their own request.")

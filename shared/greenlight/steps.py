@@ -1,0 +1,243 @@
+"""What each step of the request lifecycle takes and returns: one Input and one Output model per
+Lambda step (docs/architecture.md, "A thin handler": functions/publish_post is
+PublishPostInput / PublishPostOutput).
+
+The Outputs are the contract with statemachines/request_lifecycle.asl.json: its ResultSelectors
+and Choice states read these fields by name (tests/contract/test_step_outputs.py checks every path
+it reads). A step that waits on its task token is answered with a TaskAnswer instead: that, not
+the function's return value, is what the state machine reads."""
+
+from enum import StrEnum
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from greenlight.models import (
+    Assessment,
+    Lane,
+    PostReceipt,
+    PostState,
+    PublishingPlan,
+    RequestStatus,
+    ReviewVerdict,
+    Role,
+)
+
+
+class ScheduledEvent(BaseModel):
+    """What EventBridge Scheduler sends a scheduled function: nothing it needs to read."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# ---- answers to the steps that wait on their task token ----
+
+
+class DecisionAnswer(BaseModel):
+    """What a waiting decision step (triage, review, revision) is answered with."""
+
+    decision: str | None  # the outcome: accept / revise / decline, approve / changes / reject, ...
+    version: int
+    by: str | None
+
+
+class Woken(BaseModel):
+    """What "Wait for publish time" is answered with when a reschedule or a cancel cuts it short."""
+
+    woken: Literal[True] = True
+
+
+# ---- "Send acknowledgement" ----
+
+
+class SendAcknowledgementInput(BaseModel):
+    request_id: str
+
+
+class SendAcknowledgementOutput(BaseModel):
+    request_id: str
+    status: RequestStatus
+    mail_sent: bool
+
+
+# ---- "Request triage" (waits: answered with a DecisionAnswer) ----
+
+
+class RequestTriageInput(BaseModel):
+    answered_with: ClassVar[type[BaseModel]] = DecisionAnswer  # what the state machine reads
+
+    request_id: str
+    round: int = Field(default=0, ge=0)
+    task_token: str = Field(repr=False)
+
+
+class RequestTriageOutput(BaseModel):
+    request_id: str
+    version: int
+    round: int
+    mailed: int
+
+
+# ---- "Request revision" (waits: answered with a DecisionAnswer) ----
+
+
+class RequestRevisionInput(BaseModel):
+    answered_with: ClassVar[type[BaseModel]] = DecisionAnswer  # what the state machine reads
+
+    request_id: str
+    task_token: str = Field(repr=False)
+    window_seconds: int = Field(gt=0)
+
+
+class RequestRevisionOutput(BaseModel):
+    request_id: str
+    version: int
+
+
+# ---- "Accept request" ----
+
+
+class AcceptRequestInput(BaseModel):
+    request_id: str
+
+
+class AcceptRequestOutput(BaseModel):
+    request_id: str
+    status: RequestStatus
+    plan: PublishingPlan
+
+
+# ---- "Assess risk" ----
+
+
+class AssessRiskInput(BaseModel):
+    request_id: str
+
+
+class AssessRiskOutput(Assessment):
+    """The assessment itself: the lane, the roles and the waits the review states read."""
+
+
+# ---- "Fast track review" / "Review by role" (wait: answered with a DecisionAnswer) ----
+
+
+class RequestReviewInput(BaseModel):
+    answered_with: ClassVar[type[BaseModel]] = DecisionAnswer  # what the state machine reads
+
+    request_id: str
+    role: Role
+    round: int = Field(default=0, ge=0)
+    lane: Lane
+    task_token: str = Field(repr=False)
+
+
+class RequestReviewOutput(BaseModel):
+    request_id: str
+    role: Role
+    round: int
+    mailed: int
+
+
+# ---- "Finish review" ----
+
+
+class FinishReviewInput(BaseModel):
+    request_id: str
+
+
+class FinishReviewOutput(BaseModel):
+    outcome: ReviewVerdict
+    seconds: int
+
+
+# ---- "Check schedule" ----
+
+
+class CheckScheduleInput(BaseModel):
+    request_id: str
+
+
+class ScheduleAction(StrEnum):
+    wait = "wait"  # not due yet: wait for the publish time
+    cancel = "cancel"  # the team cancelled it
+    publish = "publish"  # due: publish on every channel now
+
+
+class CheckScheduleOutput(BaseModel):
+    action: ScheduleAction
+    wait_seconds: int = Field(ge=1)  # a Wait needs a positive number even when it is not taken
+    publish_at: str
+    channels: list[str] = Field(default_factory=list)  # only when publishing
+
+
+# ---- "Wait for publish time" (waits: answered with Woken, or times out at the publish time) ----
+
+
+class WaitForPublishTimeInput(BaseModel):
+    answered_with: ClassVar[type[BaseModel]] = Woken  # what the state machine reads
+
+    request_id: str
+    publish_at: str  # the time "Check schedule" planned for: a change since then ends the wait at once
+    task_token: str = Field(repr=False)
+
+
+class WaitForPublishTimeOutput(BaseModel):
+    request_id: str
+    waiting_until: str
+
+
+# ---- "Publish post" ----
+
+
+class PublishPostInput(BaseModel):
+    request_id: str
+    channel: str
+
+
+class PublishPostOutput(BaseModel):
+    channel: str
+    state: PostState
+    receipt: PostReceipt | None = None
+
+
+# ---- "Finish publishing" ----
+
+
+class FinishPublishingInput(BaseModel):
+    request_id: str
+
+
+class FinishPublishingOutput(BaseModel):
+    outcome: RequestStatus
+    live: list[str]  # the channels it is out on
+
+
+# ---- "Close as declined / abandoned / unanswered" ----
+
+
+class CloseReason(StrEnum):
+    declined = "declined"
+    abandoned = "abandoned"
+    unanswered = "unanswered"
+
+
+class CloseRequestInput(BaseModel):
+    request_id: str
+    reason: CloseReason
+
+
+class CloseRequestOutput(BaseModel):
+    closed: bool  # False: the person decided as the wait ended, and their decision wins
+    decision: str | None  # the late decision, or the reason it closed
+    version: int
+
+
+# ---- scheduled functions ----
+
+
+class StartPendingWorkflowsOutput(BaseModel):
+    started: list[str]
+
+
+class ReconcilePostsOutput(BaseModel):
+    settled: list[str]  # request id/channel of every post settled
