@@ -3,8 +3,9 @@
 from functools import cache
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from greenlight.accounts import DEFAULT_FOLLOWER_MILESTONES, parse_milestones
 from greenlight.errors import ConfigurationError
 
 
@@ -21,6 +22,14 @@ class Settings(BaseModel):
     click_tracking: Literal["Enabled", "Disabled"] = "Enabled"
     # The networks' credentials: a Secrets Manager secret holding {"<channel>": {...}}.
     channels_secret_arn: str = ""
+    # Follower counts worth a celebration mail, "100,500,1000" (template parameter FollowerMilestones).
+    follower_milestones: str = DEFAULT_FOLLOWER_MILESTONES
+
+    @field_validator("follower_milestones")
+    @classmethod
+    def _milestones(cls, value: str) -> str:
+        parse_milestones(value)
+        return value
 
     @property
     def tracks_clicks(self) -> bool:
@@ -37,6 +46,7 @@ _ENV = {
     "decision_link_days": "DECISION_LINK_DAYS",
     "channels_secret_arn": "CHANNELS_SECRET_ARN",
     "click_tracking": "CLICK_TRACKING",
+    "follower_milestones": "FOLLOWER_MILESTONES",
 }
 
 

@@ -241,3 +241,13 @@ class StartPendingWorkflowsOutput(BaseModel):
 
 class ReconcilePostsOutput(BaseModel):
     settled: list[str]  # request id/channel of every post settled
+
+
+class SnapshotAccountsOutput(BaseModel):
+    """What one run did, per channel: taken (new today), kept (today's was already there),
+    not taken (rate limited or unavailable: tried again next run), and the milestones mailed."""
+
+    taken: list[str] = Field(default_factory=list)
+    kept: list[str] = Field(default_factory=list)
+    not_taken: dict[str, str] = Field(default_factory=dict)
+    milestones: dict[str, list[int]] = Field(default_factory=dict)
