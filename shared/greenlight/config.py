@@ -2,12 +2,13 @@
 
 from functools import cache
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from greenlight.base import Model
 from greenlight.errors import ConfigurationError
 
 
-class Settings(BaseModel):
+class Settings(Model):
     table_name: str = Field(min_length=1)
     idempotency_table_name: str = Field(min_length=1)
     lifecycle_state_machine_arn: str = Field(min_length=1)
