@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from greenlight import decisions, links, team
 from greenlight.labels import OUTCOME_WORDS, REVIEW_WORDS, STEP_LABELS
-from greenlight.models import Link, LinkKind, ReviewOutcome, StoredRequest, TriageOutcome
+from greenlight.models import DecisionState, Link, LinkKind, ReviewOutcome, StoredRequest, TriageOutcome
 from greenlight.review import supersede_others
 from greenlight.service import sfn, store
 from greenlight.triage import REVISION, TRIAGE, revision_feedback, submit_revision
@@ -55,15 +55,15 @@ def _open_request(link: Link, posting: bool) -> StoredRequest:
             f"{stored.content_version}. Use the newest mail about it.",
         )
     decision = store().get_decision(stored.id, _stage(link), stored.content_version)
-    if decision is None or decision.state == "expired":
+    if decision is None or decision.state == DecisionState.expired:
         raise Refused(
             409 if posting else 410,
             "Closed",
             f"Nothing is waiting for this decision any more. Now: {STEP_LABELS[stored.status].lower()}.",
         )
-    if decision.state == "superseded":
+    if decision.state == DecisionState.superseded:
         raise Refused(409, "Superseded", SUPERSEDED_BY)
-    if decision.state == "decided":
+    if decision.state == DecisionState.decided:
         raise already_decided(decision, 409 if posting else 200)
     if link.person == stored.request.requester.email and link.kind != LinkKind.revision:
         raise Refused(403, "Not yours to decide", "Nobody triages or approves their own request.")

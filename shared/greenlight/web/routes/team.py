@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from greenlight import decisions, publishing, team
 from greenlight.labels import STEP_LABELS
-from greenlight.models import EMAIL, OPEN_STATUSES, RequestStatus, StoredRequest, TriageOutcome
+from greenlight.models import EMAIL, OPEN_STATUSES, DecisionState, RequestStatus, StoredRequest, TriageOutcome
 from greenlight.service import mailer, sfn, store
 from greenlight.triage import TRIAGE
 from greenlight.web import forms, pages, triage_form
@@ -71,7 +71,11 @@ def _detail(
 ) -> Response:
     form = None
     decision = store().get_decision(stored.id, TRIAGE, stored.content_version)
-    if stored.status == RequestStatus.awaiting_triage and decision is not None and decision.state == "open":
+    if (
+        stored.status == RequestStatus.awaiting_triage
+        and decision is not None
+        and decision.state == DecisionState.open
+    ):
         action = f"/team/requests/{stored.id}/triage"
         form = triage_form.context(
             stored, values or triage_form.initial_values(stored), errors or {}, action, csrf
