@@ -21,6 +21,10 @@ def send_acknowledgement(
 
     def acknowledgement() -> Mail:
         token = links.issue(store, LinkKind.status, timedelta(days=link_days), request_id)
+        # Told now, before anything is published: a goal some chosen channels cannot measure.
+        from greenlight.goals import notice as goal_notice  # with the mail: see greenlight.mail
+
+        cannot = goal_notice(request.goal.metric, list(request.channels))
         return notice(
             to=request.requester.email,
             subject=f"We have your request: {request.title}",
@@ -28,7 +32,8 @@ def send_acknowledgement(
             paragraphs=[
                 f"We have your request “{request.title}” (number {request_id}). The social team will look at "
                 "its purpose, audience and goal and come back to you: with a yes, with “not like this” and "
-                "ideas, or with a no and the reason."
+                "ideas, or with a no and the reason.",
+                *([f"Please note: {cannot}"] if cannot else []),
             ],
             request=request,
             request_id=request_id,

@@ -2,8 +2,9 @@
 
 from functools import cache
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
+from greenlight.accounts import DEFAULT_FOLLOWER_MILESTONES, parse_milestones
 from greenlight.base import Model
 from greenlight.errors import ConfigurationError
 
@@ -19,6 +20,14 @@ class Settings(Model):
     decision_link_days: int = Field(default=14, ge=1)
     # The networks' credentials: a Secrets Manager secret holding {"<channel>": {...}}.
     channels_secret_arn: str = ""
+    # Follower counts worth a celebration mail, "100,500,1000" (template parameter FollowerMilestones).
+    follower_milestones: str = DEFAULT_FOLLOWER_MILESTONES
+
+    @field_validator("follower_milestones")
+    @classmethod
+    def _milestones(cls, value: str) -> str:
+        parse_milestones(value)
+        return value
 
 
 _ENV = {
@@ -30,6 +39,7 @@ _ENV = {
     "status_link_days": "STATUS_LINK_DAYS",
     "decision_link_days": "DECISION_LINK_DAYS",
     "channels_secret_arn": "CHANNELS_SECRET_ARN",
+    "follower_milestones": "FOLLOWER_MILESTONES",
 }
 
 

@@ -43,7 +43,7 @@ ROLE_NAMES: dict[Role, str] = {
 }
 
 METRICS: dict[GoalMetric, str] = {
-    GoalMetric.engagement_rate: "Engagement rate (engagements ÷ impressions)",
+    GoalMetric.engagement_rate: "Engagement rate (per impression or per 1,000 followers, by network)",
     GoalMetric.engagements: "Engagements (likes, reposts, replies)",
     GoalMetric.clicks: "Link clicks",
     GoalMetric.impressions: "Impressions (people reached)",

@@ -22,7 +22,16 @@ def _environment() -> Environment:
     env.filters["number"] = number
     env.filters["moment"] = moment
     env.globals.update(_labels())
+    env.globals["goal_view"] = goal_view
     return env
+
+
+def goal_view(request: Any) -> Any:
+    """A request's goal channel by channel (greenlight.goals.view), for every page and mail that
+    shows the request: imported on first use, so a step that renders no request does not load it."""
+    from greenlight.goals import view
+
+    return view(request)
 
 
 def _labels() -> dict[str, dict[str, str]]:

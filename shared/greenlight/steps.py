@@ -242,3 +242,13 @@ class StartPendingWorkflowsOutput(Model):
 
 class ReconcilePostsOutput(Model):
     settled: list[str]  # request id/channel of every post settled
+
+
+class SnapshotAccountsOutput(Model):
+    """What one run did, per channel: taken (new today), kept (today's was already there),
+    not taken (rate limited or unavailable: tried again next run), and the milestones mailed."""
+
+    taken: list[str] = Field(default_factory=list)
+    kept: list[str] = Field(default_factory=list)
+    not_taken: dict[str, str] = Field(default_factory=dict)
+    milestones: dict[str, list[int]] = Field(default_factory=dict)

@@ -115,7 +115,7 @@ def submit_with_mistakes(page: Page, title: str) -> dict[str, str]:
     typed = fill_form(
         page,
         title,
-        metric="Engagement rate (engagements ÷ impressions)",
+        metric="Engagement rate (per impression or per 1,000 followers, by network)",
         **{
             "purpose": "because",
             "goal.target": "2",
@@ -303,7 +303,9 @@ def test_fixing_mistakes_then_submitting_lands_on_the_status_page(page: Page) ->
     expect_status_page(page, title)
     details = page.locator("dl")
     expect(details).to_contain_text(GOOD_PURPOSE)
-    expect(details).to_contain_text("Engagement rate (engagements ÷ impressions): 0.02")
+    expect(details).to_contain_text(
+        "Engagement rate (per impression or per 1,000 followers, by network): 0.02"
+    )
     expect(details).to_contain_text(CHANNELS["sandbox"])
     expect(page.get_by_role("heading", name="History")).to_be_visible()
     history = page.get_by_role("table")

@@ -14,6 +14,10 @@
                                                   refusal
     LINK#<sha256(token)> LINK                     a secret link; `expires_at` is the TTL attribute
     TEAM                 MEMBER#<email>           the roster
+    ACCOUNT#<channel>    DAY#<yyyy-mm-dd>         a channel account's daily snapshot (followers,
+                                                  posts), immutable
+    ACCOUNT#<channel>    MILESTONE#followers#<n>  a follower threshold reached, written before its
+                                                  celebration mail (n zero-padded to 10 digits)
     SESSION#<sha256>     SESSION                  a team member's signed-in session (sha256 of the
                                                   cookie); `expires_at` is the TTL attribute
 
@@ -25,13 +29,15 @@ GSI2, keys only: gsi2pk = DUE#reconcile, gsi2sk = <started_at>#<id>#<channel>, o
 
 Modules: `items` (typed items, keys, conditional writes and transactions), `requests` (requests,
 versions, status with its audit trail, once-markers), `decisions` (decisions and waits), `links`,
-`posts`, `team` (members and sessions). `Store` is the one door callers use; it hands each call to
-the aggregate that owns it. Only the low-level client and boto3's type serialisers are used.
+`posts`, `team` (members and sessions), `accounts` (daily account snapshots and milestones).
+`Store` is the one door callers use; it hands each call to the aggregate that owns it. Only the
+low-level client and boto3's type serialisers are used.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from greenlight.accounts import AccountSnapshot, Milestone
 from greenlight.models import (
     AuditEvent,
     Decision,
@@ -45,6 +51,7 @@ from greenlight.models import (
     Session,
     StoredRequest,
 )
+from greenlight.storage.accounts import Accounts
 from greenlight.storage.decisions import Decisions
 from greenlight.storage.links import Links
 from greenlight.storage.posts import Posts
@@ -65,6 +72,7 @@ class Store:
         self._links = Links(client, table_name)
         self._posts = Posts(client, table_name)
         self._team = Team(client, table_name)
+        self._accounts = Accounts(client, table_name)
 
     # ---- requests, their status and audit trail ----
 
@@ -196,3 +204,26 @@ class Store:
 
     def delete_session(self, session_hash: str) -> None:
         self._team.delete_session(session_hash)
+
+    # ---- the channel accounts ----
+
+    def put_account_snapshot(self, snapshot: AccountSnapshot) -> bool:
+        return self._accounts.put_account_snapshot(snapshot)
+
+    def account_snapshots(self, channel: str, since: date, until: date) -> list[AccountSnapshot]:
+        return self._accounts.account_snapshots(channel, since, until)
+
+    def latest_account_snapshot(self, channel: str, before: date) -> AccountSnapshot | None:
+        return self._accounts.latest_account_snapshot(channel, before)
+
+    def claim_milestone(self, channel: str, threshold: int, **facts: Any) -> bool:
+        return self._accounts.claim_milestone(channel, threshold, **facts)
+
+    def update_milestone(self, channel: str, threshold: int, **facts: Any) -> None:
+        self._accounts.update_milestone(channel, threshold, **facts)
+
+    def release_milestone(self, channel: str, threshold: int) -> None:
+        self._accounts.release_milestone(channel, threshold)
+
+    def milestones(self, channel: str) -> list[Milestone]:
+        return self._accounts.milestones(channel)

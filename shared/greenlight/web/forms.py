@@ -61,8 +61,19 @@ def request_from_form(body: str) -> tuple[dict[str, Any], RequestInput | None, l
     try:
         request = RequestInput.model_validate(nested)
     except ValidationError as error:
-        return typed, None, field_errors(error) + errors
+        return typed, None, with_goal_error(field_errors(error), nested) + errors
+    errors = with_goal_error([], nested) + errors
     return typed, None if errors else request, errors
+
+
+def with_goal_error(errors: list[dict[str, str]], nested: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The model's errors and, unless goal.metric already has one, the refusal of a goal that none
+    of the chosen channels can measure (greenlight.goals: the form and the API refuse it alike)."""
+    from greenlight.goals import goal_error
+
+    if any(e["field"] == "goal.metric" for e in errors):
+        return errors
+    return errors + goal_error(nested)
 
 
 def known_zone(zone: str) -> bool:

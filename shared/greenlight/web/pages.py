@@ -67,8 +67,15 @@ def _form(
         sensitivities=[(s.value, text) for s, text in SENSITIVITIES.items()],
         flags=[(f.value, text) for f, text in FLAGS.items()],
         channels=[(n.id, n.label) for n in NETWORKS.values()],
+        goal_help=goal_help(),
         **extra,
     )
+
+
+def goal_help() -> str:
+    from greenlight.goals import impressions_help, rate_help
+
+    return f"{rate_help()} {impressions_help()}"
 
 
 def request_status(stored: StoredRequest, history: list[AuditEvent]) -> str:

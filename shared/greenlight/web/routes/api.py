@@ -19,7 +19,7 @@ from greenlight.models import AuditEvent, RequestInput, RequestStatus
 from greenlight.service import store, submit_idempotent
 from greenlight.status import request_for_token
 from greenlight.web.app import json_api
-from greenlight.web.forms import MAX_BODY, field_errors
+from greenlight.web.forms import MAX_BODY, field_errors, with_goal_error
 from greenlight.web.responses import base_url, json_errors, json_response
 
 router = Router()
@@ -67,6 +67,10 @@ def _error(status: int, field: str, message: str) -> Response:
     return json_errors(status, [{"field": field, "message": message}])
 
 
+def _mapping(payload: Any) -> dict[str, Any]:
+    return payload if isinstance(payload, dict) else {}
+
+
 def read_request_input(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
     """Fill create_request's typed arguments from the body and headers, with the API's own
     answers: 413 before anything is parsed, 400 for what is not JSON (whatever its content type),
@@ -82,7 +86,9 @@ def read_request_input(app: APIGatewayHttpResolver, next_middleware: NextMiddlew
     try:
         request = RequestInput.model_validate(payload)
     except ValidationError as error:
-        return json_errors(422, field_errors(error))
+        return json_errors(422, with_goal_error(field_errors(error), _mapping(payload)))
+    if goal_refused := with_goal_error([], _mapping(payload)):
+        return json_errors(422, goal_refused)
     key = event.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= 255:
         return _error(400, "Idempotency-Key", "Use a key of 1 to 255 characters, such as a UUID.")
