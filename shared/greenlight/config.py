@@ -3,13 +3,14 @@
 from functools import cache
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from greenlight.accounts import DEFAULT_FOLLOWER_MILESTONES, parse_milestones
+from greenlight.base import Model
 from greenlight.errors import ConfigurationError
 
 
-class Settings(BaseModel):
+class Settings(Model):
     table_name: str = Field(min_length=1)
     idempotency_table_name: str = Field(min_length=1)
     lifecycle_state_machine_arn: str = Field(min_length=1)

@@ -5,10 +5,11 @@ request when nobody answers. A revise sends the requester a form to submit a new
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from greenlight import clock, decisions, links
+from greenlight.base import Model
 from greenlight.errors import Conflict
 from greenlight.labels import ROLE_NAMES, STEP_LABELS
 from greenlight.mail import Mail, Mailer, notice, notify_once, send_once
@@ -42,7 +43,7 @@ TRIAGE = "triage"
 REVISION = "revision"
 
 
-class TriageChoice(BaseModel):
+class TriageChoice(Model):
     """What a triager submits. For `accept` the triager may set the final copy per channel, the
     publish time, the channels and whether to pilot; `revise` and `decline` need a comment."""
 
