@@ -146,6 +146,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._dispatch("GET")
 
+    def do_HEAD(self) -> None:
+        self._dispatch("HEAD")  # link previews check a tracked link (/r/{code}) with HEAD first
+
     def do_POST(self) -> None:
         self._dispatch("POST")
 

@@ -1,6 +1,5 @@
 """Lifecycle step "Accept request": record the triager's plan and tell the requester."""
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.observability import logger
 from greenlight.service import mailer, store
@@ -9,6 +8,6 @@ from greenlight.triage import accept_request
 
 
 @logger.inject_lambda_context
-@event_parser(model=AcceptRequestInput)
-def lambda_handler(event: AcceptRequestInput, context: LambdaContext) -> dict:
-    return accept_request(event.request_id, store(), mailer()).model_dump(mode="json")
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    step = AcceptRequestInput.model_validate(event)
+    return accept_request(step.request_id, store(), mailer()).model_dump(mode="json")

@@ -1,6 +1,5 @@
 """Lifecycle step "Assess risk": score the accepted plan and choose the review lane."""
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.observability import logger
 from greenlight.review import assess_risk
@@ -10,6 +9,6 @@ from greenlight.steps import AssessRiskInput
 
 
 @logger.inject_lambda_context
-@event_parser(model=AssessRiskInput)
-def lambda_handler(event: AssessRiskInput, context: LambdaContext) -> dict:
-    return assess_risk(event.request_id, store(), policy()).model_dump(mode="json")
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    step = AssessRiskInput.model_validate(event)
+    return assess_risk(step.request_id, store(), policy()).model_dump(mode="json")

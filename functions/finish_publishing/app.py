@@ -1,6 +1,5 @@
 """Lifecycle step "Finish publishing": the outcome on every channel and the mail with the live links."""
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.observability import logger
 from greenlight.publishing import finish_publishing
@@ -9,6 +8,6 @@ from greenlight.steps import FinishPublishingInput
 
 
 @logger.inject_lambda_context
-@event_parser(model=FinishPublishingInput)
-def lambda_handler(event: FinishPublishingInput, context: LambdaContext) -> dict:
-    return finish_publishing(event.request_id, store(), mailer()).model_dump(mode="json")
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    step = FinishPublishingInput.model_validate(event)
+    return finish_publishing(step.request_id, store(), mailer()).model_dump(mode="json")

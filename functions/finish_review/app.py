@@ -1,6 +1,5 @@
 """Lifecycle step "Finish review": tally the decisions of this version and tell the people involved."""
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.observability import logger
 from greenlight.review import finish_review
@@ -9,6 +8,6 @@ from greenlight.steps import FinishReviewInput
 
 
 @logger.inject_lambda_context
-@event_parser(model=FinishReviewInput)
-def lambda_handler(event: FinishReviewInput, context: LambdaContext) -> dict:
-    return finish_review(event.request_id, store(), mailer()).model_dump(mode="json")
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    step = FinishReviewInput.model_validate(event)
+    return finish_review(step.request_id, store(), mailer()).model_dump(mode="json")

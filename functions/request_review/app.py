@@ -1,6 +1,5 @@
 """Lifecycle step "Review" (waits on its task token): mail one role's reviewers a decision link."""
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.config import settings
 from greenlight.observability import logger
@@ -10,14 +9,14 @@ from greenlight.steps import RequestReviewInput
 
 
 @logger.inject_lambda_context
-@event_parser(model=RequestReviewInput)
-def lambda_handler(event: RequestReviewInput, context: LambdaContext) -> dict:
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    step = RequestReviewInput.model_validate(event)
     return request_review(
-        event.request_id,
-        event.role,
-        event.lane,
-        event.round,
-        event.task_token,
+        step.request_id,
+        step.role,
+        step.lane,
+        step.round,
+        step.task_token,
         store(),
         mailer(),
         sfn(),

@@ -1,6 +1,5 @@
 """Lifecycle step "Request revision" (waits on its task token): "not like this", with a revise link."""
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.observability import logger
 from greenlight.service import mailer, store
@@ -9,8 +8,8 @@ from greenlight.triage import request_revision
 
 
 @logger.inject_lambda_context
-@event_parser(model=RequestRevisionInput)
-def lambda_handler(event: RequestRevisionInput, context: LambdaContext) -> dict:
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    step = RequestRevisionInput.model_validate(event)
     return request_revision(
-        event.request_id, event.task_token, event.window_seconds, store(), mailer()
+        step.request_id, step.task_token, step.window_seconds, store(), mailer()
     ).model_dump(mode="json")

@@ -1,6 +1,5 @@
 """Lifecycle step "Request triage" (waits on its task token): mail the social team decision links."""
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.config import settings
 from greenlight.observability import logger
@@ -10,12 +9,12 @@ from greenlight.triage import request_triage
 
 
 @logger.inject_lambda_context
-@event_parser(model=RequestTriageInput)
-def lambda_handler(event: RequestTriageInput, context: LambdaContext) -> dict:
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    step = RequestTriageInput.model_validate(event)
     return request_triage(
-        event.request_id,
-        event.round,
-        event.task_token,
+        step.request_id,
+        step.round,
+        step.task_token,
         store(),
         mailer(),
         sfn(),

@@ -1,6 +1,5 @@
 """Lifecycle step "Send acknowledgement": mail the requester their status link."""
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.acknowledgement import send_acknowledgement
 from greenlight.config import settings
@@ -10,7 +9,7 @@ from greenlight.steps import SendAcknowledgementInput
 
 
 @logger.inject_lambda_context
-@event_parser(model=SendAcknowledgementInput)
-def lambda_handler(event: SendAcknowledgementInput, context: LambdaContext) -> dict:
-    result = send_acknowledgement(event.request_id, store(), mailer(), settings().status_link_days)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    step = SendAcknowledgementInput.model_validate(event)
+    result = send_acknowledgement(step.request_id, store(), mailer(), settings().status_link_days)
     return result.model_dump(mode="json")

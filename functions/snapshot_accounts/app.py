@@ -1,7 +1,6 @@
 """Scheduled, daily: each configured channel account's followers and posts, and the team's
 celebration mail when the followers pass a milestone."""
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.accounts import parse_milestones
 from greenlight.config import settings
@@ -12,8 +11,8 @@ from greenlight.steps import ScheduledEvent
 
 
 @logger.inject_lambda_context
-@event_parser(model=ScheduledEvent)
-def lambda_handler(event: ScheduledEvent, context: LambdaContext) -> dict:
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    ScheduledEvent.model_validate(event)
     return snapshot_accounts(
         store=store(),
         config=channels_config(),

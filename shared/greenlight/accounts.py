@@ -7,12 +7,14 @@ Pure models and rules; the scheduled step that reads the networks and writes the
 from datetime import date
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
+
+from greenlight.base import Model
 
 DEFAULT_FOLLOWER_MILESTONES = "100,500,1000,5000,10000"
 
 
-class AccountSnapshot(BaseModel):
+class AccountSnapshot(Model):
     """One account on one day, as its network reported it at ``taken_at``. Never changed once stored."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -30,7 +32,7 @@ class MilestoneState(StrEnum):
     already_passed = "already_passed"  # passed before Greenlight's first snapshot of the account: no mail
 
 
-class Milestone(BaseModel):
+class Milestone(Model):
     """A follower threshold an account reached, recorded once, before its mail goes out."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")

@@ -1,15 +1,16 @@
 """Settings from the function's environment, validated once, read lazily (never at import)."""
 
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from greenlight.accounts import DEFAULT_FOLLOWER_MILESTONES, parse_milestones
+from greenlight.base import Model
 from greenlight.errors import ConfigurationError
 
 
-class Settings(BaseModel):
+class Settings(Model):
     table_name: str = Field(min_length=1)
     idempotency_table_name: str = Field(min_length=1)
     lifecycle_state_machine_arn: str = Field(min_length=1)
@@ -18,6 +19,8 @@ class Settings(BaseModel):
     public_base_url: str = ""
     status_link_days: int = Field(default=365, ge=1)
     decision_link_days: int = Field(default=14, ge=1)
+    # ClickTracking: posts' links go out as Greenlight's own /r/{code} redirect (clicks counted).
+    click_tracking: Literal["Enabled", "Disabled"] = "Enabled"
     # The networks' credentials: a Secrets Manager secret holding {"<channel>": {...}}.
     channels_secret_arn: str = ""
     # When each published post is measured (template parameter SnapshotAges): "1h,24h,72h,7d".
@@ -40,6 +43,10 @@ class Settings(BaseModel):
         parse_milestones(value)
         return value
 
+    @property
+    def tracks_clicks(self) -> bool:
+        return self.click_tracking == "Enabled"
+
 
 _ENV = {
     "table_name": "TABLE_NAME",
@@ -51,6 +58,7 @@ _ENV = {
     "decision_link_days": "DECISION_LINK_DAYS",
     "channels_secret_arn": "CHANNELS_SECRET_ARN",
     "snapshot_ages": "SNAPSHOT_AGES",
+    "click_tracking": "CLICK_TRACKING",
     "follower_milestones": "FOLLOWER_MILESTONES",
 }
 

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
     HttpUrl,
@@ -22,6 +21,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from greenlight import clock
+from greenlight.base import Model
 from greenlight.networks import NETWORKS
 
 
@@ -64,7 +64,7 @@ Text = Annotated[str, AfterValidator(_text)]
 Email = Annotated[str, AfterValidator(_email)]
 
 
-class Strict(BaseModel):
+class Strict(Model):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -225,7 +225,7 @@ class Role(StrEnum):
     executive = "executive"
 
 
-class Member(BaseModel):
+class Member(Model):
     email: Email
     name: str = Field(min_length=1, max_length=100)
     roles: list[Role] = Field(min_length=1)
@@ -234,7 +234,7 @@ class Member(BaseModel):
     active: bool = True
 
 
-class Session(BaseModel):
+class Session(Model):
     email: str
     csrf: str
     expires_at: int
@@ -248,7 +248,7 @@ class LinkKind(StrEnum):
     sign_in = "sign_in"  # a team member's one-time sign-in
 
 
-class Link(BaseModel):
+class Link(Model):
     """A secret link as stored: only the hash of its token."""
 
     hash: str
@@ -289,7 +289,7 @@ class DecisionState(StrEnum):
     superseded = "superseded"  # another reviewer's "changes" or "reject" ended the review
 
 
-class Decision(BaseModel):
+class Decision(Model):
     """One decision the workflow waits for, per request, stage and content version."""
 
     request_id: str
@@ -307,7 +307,7 @@ class Decision(BaseModel):
     delivered: bool = False
 
 
-class AuditEvent(BaseModel):
+class AuditEvent(Model):
     at: datetime
     kind: str
     actor: str
@@ -320,7 +320,7 @@ class Lane(StrEnum):
     full = "full"  # every role the risk reasons require, in parallel
 
 
-class Assessment(BaseModel):
+class Assessment(Model):
     """What the risk policy says about one version: the lane, the score and why, who must approve."""
 
     lane: Lane
@@ -343,7 +343,7 @@ class AssessmentRecord(Assessment):
         return datetime.fromisoformat(self.assessed_at.replace("Z", "+00:00"))
 
 
-class PublishingPlan(BaseModel):
+class PublishingPlan(Model):
     """What goes out where and when, set at triage. `copy` is the stored name (it would shadow
     BaseModel.copy as a field name); `publish_at` stays the ISO text it was stored as, since the
     wait for the publish time compares it as text."""
@@ -354,6 +354,9 @@ class PublishingPlan(BaseModel):
     copy_text: dict[str, str] = Field(alias="copy")
     publish_at: str
     pilot: bool = False
+    # Count clicks through Greenlight's own /r/ link (the triager's choice; ClickTracking can still
+    # turn it off for the whole deployment). Plans stored before the choice existed are tracked.
+    track_clicks: bool = True
 
     @property
     def publish_time(self) -> datetime:
@@ -369,7 +372,7 @@ class ReviewVerdict(StrEnum):
     expired = "expired"
 
 
-class ReviewRecord(BaseModel):
+class ReviewRecord(Model):
     """How the review of one version ended: the lane, the verdict, the seconds it took."""
 
     lane: Lane
@@ -390,7 +393,7 @@ class PostState(StrEnum):
 UNSETTLED_POSTS = (PostState.publishing, PostState.unconfirmed)
 
 
-class PostReceipt(BaseModel):
+class PostReceipt(Model):
     """What a network answered when the post went out."""
 
     url: str
@@ -400,7 +403,7 @@ class PostReceipt(BaseModel):
     channel: str
 
 
-class PostRecord(BaseModel):
+class PostRecord(Model):
     """The post on one channel as stored: the intent, then a receipt or a refusal."""
 
     request_id: str
@@ -414,7 +417,7 @@ class PostRecord(BaseModel):
     delay_seconds: float | None = None
 
 
-class StoredRequest(BaseModel):
+class StoredRequest(Model):
     id: str
     status: RequestStatus
     content_version: int

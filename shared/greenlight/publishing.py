@@ -10,8 +10,9 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from greenlight import clock, decisions
+from greenlight import clock, decisions, tracking
 from greenlight.channels import Channel, Post, Receipt, channel_for
+from greenlight.config import settings
 from greenlight.errors import Conflict, InvalidInput, OutOfOrder, PublishRejected
 from greenlight.labels import STEP_LABELS
 from greenlight.mail import Mailer, notify_once
@@ -131,13 +132,23 @@ def cancel(store: Store, sfn: Any, stored: StoredRequest, person: str, reason: s
     return stored
 
 
-def _post(stored: StoredRequest, channel: str) -> Post:
+def _post(store: Store, stored: StoredRequest, channel: str) -> Post:
     plan = _plan(stored)
+    enabled = tracking.wanted(plan, deployment=settings().tracks_clicks)
+    outgoing = tracking.post_text(store, stored, channel, plan.copy_text[channel], enabled=enabled)
+    if outgoing.note and store.claim_once(stored.id, f"untracked:{channel}"):
+        store.append_event(
+            stored.id,
+            "link_untracked",
+            "greenlight",
+            f"{NETWORKS[channel].label}: {outgoing.note}",
+            stored.content_version,
+        )
     return Post(
         request_id=stored.id,
         version=stored.content_version,
         channel=channel,
-        text=plan.copy_text[channel],
+        text=outgoing.text,
         key=f"{stored.id}-v{stored.content_version}-{channel}",
         scheduled_at=plan.publish_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     )
@@ -148,7 +159,7 @@ def publish_post(
 ) -> PublishPostOutput:
     """Step "Publish post": publish on one channel, exactly once."""
     stored = store.get_request(request_id)
-    post = _post(stored, channel)
+    post = _post(store, stored, channel)
     record = store.get_post(request_id, channel)
     if record and record.state == PostState.published:  # a retry after the receipt was stored
         return PublishPostOutput(channel=channel, state=record.state, receipt=record.receipt)

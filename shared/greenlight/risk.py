@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from greenlight.base import Model
 from greenlight.models import Assessment, Lane, Role, StoredRequest, TimeSensitivity
 from greenlight.networks import URL
 
 POLICY = Path(__file__).parent / "policy" / "risk.json"
 
 
-class Factor(BaseModel):
+class Factor(Model):
     points: int
     roles: list[Role] = Field(default_factory=list)
     reason: str = ""
@@ -38,16 +39,16 @@ class AudienceBand(Factor):
     at_least: int
 
 
-class FastTrack(BaseModel):
+class FastTrack(Model):
     deadline_seconds: dict[TimeSensitivity, int]
 
 
-class FullReview(BaseModel):
+class FullReview(Model):
     deadline_seconds: int = Field(gt=0)
     reminder_before_seconds: int = Field(gt=0)
 
 
-class Policy(BaseModel):
+class Policy(Model):
     full_review_at: int
     auto_approve_at_most: int | None = None  # off unless a deployment says so
     flags: dict[str, Factor]

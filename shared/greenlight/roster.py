@@ -6,7 +6,6 @@ The file holds {"members": [{"email", "name", "roles": ["triager" | "lead" | "ad
 Members are added or updated; nobody is removed (set "active": false instead, which keeps their
 name on past decisions)."""
 
-import argparse
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,6 +40,8 @@ def seed(store: Store, members: list[Member]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse  # the command line only: the functions that import the roster never parse one
+
     parser = argparse.ArgumentParser(
         prog="python -m greenlight.roster",
         description=__doc__,

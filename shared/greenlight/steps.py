@@ -12,6 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from greenlight.base import Model
 from greenlight.models import (
     Assessment,
     Lane,
@@ -24,7 +25,7 @@ from greenlight.models import (
 )
 
 
-class ScheduledEvent(BaseModel):
+class ScheduledEvent(Model):
     """What EventBridge Scheduler sends a scheduled function: nothing it needs to read."""
 
     model_config = ConfigDict(extra="allow")
@@ -33,7 +34,7 @@ class ScheduledEvent(BaseModel):
 # ---- answers to the steps that wait on their task token ----
 
 
-class DecisionAnswer(BaseModel):
+class DecisionAnswer(Model):
     """What a waiting decision step (triage, review, revision) is answered with."""
 
     decision: str | None  # the outcome: accept / revise / decline, approve / changes / reject, ...
@@ -41,7 +42,7 @@ class DecisionAnswer(BaseModel):
     by: str | None
 
 
-class Woken(BaseModel):
+class Woken(Model):
     """What "Wait for publish time" is answered with when a reschedule or a cancel cuts it short."""
 
     woken: Literal[True] = True
@@ -50,11 +51,11 @@ class Woken(BaseModel):
 # ---- "Send acknowledgement" ----
 
 
-class SendAcknowledgementInput(BaseModel):
+class SendAcknowledgementInput(Model):
     request_id: str
 
 
-class SendAcknowledgementOutput(BaseModel):
+class SendAcknowledgementOutput(Model):
     request_id: str
     status: RequestStatus
     mail_sent: bool
@@ -63,7 +64,7 @@ class SendAcknowledgementOutput(BaseModel):
 # ---- "Request triage" (waits: answered with a DecisionAnswer) ----
 
 
-class RequestTriageInput(BaseModel):
+class RequestTriageInput(Model):
     answered_with: ClassVar[type[BaseModel]] = DecisionAnswer  # what the state machine reads
 
     request_id: str
@@ -71,7 +72,7 @@ class RequestTriageInput(BaseModel):
     task_token: str = Field(repr=False)
 
 
-class RequestTriageOutput(BaseModel):
+class RequestTriageOutput(Model):
     request_id: str
     version: int
     round: int
@@ -81,7 +82,7 @@ class RequestTriageOutput(BaseModel):
 # ---- "Request revision" (waits: answered with a DecisionAnswer) ----
 
 
-class RequestRevisionInput(BaseModel):
+class RequestRevisionInput(Model):
     answered_with: ClassVar[type[BaseModel]] = DecisionAnswer  # what the state machine reads
 
     request_id: str
@@ -89,7 +90,7 @@ class RequestRevisionInput(BaseModel):
     window_seconds: int = Field(gt=0)
 
 
-class RequestRevisionOutput(BaseModel):
+class RequestRevisionOutput(Model):
     request_id: str
     version: int
 
@@ -97,11 +98,11 @@ class RequestRevisionOutput(BaseModel):
 # ---- "Accept request" ----
 
 
-class AcceptRequestInput(BaseModel):
+class AcceptRequestInput(Model):
     request_id: str
 
 
-class AcceptRequestOutput(BaseModel):
+class AcceptRequestOutput(Model):
     request_id: str
     status: RequestStatus
     plan: PublishingPlan
@@ -110,7 +111,7 @@ class AcceptRequestOutput(BaseModel):
 # ---- "Assess risk" ----
 
 
-class AssessRiskInput(BaseModel):
+class AssessRiskInput(Model):
     request_id: str
 
 
@@ -121,7 +122,7 @@ class AssessRiskOutput(Assessment):
 # ---- "Fast track review" / "Review by role" (wait: answered with a DecisionAnswer) ----
 
 
-class RequestReviewInput(BaseModel):
+class RequestReviewInput(Model):
     answered_with: ClassVar[type[BaseModel]] = DecisionAnswer  # what the state machine reads
 
     request_id: str
@@ -131,7 +132,7 @@ class RequestReviewInput(BaseModel):
     task_token: str = Field(repr=False)
 
 
-class RequestReviewOutput(BaseModel):
+class RequestReviewOutput(Model):
     request_id: str
     role: Role
     round: int
@@ -141,11 +142,11 @@ class RequestReviewOutput(BaseModel):
 # ---- "Finish review" ----
 
 
-class FinishReviewInput(BaseModel):
+class FinishReviewInput(Model):
     request_id: str
 
 
-class FinishReviewOutput(BaseModel):
+class FinishReviewOutput(Model):
     outcome: ReviewVerdict
     seconds: int
 
@@ -153,7 +154,7 @@ class FinishReviewOutput(BaseModel):
 # ---- "Check schedule" ----
 
 
-class CheckScheduleInput(BaseModel):
+class CheckScheduleInput(Model):
     request_id: str
 
 
@@ -163,7 +164,7 @@ class ScheduleAction(StrEnum):
     publish = "publish"  # due: publish on every channel now
 
 
-class CheckScheduleOutput(BaseModel):
+class CheckScheduleOutput(Model):
     action: ScheduleAction
     wait_seconds: int = Field(ge=1)  # a Wait needs a positive number even when it is not taken
     publish_at: str
@@ -173,7 +174,7 @@ class CheckScheduleOutput(BaseModel):
 # ---- "Wait for publish time" (waits: answered with Woken, or times out at the publish time) ----
 
 
-class WaitForPublishTimeInput(BaseModel):
+class WaitForPublishTimeInput(Model):
     answered_with: ClassVar[type[BaseModel]] = Woken  # what the state machine reads
 
     request_id: str
@@ -181,7 +182,7 @@ class WaitForPublishTimeInput(BaseModel):
     task_token: str = Field(repr=False)
 
 
-class WaitForPublishTimeOutput(BaseModel):
+class WaitForPublishTimeOutput(Model):
     request_id: str
     waiting_until: str
 
@@ -189,12 +190,12 @@ class WaitForPublishTimeOutput(BaseModel):
 # ---- "Publish post" ----
 
 
-class PublishPostInput(BaseModel):
+class PublishPostInput(Model):
     request_id: str
     channel: str
 
 
-class PublishPostOutput(BaseModel):
+class PublishPostOutput(Model):
     channel: str
     state: PostState
     receipt: PostReceipt | None = None
@@ -203,11 +204,11 @@ class PublishPostOutput(BaseModel):
 # ---- "Finish publishing" ----
 
 
-class FinishPublishingInput(BaseModel):
+class FinishPublishingInput(Model):
     request_id: str
 
 
-class FinishPublishingOutput(BaseModel):
+class FinishPublishingOutput(Model):
     outcome: RequestStatus
     live: list[str]  # the channels it is out on
 
@@ -221,12 +222,12 @@ class CloseReason(StrEnum):
     unanswered = "unanswered"
 
 
-class CloseRequestInput(BaseModel):
+class CloseRequestInput(Model):
     request_id: str
     reason: CloseReason
 
 
-class CloseRequestOutput(BaseModel):
+class CloseRequestOutput(Model):
     closed: bool  # False: the person decided as the wait ended, and their decision wins
     decision: str | None  # the late decision, or the reason it closed
     version: int
@@ -235,11 +236,11 @@ class CloseRequestOutput(BaseModel):
 # ---- scheduled functions ----
 
 
-class StartPendingWorkflowsOutput(BaseModel):
+class StartPendingWorkflowsOutput(Model):
     started: list[str]
 
 
-class ReconcilePostsOutput(BaseModel):
+class ReconcilePostsOutput(Model):
     settled: list[str]  # request id/channel of every post settled
 
 
@@ -250,7 +251,7 @@ class MeasurePostsInput(ScheduledEvent):
     limit: int | None = Field(default=None, gt=0)
 
 
-class MeasurePostsOutput(BaseModel):
+class MeasurePostsOutput(Model):
     """What one run of the measuring sweep did (its log line, and its tests' subject)."""
 
     due: int  # due entries read from GSI2
@@ -265,7 +266,7 @@ class MeasurePostsOutput(BaseModel):
     stopped: list[str]  # why a network's reading stopped early
 
 
-class SnapshotAccountsOutput(BaseModel):
+class SnapshotAccountsOutput(Model):
     """What one run did, per channel: taken (new today), kept (today's was already there),
     not taken (rate limited or unavailable: tried again next run), and the milestones mailed."""
 

@@ -5,13 +5,15 @@ request when nobody answers. A revise sends the requester a form to submit a new
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from greenlight import clock, decisions, links
+from greenlight.base import Model
 from greenlight.errors import Conflict
 from greenlight.labels import ROLE_NAMES, STEP_LABELS
 from greenlight.mail import Mail, Mailer, notice, notify_once, send_once
+from greenlight.metrics.clicks import swap_link
 from greenlight.models import (
     DecisionState,
     LinkKind,
@@ -41,14 +43,16 @@ TRIAGE = "triage"
 REVISION = "revision"
 
 
-class TriageChoice(BaseModel):
+class TriageChoice(Model):
     """What a triager submits. For `accept` the triager may set the final copy per channel, the
     publish time, the channels and whether to pilot; `revise` and `decline` need a comment."""
 
     decision: TriageOutcome
     comment: str = Field(default="", max_length=4000)
     channels: list[str] = Field(default_factory=list)
-    copy_text: dict[str, str] = Field(default_factory=dict)
+    # Before copy_text: the copy is measured with the link that will go out.
+    track_clicks: bool = True
+    copy_text: dict[str, str] = Field(default_factory=dict, validate_default=True)
     publish_at: AwareDatetime | None = None
     pilot: bool = False
 
@@ -78,6 +82,11 @@ class TriageChoice(BaseModel):
     @field_validator("copy_text")
     @classmethod
     def _copy_fits(cls, copy_text: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        context = info.context or {}
+        request: RequestInput | None = context.get("request")
+        # The tracked link replaces the request's link: on Bluesky, where every character of a URL
+        # counts, a copy that fits as written can be too long as it will go out.
+        tracked: str | None = context.get("tracked_link") if info.data.get("track_clicks", True) else None
         for channel in info.data.get("channels") or []:
             text = copy_text.get(channel, "").strip()
             network = NETWORKS[channel]
@@ -92,6 +101,20 @@ class TriageChoice(BaseModel):
                         "limit": network.max_length,
                     },
                 )
+            if tracked and request and request.draft.link:
+                outgoing = swap_link(text or request.draft.as_posted, str(request.draft.link), tracked)
+                if outgoing and network.length(outgoing, None) > network.max_length:
+                    raise PydanticCustomError(
+                        "too_long",
+                        "With its tracked link the {label} copy is {length} {counts}; {label} allows "
+                        "{limit}. Shorten it or turn click tracking off.",
+                        {
+                            "label": network.label,
+                            "length": network.length(outgoing, None),
+                            "counts": network.counts,
+                            "limit": network.max_length,
+                        },
+                    )
         return copy_text
 
     @field_validator("publish_at")
@@ -112,6 +135,7 @@ class TriageChoice(BaseModel):
             copy={c: (self.copy_text.get(c) or "").strip() or text for c in self.channels},
             publish_at=(self.publish_at or request.publish_window.earliest).isoformat(),
             pilot=self.pilot,
+            track_clicks=self.track_clicks,
         )
 
 

@@ -151,12 +151,13 @@ def _resolve(expression: ast.expr, module: ModuleType, where: str) -> Any:
     if isinstance(expression, ast.Attribute):
         return getattr(_resolve(expression.value, module, where), expression.attr)
     raise LookupError(
-        f"{where}: write event_parser's arguments as plain names, not {ast.unparse(expression)}"
+        f"{where}: write the model (event_parser's arguments) as plain names, not {ast.unparse(expression)}"
     )
 
 
 def event_parser_arguments(folder: str, handler: str = "lambda_handler") -> dict[str, Any] | None:
-    """model= and envelope= of the @event_parser(...) on the handler, or None if it has none.
+    """model= and envelope= of the @event_parser(...) on the handler, or the model of its
+    `<Model>.model_validate(event)`; None if it has neither.
 
     Read from the source (the decorator keeps them in a closure), resolved in the imported module."""
     path = FUNCTIONS / folder / "app.py"
@@ -176,6 +177,16 @@ def event_parser_arguments(folder: str, handler: str = "lambda_handler") -> dict
                 continue
             module = app_module(folder)
             return {kw.arg: _resolve(kw.value, module, where) for kw in decorator.keywords if kw.arg}
+        # Without the decorator (it imports Powertools' parser: cold-start time): the handler's
+        # `<Model>.model_validate(event)`, the same parse without an envelope.
+        for call in ast.walk(node):
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "model_validate"
+                and [ast.unparse(a) for a in call.args] == ["event"]
+            ):
+                return {"model": _resolve(call.func.value, app_module(folder), where)}
     return None
 
 
@@ -201,9 +212,10 @@ def event_contract(folder: str) -> EventContract:
     arguments = event_parser_arguments(folder, handler.rsplit(".", 1)[-1])
     if not arguments or "model" not in arguments:
         raise LookupError(
-            f"functions/{folder}/app.py: {handler} has no @event_parser(model=...) and {logical_id} has no "
-            "HttpApi events, so nothing says what its events look like. Add the decorator with the step's "
-            "Input model (see docs/architecture.md 'A thin handler')."
+            f"functions/{folder}/app.py: {handler} neither calls <Input>.model_validate(event) nor has "
+            f"@event_parser(model=...), and {logical_id} has no "
+            "HttpApi events, so nothing says what its events look like. Parse the step's Input model "
+            "(see docs/architecture.md 'A thin handler')."
         )
     return EventContract(arguments["model"], arguments.get("envelope"))
 

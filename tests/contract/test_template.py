@@ -22,8 +22,10 @@ DESIGN_ROUTES = {
     "POST /api/requests",
     "GET /api/requests/{}",
     "GET /api/openapi.json",
+    "GET /r/{}",
 }
-EXTRA_ROUTES = {"GET /"}  # redirects to the form
+# GET / redirects to the form; link previews (Mastodon's first) ask a tracked link with HEAD.
+EXTRA_ROUTES = {"GET /", "HEAD /r/{}"}
 # The team dashboard's own pages and forms (sign-in, request history, triage) live under /team/.
 DESIGN_AREAS = ("/team/",)
 # The routes built so far: none of them may disappear.
@@ -38,6 +40,8 @@ BUILT_ROUTES = {
     "GET /l/{}",
     "POST /l/{}",
     "GET /team",
+    "GET /r/{}",
+    "HEAD /r/{}",
 }
 RUNTIMES = {"python3.12", "python3.13"}
 READ_VERBS = (

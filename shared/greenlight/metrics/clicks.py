@@ -134,3 +134,32 @@ def visitor_key(ip: str, user_agent: str, day: date, secret: bytes) -> str:
         raise ValueError("visitor_key needs a secret: without one a key could be recomputed from an IP.")
     message = "\n".join((day.isoformat(), ip.strip(), user_agent.strip())).encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:VISITOR_KEY_LENGTH]
+
+
+def tracked_url(base_url: str, code: str) -> str:
+    """The link that goes out in a post: ``<base>/r/<code>``."""
+    return f"{base_url.rstrip('/')}/r/{code}"
+
+
+_URL = re.compile(r"https?://\S+")
+_TRAILING = ".,;:!?)]}'\"”’»"
+
+
+def swap_link(text: str, link: str, replacement: str) -> str | None:
+    """``text`` with each occurrence of ``link`` (with or without its trailing slash, punctuation
+    after it kept) replaced by ``replacement``; None when the text does not carry the link (the team
+    took it out of the copy: nothing to track)."""
+    wanted = {link, link.rstrip("/")}
+    found = False
+
+    def swap(match: re.Match[str]) -> str:
+        nonlocal found
+        url = match.group(0)
+        core = url.rstrip(_TRAILING)
+        if core in wanted:
+            found = True
+            return replacement + url[len(core) :]
+        return url
+
+    swapped = _URL.sub(swap, text)
+    return swapped if found else None

@@ -17,6 +17,10 @@
     REQ#<id>             DUE#<channel>#<age:08d>  a snapshot still to take (in GSI2)
     REQ#<id>             SNAP#<channel>#<age:08d> a snapshot, written once
     REQ#<id>             RESULT                   the result against the goal, written once
+    REQ#<id>             TRACK#<channel>          the post's tracked link on one channel: its code
+    CLICK#<code>         LINK                     what /r/<code> redirects to, and its click counts
+    CLICK#<code>         V#<day>#<visitor>        one visitor counted on one day (keyed hash; TTL)
+    CLICKS               SALT#<day>               the day's secret for visitor keys (TTL)
     LINK#<sha256(token)> LINK                     a secret link; `expires_at` is the TTL attribute
     TEAM                 MEMBER#<email>           the roster
     ACCOUNT#<channel>    DAY#<yyyy-mm-dd>         a channel account's daily snapshot (followers,
@@ -36,10 +40,10 @@ GSI2, keys only: gsi2pk = DUE#reconcile, gsi2sk = <started_at>#<id>#<channel>, o
 
 Modules: `items` (typed items, keys, conditional writes and transactions), `requests` (requests,
 versions, status with its audit trail, once-markers), `decisions` (decisions and waits), `links`,
-`posts`, `measurements` (plans, due snapshots, snapshots, results), `team` (members and
-sessions), `accounts` (daily account snapshots and milestones). `Store` is the one door callers
-use; it hands each call to the aggregate that owns it. Only the low-level client and boto3's type
-serialisers are used.
+`posts`, `measurements` (plans, due snapshots, snapshots, results), `clicks` (tracked links and
+their counts), `team` (members and sessions), `accounts` (daily account snapshots and milestones).
+`Store` is the one door callers use; it hands each call to the aggregate that owns it. Only the
+low-level client and boto3's type serialisers are used.
 """
 
 from collections.abc import Iterator, Sequence
@@ -61,6 +65,7 @@ from greenlight.models import (
     StoredRequest,
 )
 from greenlight.storage.accounts import Accounts
+from greenlight.storage.clicks import Clicks
 from greenlight.storage.decisions import Decisions
 from greenlight.storage.links import Links
 from greenlight.storage.measurements import DueSnapshot, MeasurementPlan, Measurements
@@ -86,6 +91,7 @@ class Store:
         self._links = Links(client, table_name)
         self._posts = Posts(client, table_name)
         self._measurements = Measurements(client, table_name)
+        self._clicks = Clicks(client, table_name)
         self._team = Team(client, table_name)
         self._accounts = Accounts(client, table_name)
 
@@ -233,6 +239,29 @@ class Store:
 
     def goal_result(self, request_id: str) -> "GoalResult | None":
         return self._measurements.goal_result(request_id)
+
+    # ---- tracked links and clicks ----
+
+    def track_link(self, request_id: str, channel: str, *, target: str, location: str, code: str) -> str:
+        return self._clicks.track_link(request_id, channel, target, location, code)
+
+    def tracked_link(self, request_id: str, channel: str) -> dict[str, Any] | None:
+        return self._clicks.tracked_link(request_id, channel)
+
+    def click_link(self, code: str) -> dict[str, Any] | None:
+        return self._clicks.click_link(code)
+
+    def count_visit(self, code: str, day: date, visitor: str) -> bool:
+        return self._clicks.count_visit(code, day, visitor)
+
+    def visitor_secret(self, day: date) -> bytes:
+        return self._clicks.visitor_secret(day)
+
+    def click_count(self, request_id: str, channel: str) -> int:
+        return self._clicks.click_count(request_id, channel)
+
+    def clicks_by_day(self, request_id: str, channel: str) -> dict[str, int]:
+        return self._clicks.clicks_by_day(request_id, channel)
 
     # ---- the team ----
 

@@ -61,3 +61,29 @@ def json_api(*routers: Router) -> APIGatewayHttpResolver:
     for router in routers:
         app.include_router(router)
     return app
+
+
+# The answer to anything but a known link: static, so the redirect function never loads Jinja2.
+NOT_FOUND_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Link not found · Greenlight</title>'
+    '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+    '<body style="font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem">'
+    "<h1>Link not found</h1><p>This link does not lead anywhere. Check that it was copied whole.</p>"
+    "</body></html>"
+)
+
+
+def redirects(*routers: Router) -> APIGatewayHttpResolver:
+    """A resolver for redirects (/r/{code}): any refusal is a small static page, never a template."""
+    app = APIGatewayHttpResolver()
+
+    @app.exception_handler(ANSWERED)
+    def refused(error: Exception) -> Response:
+        answer = refusal(error, _route(app))
+        if answer.status == 404:
+            return html(NOT_FOUND_PAGE, 404)
+        return html(f"<!doctype html><title>{answer.status}</title><p>{answer.title}</p>", answer.status)
+
+    for router in routers:
+        app.include_router(router)
+    return app

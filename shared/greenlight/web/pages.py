@@ -164,6 +164,13 @@ def team_dashboard(member: Member, csrf: str, queue: list[tuple[str, list[Stored
     return render("pages/team_dashboard.html", title="The queue", member=member, csrf=csrf, queue=queue)
 
 
+def _clicks(stored: StoredRequest) -> str:
+    from greenlight import tracking
+    from greenlight.config import settings
+
+    return tracking.describe(stored, deployment=settings().tracks_clicks)
+
+
 def team_request(
     stored: StoredRequest,
     history: list[AuditEvent],
@@ -183,6 +190,7 @@ def team_request(
         can_triage=form is not None,
         change_csrf=change_csrf,
         posts=posts or [],
+        clicks=_clicks(stored),
         **(form or {}),
     )
 
@@ -210,5 +218,6 @@ def review_decision(
         comment=comment,
         assessment=stored.assessment or {},
         plan=stored.plan or {},
+        clicks=_clicks(stored),
         channel_labels={n.id: n.label for n in NETWORKS.values()},
     )

@@ -6,6 +6,8 @@ from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 
+from greenlight.config import settings
+from greenlight.metrics.clicks import CODE_LENGTH, tracked_url
 from greenlight.models import StoredRequest
 from greenlight.networks import NETWORKS
 from greenlight.triage import TriageChoice
@@ -21,6 +23,7 @@ def initial_values(stored: StoredRequest) -> dict[str, Any]:
         "publish_at": "",
         "timezone": "UTC",
         "pilot": request.pilot_requested,
+        "track_clicks": True,
         "comment": "",
     }
 
@@ -33,6 +36,7 @@ def read(body: str) -> tuple[dict[str, Any], dict[str, Any], int | None]:
         "publish_at": "",
         "timezone": "UTC",
         "pilot": False,
+        "track_clicks": False,  # an unticked box sends nothing
         "comment": "",
         "decision": "",
     }
@@ -42,8 +46,8 @@ def read(body: str) -> tuple[dict[str, Any], dict[str, Any], int | None]:
             typed["channels"].append(value)
         elif name.startswith("copy."):
             typed["copy"][name[5:]] = value
-        elif name == "pilot":
-            typed["pilot"] = value in ("on", "true", "1")
+        elif name in ("pilot", "track_clicks"):
+            typed[name] = value in ("on", "true", "1")
         elif name == "version":
             version = int(value) if value.isdigit() else None
         elif name in typed:
@@ -57,13 +61,16 @@ def read(body: str) -> tuple[dict[str, Any], dict[str, Any], int | None]:
         if typed["publish_at"]
         else None,
         "pilot": typed["pilot"],
+        "track_clicks": typed["track_clicks"],
     }
     return typed, choice, version
 
 
 def validate(choice: dict[str, Any], stored: StoredRequest) -> tuple[TriageChoice | None, dict[str, str]]:
     try:
-        return TriageChoice.model_validate(choice, context={"request": stored.request}), {}
+        tracked = tracked_url(stored.base_url, "x" * CODE_LENGTH) if settings().tracks_clicks else None
+        context = {"request": stored.request, "tracked_link": tracked}
+        return TriageChoice.model_validate(choice, context=context), {}
     except ValidationError as error:
         renamed = {"copy_text": "copy", "body": "decision"}
         return None, {renamed.get(e["field"], e["field"]): e["message"] for e in field_errors(error)}
@@ -80,5 +87,6 @@ def context(
         "csrf": csrf,
         "version": stored.content_version,
         "channel_choices": [(n.id, n.label) for n in NETWORKS.values()],
+        "click_tracking": settings().tracks_clicks,
         "window": f"{window.earliest:%Y-%m-%d %H:%M %Z} – {window.latest:%Y-%m-%d %H:%M %Z}",
     }

@@ -13,6 +13,8 @@ from greenlight.metrics.clicks import (
     is_code,
     is_fetcher,
     new_code,
+    swap_link,
+    tracked_url,
     visitor_key,
     with_utm,
 )
@@ -185,3 +187,30 @@ def test_visitor_key_never_contains_the_ip_and_matches_the_documented_hmac() -> 
 def test_visitor_key_needs_a_secret() -> None:
     with pytest.raises(ValueError, match="needs a secret"):
         visitor_key("203.0.113.7", FIREFOX, date(2026, 12, 1), b"")
+
+
+# ---- the link in a post's text ----
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Come\nhttps://example.org/", "Come\nhttps://g.example/r/AbCdEfGhIj"),
+        ("See https://example.org.", "See https://g.example/r/AbCdEfGhIj."),  # the slash HttpUrl adds
+        (
+            "(https://example.org/) and https://example.org/",
+            "(https://g.example/r/AbCdEfGhIj) and https://g.example/r/AbCdEfGhIj",
+        ),
+    ],
+)
+def test_swap_link_replaces_the_link_and_keeps_what_follows_it(text: str, expected: str) -> None:
+    assert (
+        swap_link(text, "https://example.org/", tracked_url("https://g.example/", "AbCdEfGhIj")) == expected
+    )
+
+
+def test_swap_link_leaves_other_links_alone_and_says_when_the_link_is_missing() -> None:
+    assert swap_link("https://example.org/other", "https://example.org/", "X") is None
+    assert swap_link("https://example.org/a https://other.org/", "https://example.org/a", "X") == (
+        "X https://other.org/"
+    )

@@ -11,9 +11,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from greenlight.base import Model
 from greenlight.labels import STEP_LABELS
 from greenlight.models import AuditEvent, RequestInput, RequestStatus
 from greenlight.service import store, submit_idempotent
@@ -32,22 +32,22 @@ DESCRIPTION = (
 )
 
 
-class Created(BaseModel):
+class Created(Model):
     id: str
     status: RequestStatus
     status_url: str
 
 
-class FieldError(BaseModel):
+class FieldError(Model):
     field: str
     message: str
 
 
-class Errors(BaseModel):
+class Errors(Model):
     errors: list[FieldError]
 
 
-class RequestRead(BaseModel):
+class RequestRead(Model):
     """What GET /api/requests/{id} answers (documented here; the route writes the same fields)."""
 
     id: str
@@ -133,6 +133,9 @@ def create_request(
         ),
     ] = None,
 ) -> Response[Any]:
+    # Imported on the first create, not at import: the idempotency package is the create's alone.
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+
     try:
         created = submit_idempotent(
             request, base_url(router.current_event), idempotency_key, router.lambda_context
