@@ -27,9 +27,6 @@
                                                   posts), immutable
     ACCOUNT#<channel>    MILESTONE#followers#<n>  a follower threshold reached, written before its
                                                   celebration mail (n zero-padded to 10 digits)
-    TEAM                 BEST24H#<yyyy-mm-dd>     the day's best 24 h engagements (only rises;
-                                                  storage/best24h.py)
-    TEAM                 MILESTONE#best24h#<id>#<channel>  a post's best-24h milestone
     SESSION#<sha256>     SESSION                  a team member's signed-in session (sha256 of the
                                                   cookie); `expires_at` is the TTL attribute
 
