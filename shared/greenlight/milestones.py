@@ -97,7 +97,11 @@ def best_24h(store: Store, mailer: Mailer | None, snapshot: Snapshot) -> bool:
         records.release(snapshot.request_id, snapshot.channel)
         return False
     records.update(
-        snapshot.request_id, snapshot.channel, state="mailed", mailed_to=sent, mailed_at=clock.iso(clock.now())
+        snapshot.request_id,
+        snapshot.channel,
+        state="mailed",
+        mailed_to=sent,
+        mailed_at=clock.iso(clock.now()),
     )
     return True
 

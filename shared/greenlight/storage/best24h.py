@@ -49,9 +49,7 @@ class BestEngagement(TableAccess):
             "TableName": self.table,
             "ConsistentRead": True,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :since AND :until",
-            "ExpressionAttributeValues": to_item(
-                {":pk": TEAM, ":since": _day(since), ":until": _day(until)}
-            ),
+            "ExpressionAttributeValues": to_item({":pk": TEAM, ":since": _day(since), ":until": _day(until)}),
         }
         while True:
             page = self.client.query(**query)
