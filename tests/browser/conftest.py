@@ -30,9 +30,16 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # A conftest's collection hook sees every item of the session: mark only this package's.
-    for item in items:
-        if HERE in item.path.parents:
-            item.add_marker(pytest.mark.browser)
+    mine = [index for index, item in enumerate(items) if HERE in item.path.parents]
+    for index in mine:
+        items[index].add_marker(pytest.mark.browser)
+    # Modules that move the runtime's business clock by days (MOVES_CLOCK = True) run last in the
+    # package, which shares one runtime: the form pages pick dates from the browser's real clock.
+    ordered = sorted(
+        (items[i] for i in mine), key=lambda item: bool(getattr(item.module, "MOVES_CLOCK", False))
+    )
+    for index, item in zip(mine, ordered, strict=True):
+        items[index] = item
 
 
 @pytest.hookimpl(wrapper=True)
