@@ -11,10 +11,10 @@ import pytest
 from greenlight import clock, measurement
 from greenlight.channels import AccountStats, Gone, Metrics, RateBudget, RateLimited, Receipt
 from greenlight.links import new_link
-from greenlight.metrics.clicks import new_code
 from greenlight.mail import Mail, to_mime
 from greenlight.measurement import measure_posts, plan_measurement
 from greenlight.metrics.ages import parse_ages
+from greenlight.metrics.clicks import new_code
 from greenlight.metrics.figures import SnapshotStatus
 from greenlight.metrics.mime import to_raw
 from greenlight.metrics.results import Verdict
@@ -343,7 +343,11 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.
 def _track(store: Store, request_id: str, people: list[str]) -> str:
     """A tracked link for the request's Mastodon post, clicked through /r/ by each IP in ``people``."""
     code = store.track_link(
-        request_id, "mastodon", target="https://x.example/a", location="https://x.example/a?utm", code=new_code()
+        request_id,
+        "mastodon",
+        target="https://x.example/a",
+        location="https://x.example/a?u",
+        code=new_code(),
     )
     for ip in people:
         follow(store, code, Visit("GET", ip, BROWSER))
