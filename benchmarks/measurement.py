@@ -152,7 +152,11 @@ def measure(posts: int = POSTS) -> Result:
                 store.plan_measurement(plan, [(d.age.seconds, d.at) for d in due_times(PUBLISHED, ages)])
                 if n % TRACKED_EVERY == 0:
                     code = store.track_link(
-                        plan.request_id, channel, target="https://x.example/a", location="https://x.example/a", code=f"c{n:011d}"
+                        plan.request_id,
+                        channel,
+                        target="https://x.example/a",
+                        location="https://x.example/a",
+                        code=f"c{n:011d}",
                     )
                     for person in range(_people(n)):
                         store.count_visit(code, PUBLISHED.date(), f"v{person}")
@@ -186,7 +190,9 @@ def measure(posts: int = POSTS) -> Result:
                 (snapshot,) = store.snapshots(f"r{n:06d}")
                 expected = _people(n) if n % TRACKED_EVERY == 0 else None
                 if snapshot.clicks != expected:
-                    raise RuntimeError(f"r{n:06d}: {snapshot.clicks} clicks in the snapshot, {expected} counted")
+                    raise RuntimeError(
+                        f"r{n:06d}: {snapshot.clicks} clicks in the snapshot, {expected} counted"
+                    )
     finally:
         clock.now = real_now
     return Result(
