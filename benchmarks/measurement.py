@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from greenlight.channels import Channel
 
 POSTS = 10_000
+TRACKED_EVERY = 2  # every other post has a tracked link (tracking on); the rest have none
+CLICKED_EVERY = 5  # of those, every fifth has clicks: n % 7 + 1 people
 NETWORKS = ("mastodon", "bluesky", "sandbox")
 BATCH = {"mastodon": 20, "bluesky": 25, "sandbox": 50}
 # Read budgets per 5-minute window: Mastodon 300 calls per account, Bluesky 3,000 queries per IP;
@@ -148,6 +150,16 @@ def measure(posts: int = POSTS) -> Result:
                     extra={},
                 )
                 store.plan_measurement(plan, [(d.age.seconds, d.at) for d in due_times(PUBLISHED, ages)])
+                if n % TRACKED_EVERY == 0:
+                    code = store.track_link(
+                        plan.request_id,
+                        channel,
+                        target="https://x.example/a",
+                        location="https://x.example/a",
+                        code=f"c{n:011d}",
+                    )
+                    for person in range(_people(n)):
+                        store.count_visit(code, PUBLISHED.date(), f"v{person}")
             seed_seconds = time.perf_counter() - started
             sizes = _item_sizes(client)
 
@@ -169,9 +181,18 @@ def measure(posts: int = POSTS) -> Result:
                     break
                 moment["now"] += timedelta(minutes=5)
             seconds = time.perf_counter() - started
+            counted_calls = Counter(counted.calls)  # the checks below are not the sweep's requests
             taken = sum(r["taken"] for r in runs)
             if taken != posts:
                 raise RuntimeError(f"{taken} snapshots taken of {posts}")
+            for n in range(0, posts, max(1, posts // 97)):  # the clicks in the snapshots are the counts
+                channel = NETWORKS[n % len(NETWORKS)]
+                (snapshot,) = store.snapshots(f"r{n:06d}")
+                expected = _people(n) if n % TRACKED_EVERY == 0 else None
+                if snapshot.clicks != expected:
+                    raise RuntimeError(
+                        f"r{n:06d}: {snapshot.clicks} clicks in the snapshot, {expected} counted"
+                    )
     finally:
         clock.now = real_now
     return Result(
@@ -179,10 +200,15 @@ def measure(posts: int = POSTS) -> Result:
         seconds=seconds,
         runs=runs,
         network_calls={n: networks[n].calls for n in NETWORKS},
-        dynamodb=counted.calls,
+        dynamodb=counted_calls,
         item_bytes=sizes,
         seed_seconds=seed_seconds,
     )
+
+
+def _people(n: int) -> int:
+    """Clicks (unique visitor-days) seeded on post n's tracked link."""
+    return n % 7 + 1 if n % (TRACKED_EVERY * CLICKED_EVERY) == 0 else 0
 
 
 def _item_sizes(client: Any) -> dict[str, int]:
@@ -217,8 +243,9 @@ def cost_lines(result: Result, prices: Prices) -> list[str]:
     result_wcu = 2 * 2 + 3 + 3
     # Reads: each age reads its plan (BatchGetItem, strongly consistent: 1 unit per item) and a
     # 1/40 share of a GSI2 page (keys only, eventually consistent); the result reads the request,
-    # plans, snapshots, posts, the decision and the roster: about 8 units.
-    read_units = SNAPSHOT_AGES * (1 + 0.5 / 40) + 8 + 1  # + the follower check at planning
+    # plans, snapshots, posts, the decision and the roster: about 8 units. Each age also reads the
+    # post's tracked link and its click count (BatchGetItem, consistent: 1 unit each).
+    read_units = SNAPSHOT_AGES * (1 + 2 + 0.5 / 40) + 8 + 1  # + the follower check at planning
     dynamo = posts * (
         (plan_wcu + snap_wcu + result_wcu) * prices.dynamodb_write_unit
         + read_units * prices.dynamodb_read_unit
@@ -274,8 +301,9 @@ def section(result: Result, prices: Prices) -> list[str]:
     return [
         "## 4. Measuring at scale: 10,000 posts due at once",
         "",
-        f"{result.posts:,} published posts (a third each on Mastodon, Bluesky and the sandbox), their 1 h "
-        "snapshots all due at the same moment, swept by the real `measure_posts` on a moto table from "
+        f"{result.posts:,} published posts (a third each on Mastodon, Bluesky and the sandbox; every "
+        f"{'other' if TRACKED_EVERY == 2 else TRACKED_EVERY} post with a tracked link, some of them clicked), their 1 h "
+        "snapshots all due at the same moment, with their clicks, swept by the real `measure_posts` on a moto table from "
         "template.yaml, reading fake networks in their batch sizes (Mastodon 20, Bluesky 25, sandbox 50) "
         "with Mastodon's read budget of 300 calls per 5 minutes per account "
         f"(`python -m benchmarks --only measurement`; seeding the plans took {result.seed_seconds:.0f} s, not counted).",
@@ -294,7 +322,8 @@ def section(result: Result, prices: Prices) -> list[str]:
         f"| estimated wall time on AWS | {estimated:.0f} s ({calls:,} calls × {NETWORK_CALL_SECONDS} s + {requests:,} requests × {DYNAMODB_CALL_SECONDS} s, one after another) |",
         "",
         "The target of at most 0.1 DynamoDB requests a post holds by batching: GSI2 pages of up to 1,000 "
-        "keys, BatchGetItem of 100 plans, TransactWriteItems of 50 snapshots with their due entries. "
+        "keys, BatchGetItem of 100 plans, of 100 tracked links (TRACK) and of their click counts (CLICK, "
+        "tracked posts only), TransactWriteItems of 50 snapshots with their due entries. "
         "The last age adds the result: about 15 requests and 3 mails per request, once.",
         "",
         "### Cost of measuring 1,000 posts over their seven days (us-east-1 prices of `benchmarks/cost.py`; verify)",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from greenlight import clock
 from greenlight.metrics.ages import Age, Timeliness, as_utc, classify, due_times, format_span
 from greenlight.metrics.figures import Snapshot, SnapshotStatus, channel_label
-from greenlight.models import PostState, StoredRequest
+from greenlight.models import GoalMetric, PostState, StoredRequest
 from greenlight.steps import MeasurePostsOutput
 from greenlight.storage import Store
 from greenlight.storage.measurements import DueSnapshot, MeasurementPlan
@@ -40,11 +40,12 @@ BATCH = {"mastodon": 20, "bluesky": 25, "sandbox": 50}
 DEFAULT_BATCH = 20
 
 
-def tracked_clicks(store: Store, request_id: str, channel: str) -> int | None:
-    """THE one place a snapshot's click count comes from: the tracked link's count of people
-    (``Store.click_count``, built with the ``/r/{code}`` route). None until then: a count that does
-    not exist is not written as zero."""
-    return None
+def tracked_clicks(store: Store, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int | None]:
+    """THE one place a snapshot's click count comes from: each post's tracked-link count of people
+    (unique visitor-days on ``/r/{code}``), (request id, channel) → count, read for a whole batch of
+    posts at once (``Store.click_counts``: BatchGetItem of the TRACK items, then of the CLICK items).
+    None for a post without a tracked link (tracking was off): not measurable, never written as 0."""
+    return store.click_counts(keys)
 
 
 # ---- when a post is confirmed published ----
@@ -95,6 +96,8 @@ class _Run:
     deferred: int = 0
     already: int = 0
     network_calls: dict[str, int] = field(default_factory=dict)
+    # The account's followers, read once per network account per run (None: the read failed).
+    followers: dict[str, int | None] = field(default_factory=dict)
     finished: list[str] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
     written: list[Snapshot] = field(default_factory=list)  # for the best-24h milestone
@@ -177,20 +180,35 @@ def _measure_channel(
     time_left: Callable[[], float],
 ) -> set[str]:
     writer = _Writer(store, run, {(e.request_id, e.channel): p for e, p in entries})
+    # Clicks for every post of this network in one batched read (not one per snapshot).
+    clicks = tracked_clicks(store, [(e.request_id, e.channel) for e, _ in entries])
     try:
-        return _read_batches(store, network, name, entries, run, time_left, writer)
+        return _read_batches(network, name, entries, run, time_left, writer, clicks)
     finally:
         writer.flush()  # whatever was read is written, even when a run stops early
 
 
+def _followers_now(network: "Channel", name: str, run: _Run) -> int | None:
+    """The account's followers now, for the followers goal at the last age: one followers() call
+    per network account per run; a failed read is None (not measurable), never guessed."""
+    if name not in run.followers:
+        run.network_calls[name] = run.network_calls.get(name, 0) + 1
+        try:
+            run.followers[name] = network.followers().followers
+        except Exception as error:
+            run.followers[name] = None
+            run.stopped.append(f"{name}: followers could not be read: {error}")
+    return run.followers[name]
+
+
 def _read_batches(
-    store: Store,
     network: "Channel",
     name: str,
     entries: list[tuple[DueSnapshot, MeasurementPlan]],
     run: _Run,
     time_left: Callable[[], float],
     writer: "_Writer",
+    clicks: dict[tuple[str, str], int | None],
 ) -> set[str]:
     from greenlight.channels import Gone, RateLimited, Receipt
 
@@ -259,8 +277,11 @@ def _read_batches(
                 post_id=plan.post_id,
                 age=Age(entry.age_seconds),
                 published_at=plan.published_at,
-                clicks=tracked_clicks(store, entry.request_id, entry.channel),
+                clicks=clicks.get((entry.request_id, entry.channel)),
                 followers_at_publish=plan.followers_at_publish,
+                followers_at_end=(
+                    _followers_now(network, name, run) if entry.age_seconds == plan.last_age else None
+                ),
                 note=_late_note(entry, plan, reading.taken_at),
             )
             snapshots.append(snapshot)
@@ -382,15 +403,32 @@ def measurement_complete(store: Store, request_id: str) -> bool:
 
 
 def compute_result(store: Store, stored: StoredRequest) -> "GoalResult":
-    from greenlight.metrics.results import goal_result
+    """The goal at the last age. Clicks count only on a channel whose post had a tracked link
+    (tracking off: not measurable there); followers gained = the account's followers the sweep read
+    at the last age − those at publish, on a channel where both were read."""
+    from greenlight.metrics.results import FollowerCounts, goal_result
 
     plans = store.measurement_plans_of(stored.id)
     last = max(plan.last_age for plan in plans)
+    snapshots = store.snapshots(stored.id)
+    goal = stored.request.goal
+    tracked: dict[str, bool] = {}
+    if goal.metric is GoalMetric.clicks:
+        counts = tracked_clicks(store, [(stored.id, plan.channel) for plan in plans])
+        tracked = {channel: count is not None for (_, channel), count in counts.items()}
+    at_end = {s.channel: s.followers_at_end for s in snapshots if s.age_seconds == last}
+    followers = [
+        FollowerCounts(channel=plan.channel, at_publish=plan.followers_at_publish, at_end=end)
+        for plan in plans
+        if plan.followers_at_publish is not None and (end := at_end.get(plan.channel)) is not None
+    ]
     return goal_result(
-        goal=stored.request.goal,
+        goal=goal,
         age=Age(last),
         channels=[plan.channel for plan in plans],
-        snapshots=store.snapshots(stored.id),
+        snapshots=snapshots,
+        followers=followers,
+        clicks_tracked=tracked if goal.metric is GoalMetric.clicks else True,
     )
 
 

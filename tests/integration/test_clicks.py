@@ -4,15 +4,17 @@ link previews are redirected but not counted; unknown codes are 404; tracking tu
 sends the original link."""
 
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from greenlight.metrics.ages import as_utc
 from greenlight.storage import Store
 
 from local.runtime import LocalRuntime
 from tests.integration.test_publishing import DAY, posts_on, waits_for_publish_time
 from tests.integration.test_review import review, review_link
 from tests.integration.test_triage import ended, hidden, reaches, status_of, submit, triage_link
-from tests.support import Http
+from tests.support import Http, wait_until
 
 TARGET = "https://example.org/webinar"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -105,3 +107,31 @@ def test_tracking_turned_off_at_triage_sends_the_original_link(runtime: LocalRun
     assert TARGET in text and "/r/" not in text, text
     assert "utm_" not in text, "no UTM parameters either when tracking is off"
     assert clicks(runtime, request_id) == 0
+
+
+def test_a_click_on_the_tracked_link_shows_up_in_the_next_snapshot(runtime: LocalRuntime, http: Http) -> None:
+    request_id, text = published(runtime, http, "Clicked and measured", track=True)
+    found = TRACKED.search(text)
+    assert found, text
+    path = f"/r/{found.group(1)}"
+    store = Store(runtime.client("dynamodb"), runtime.stack.physical_name("Table"))
+    plan = wait_until(lambda: store.measurement_plans_of(request_id), message="the plan")[0]
+
+    def to_age(seconds: int) -> None:
+        at = as_utc(plan.published_at) + timedelta(seconds=seconds)
+        runtime.clock.advance(max(0.0, (at - runtime.clock.now()).total_seconds()))
+
+    def snapshots(count: int) -> list[int | None]:
+        found = wait_until(
+            lambda: (taken := store.snapshots(request_id)) and len(taken) >= count and taken,
+            seconds=30,
+            message=f"{count} snapshots of {request_id}",
+        )
+        return [s.clicks for s in found]
+
+    assert http.get(path, {"user-agent": BROWSER}).status == 302
+    to_age(3600 + 5)
+    assert snapshots(1) == [1], "the person's click is in the 1 h snapshot"
+    assert http.get(path, {"user-agent": OTHER_BROWSER}).status == 302
+    to_age(DAY + 5)
+    assert snapshots(2) == [1, 2], "the next person's click is in the 24 h snapshot"

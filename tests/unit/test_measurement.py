@@ -14,11 +14,13 @@ from greenlight.links import new_link
 from greenlight.mail import Mail, to_mime
 from greenlight.measurement import measure_posts, plan_measurement
 from greenlight.metrics.ages import parse_ages
+from greenlight.metrics.clicks import new_code
 from greenlight.metrics.figures import SnapshotStatus
 from greenlight.metrics.mime import to_raw
 from greenlight.metrics.results import Verdict
 from greenlight.models import LinkKind, Member, RequestInput, Role, StoredRequest
 from greenlight.storage import Store
+from greenlight.tracking import Visit, follow
 
 from tests.support import sample_request
 
@@ -63,6 +65,8 @@ class FakeNetwork:
     partial_count: int = 0
     followers_fail: bool = False
     budget: RateBudget | None = None
+    followers_count: int = 1000
+    followers_calls: int = 0
 
     def metrics_many(self, receipts: list[Receipt]) -> dict[str, Metrics | Gone]:
         ids = [r.post_id for r in receipts]
@@ -83,9 +87,10 @@ class FakeNetwork:
         return answer
 
     def followers(self) -> AccountStats:
+        self.followers_calls += 1
         if self.followers_fail:
             raise RuntimeError("HTTP 503")
-        return AccountStats(followers=1000, posts=10, taken_at=clock.iso(clock.now()))
+        return AccountStats(followers=self.followers_count, posts=10, taken_at=clock.iso(clock.now()))
 
 
 @dataclass
@@ -328,3 +333,115 @@ def test_a_snapshot_already_written_is_kept_and_its_due_entry_still_cleared(
 def test_plain_mail_without_images_is_unchanged() -> None:
     mail = Mail(to="a@example.org", subject="s", text="t", html="<p>h</p>")
     assert b"multipart/alternative" in to_mime(mail, "greenlight@example.org")
+
+
+# ---- clicks and followers in snapshots and results ----
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+
+
+def _track(store: Store, request_id: str, people: list[str]) -> str:
+    """A tracked link for the request's Mastodon post, clicked through /r/ by each IP in ``people``."""
+    code = store.track_link(
+        request_id,
+        "mastodon",
+        target="https://x.example/a",
+        location="https://x.example/a?u",
+        code=new_code(),
+    )
+    for ip in people:
+        follow(store, code, Visit("GET", ip, BROWSER))
+    return code
+
+
+class Calls:
+    def __init__(self, store: Store) -> None:
+        self.names: list[str] = []
+        store.client.meta.events.register("before-call.dynamodb.*", self.hook)
+
+    def hook(self, model: Any, **_: Any) -> None:
+        self.names.append(model.name)
+
+
+def test_snapshot_clicks_are_the_tracked_links_count_read_in_two_batches(store: Store, moment: Clock) -> None:
+    network = FakeNetwork()
+    for n in range(3):
+        _publish(store, network, f"r-{n}")
+    _track(store, "r-0", ["10.0.0.1", "10.0.0.2", "10.0.0.1"])  # the same person twice a day counts once
+    _track(store, "r-1", ["10.0.0.3"])  # r-2: tracking off
+    moment.to(HOUR)
+    calls = Calls(store)
+    _sweep(store, network)
+    swept = list(calls.names)
+    clicks = {s.request_id: s.clicks for r in ("r-0", "r-1", "r-2") for s in store.snapshots(r)}
+    assert clicks == {"r-0": 2, "r-1": 1, "r-2": None}
+    assert clicks["r-0"] == store.click_count("r-0", "mastodon")
+    # The plans, the TRACK items, the CLICK items: one BatchGetItem each, no read per post.
+    assert swept.count("BatchGetItem") == 3
+    assert "GetItem" not in swept
+    # More clicks show up in the next snapshot.
+    follow(store, store.tracked_link("r-0", "mastodon")["code"], Visit("GET", "10.0.0.9", BROWSER))  # type: ignore[index]
+    moment.to(24 * HOUR)
+    _sweep(store, network)
+    assert [s.clicks for s in store.snapshots("r-0")] == [2, 3]
+
+
+def test_click_counts_batch_beyond_a_hundred_keys(store: Store) -> None:
+    keys = [(f"r-{n}", "mastodon") for n in range(150)]
+    store.track_link("r-7", "mastodon", target="https://x/a", location="https://x/a", code=new_code())
+    store.track_link("r-140", "mastodon", target="https://x/a", location="https://x/a", code=new_code())
+    calls = Calls(store)
+    counts = measurement.tracked_clicks(store, keys)
+    assert counts[("r-7", "mastodon")] == 0 and counts[("r-140", "mastodon")] == 0
+    assert sum(v is None for v in counts.values()) == 148
+    assert calls.names == ["BatchGetItem", "BatchGetItem", "BatchGetItem"]
+
+
+@pytest.mark.parametrize(("target", "verdict"), [(2, Verdict.met), (3, Verdict.not_met)])
+def test_a_clicks_goal_is_judged_on_real_counts_and_not_measurable_without_tracking(
+    store: Store, moment: Clock, target: int, verdict: Verdict
+) -> None:
+    network = FakeNetwork()
+    goal = {"metric": "clicks", "target": target}
+    _publish(store, network, "r-on", goal)
+    _publish(store, network, "r-off", goal)
+    _track(store, "r-on", ["10.0.0.1", "10.0.0.2"])
+    _measure_to_the_end(store, network, FakeMailer())
+    on, off = store.goal_result("r-on"), store.goal_result("r-off")
+    assert on is not None and off is not None
+    assert (on.channels[0].verdict, on.channels[0].actual) == (verdict, 2)
+    assert on.channels[0].difference == 2 - target
+    assert off.channels[0].verdict is Verdict.not_measurable
+    assert [s.clicks for s in store.snapshots("r-off")] == [None] * 4
+
+
+@pytest.mark.parametrize(("target", "verdict"), [(50, Verdict.met), (60, Verdict.not_met)])
+def test_a_followers_goal_is_the_followers_gained_by_the_last_age(
+    store: Store, moment: Clock, target: int, verdict: Verdict
+) -> None:
+    network = FakeNetwork(followers_count=1000)
+    goal = {"metric": "followers", "target": target}
+    _publish(store, network, "r-1", goal)
+    _publish(store, network, "r-2", goal)
+    network.followers_count = 1050
+    network.followers_calls = 0
+    _measure_to_the_end(store, network, FakeMailer())
+    assert network.followers_calls == 1, "followers read more than once per account per run"
+    for request_id in ("r-1", "r-2"):
+        result = store.goal_result(request_id)
+        assert result is not None
+        outcome = result.channels[0]
+        assert (outcome.verdict, outcome.actual, outcome.difference) == (verdict, 50, 50 - target)
+        assert [s.followers_at_end for s in store.snapshots(request_id)] == [None, None, None, 1050]
+
+
+def test_a_followers_read_that_fails_at_the_last_age_is_not_measurable(store: Store, moment: Clock) -> None:
+    network = FakeNetwork()
+    _publish(store, network, "r-1", {"metric": "followers", "target": 1})
+    network.followers_fail = True
+    network.followers_count = 5000
+    _measure_to_the_end(store, network, FakeMailer())
+    result = store.goal_result("r-1")
+    assert result is not None and result.channels[0].verdict is Verdict.not_measurable
+    assert result.channels[0].actual is None
+    assert store.snapshots("r-1")[-1].followers_at_end is None

@@ -145,6 +145,9 @@ class Snapshot(BaseModel):
     impressions: int | None = Field(default=None, ge=0)
     clicks: int | None = Field(default=None, ge=0)
     followers_at_publish: int | None = Field(default=None, ge=0)
+    # The account's followers read by the sweep when it took the last age (a followers goal: gained =
+    # this − followers_at_publish); None at other ages, or when the read failed (never guessed).
+    followers_at_end: int | None = Field(default=None, ge=0)
     note: str = ""
 
     @model_validator(mode="after")
@@ -197,6 +200,7 @@ class Snapshot(BaseModel):
         clicks: int | None,
         followers_at_publish: int | None,
         note: str = "",
+        followers_at_end: int | None = None,
     ) -> "Snapshot":
         """From a channel adapter's reading (``greenlight.channels.Metrics``). ``clicks`` is the
         tracked-link count, not ``metrics.clicks``."""
@@ -219,6 +223,7 @@ class Snapshot(BaseModel):
             impressions=metrics.impressions,
             clicks=clicks,
             followers_at_publish=followers_at_publish,
+            followers_at_end=followers_at_end,
             note=note,
         )
 

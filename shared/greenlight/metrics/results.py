@@ -9,7 +9,7 @@ docs/measurement.md ("Results" and "On track") has the rules and the reasons.
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from statistics import median
@@ -285,16 +285,24 @@ def goal_result(
     channels: Sequence[str],
     snapshots: Sequence[Snapshot],
     followers: Sequence[FollowerCounts] = (),
-    clicks_tracked: bool = True,
+    clicks_tracked: bool | Mapping[str, bool] = True,
 ) -> GoalResult:
     """The goal at the last snapshot ``age`` on each channel the post went out on, and together.
 
     ``snapshots`` may hold every age; only those at ``age`` are read. ``followers`` (account
-    snapshots) are only needed for a followers goal."""
+    snapshots) are only needed for a followers goal. ``clicks_tracked`` is one answer for every
+    channel, or one per channel (a channel missing from the mapping had no tracked link)."""
     at_age = _by_channel(snapshots, age)
     follower_counts = {f.channel: f for f in followers}
     readings = [
-        _reading(goal.metric, c, at_age.get(c), follower_counts.get(c), age.label, clicks_tracked)
+        _reading(
+            goal.metric,
+            c,
+            at_age.get(c),
+            follower_counts.get(c),
+            age.label,
+            clicks_tracked if isinstance(clicks_tracked, bool) else clicks_tracked.get(c, False),
+        )
         for c in dict.fromkeys(channels)
     ]
     outcomes = [

@@ -260,6 +260,9 @@ class Store:
     def click_count(self, request_id: str, channel: str) -> int:
         return self._clicks.click_count(request_id, channel)
 
+    def click_counts(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int | None]:
+        return self._clicks.click_counts(keys)
+
     def clicks_by_day(self, request_id: str, channel: str) -> dict[str, int]:
         return self._clicks.clicks_by_day(request_id, channel)
 

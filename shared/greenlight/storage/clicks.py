@@ -18,6 +18,7 @@ item would.
 """
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ from greenlight.storage.items import TableAccess, read, request_key, to_item, un
 
 VISITOR_DAYS = 3  # how long a visitor (and a day's secret) is kept: past the day, plus clock slack
 _ATTEMPTS = 3  # a new code colliding with another (60 bits) is all but impossible; retry anyway
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem
 
 
 def _link_key(code: str) -> dict[str, Any]:
@@ -134,6 +136,33 @@ class Clicks(TableAccess):
         tracked = self.tracked_link(request_id, channel)
         link = self._counts(str(tracked["code"])) if tracked else None
         return int((link or {}).get("clicks", 0))
+
+    def click_counts(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int | None]:
+        """Many posts' click counts at once, (request id, channel) → unique visitor-days, or None
+        when the post has no tracked link (tracking was off: clicks are not measurable, never 0).
+
+        Two rounds of BatchGetItem (100 keys a call, unprocessed keys retried): the TRACK items for
+        the codes, then the CLICK items for the counts. Consistent reads, like ``click_count``."""
+        unique = list(dict.fromkeys(keys))
+        codes: dict[tuple[str, str], str] = {}
+        for item in self._batch_get([request_key(r, f"TRACK#{c}") for r, c in unique]):
+            codes[(str(item["request_id"]), str(item["channel"]))] = str(item["code"])
+        counts: dict[str, int] = {}
+        for item in self._batch_get([_link_key(code) for code in dict.fromkeys(codes.values())]):
+            counts[str(item["pk"]).removeprefix("CLICK#")] = int(item.get("clicks", 0))
+        return {key: (counts.get(codes[key], 0) if key in codes else None) for key in unique}
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            pending = keys[start : start + BATCH_GET_LIMIT]
+            while pending:
+                answer = self.client.batch_get_item(
+                    RequestItems={self.table: {"Keys": pending, "ConsistentRead": True}}
+                )
+                found += [read(item) for item in answer.get("Responses", {}).get(self.table, [])]
+                pending = answer.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
+        return found
 
     def _counts(self, code: str) -> dict[str, Any] | None:
         answer = self.client.get_item(
