@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from greenlight.accounts import AccountSnapshot, Milestone
-from greenlight.storage.items import TableAccess, read, to_item, unless_condition_fails
+from greenlight.storage.items import TableAccess, read, to_item
 
 
 def _account(channel: str) -> str:
@@ -35,15 +35,7 @@ class Accounts(TableAccess):
             "sk": _day(snapshot.day),
             **snapshot.model_dump(mode="json"),
         }
-        return (
-            unless_condition_fails(
-                self.client.put_item,
-                TableName=self.table,
-                Item=to_item(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-            is not None
-        )
+        return self.put_new(item)
 
     def account_snapshots(self, channel: str, since: date, until: date) -> list[AccountSnapshot]:
         """The account's daily snapshots from ``since`` to ``until`` (both included), oldest first."""
@@ -88,15 +80,7 @@ class Accounts(TableAccess):
             "threshold": threshold,
             **facts,
         }
-        return (
-            unless_condition_fails(
-                self.client.put_item,
-                TableName=self.table,
-                Item=to_item(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-            is not None
-        )
+        return self.put_new(item)
 
     def update_milestone(self, channel: str, threshold: int, **facts: Any) -> None:
         names = {f"#{k}": k for k in facts}

@@ -68,15 +68,7 @@ class BestEngagement(TableAccess):
             "request_id": request_id,
             "channel": channel,
         }
-        return (
-            unless_condition_fails(
-                self.client.put_item,
-                TableName=self.table,
-                Item=to_item(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-            is not None
-        )
+        return self.put_new(item)
 
     def update(self, request_id: str, channel: str, **facts: Any) -> None:
         self.client.update_item(

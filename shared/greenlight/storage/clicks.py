@@ -106,15 +106,9 @@ class Clicks(TableAccess):
 
     def count_visit(self, code: str, day: date, visitor: str) -> bool:
         """Count one visitor on one day, once: True when this visit was counted."""
-        first = unless_condition_fails(
-            self.client.put_item,
-            TableName=self.table,
-            Item=to_item(
-                {"pk": f"CLICK#{code}", "sk": f"V#{day.isoformat()}#{visitor}", "expires_at": _expiry(day)}
-            ),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-        if first is None:
+        if not self.put_new(
+            {"pk": f"CLICK#{code}", "sk": f"V#{day.isoformat()}#{visitor}", "expires_at": _expiry(day)}
+        ):
             return False
         self.client.update_item(
             TableName=self.table,

@@ -29,6 +29,18 @@ class TableAccess:
         self.client = client
         self.table = table_name
 
+    def put_new(self, item: dict[str, Any]) -> bool:
+        """Write an item that must not exist yet ("once"): False, and nothing written, when it did."""
+        return (
+            unless_condition_fails(
+                self.client.put_item,
+                TableName=self.table,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            is not None
+        )
+
 
 # ---- items ----
 
