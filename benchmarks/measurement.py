@@ -94,19 +94,6 @@ class Result:
     seed_seconds: float
 
 
-def _table(client: Any) -> None:
-    from local.template import Stack, load
-
-    properties = Stack(load()).of_type("AWS::DynamoDB::Table")["Table"]["Properties"]
-    client.create_table(
-        TableName="bench",
-        AttributeDefinitions=properties["AttributeDefinitions"],
-        KeySchema=properties["KeySchema"],
-        GlobalSecondaryIndexes=properties["GlobalSecondaryIndexes"],
-        BillingMode=properties["BillingMode"],
-    )
-
-
 def _no_rollback_copy() -> None:
     import moto.dynamodb.models as models
 
@@ -125,6 +112,8 @@ def measure(posts: int = POSTS) -> Result:
     from greenlight.storage import Store
     from greenlight.storage.measurements import MeasurementPlan
 
+    from local.template import create_table
+
     ages = parse_ages(DEFAULT_AGES)
     moment = {"now": PUBLISHED}
     real_now = clock.now
@@ -133,7 +122,7 @@ def measure(posts: int = POSTS) -> Result:
     try:
         with mock_aws():
             client = boto3.client("dynamodb", region_name="us-east-1")
-            _table(client)
+            create_table(client, "bench")
             store = Store(client, "bench")
             started = time.perf_counter()
             for n in range(posts):

@@ -29,7 +29,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local.clock import LocalClock, patch_moto
 from local.lambdas import Functions, load_handler
-from local.template import ROOT, Stack, load
+from local.template import ROOT, Stack, create_table, load
 
 SHARED = ROOT / "shared"
 TEAM = Path(__file__).with_name("team.json")
@@ -226,7 +226,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         greenlight.service._channels.clear()
 
         for logical_id, resource in stack.of_type("AWS::DynamoDB::Table").items():
-            self._create_table(stack.physical_name(logical_id), resource["Properties"])
+            create_table(self.client("dynamodb"), stack.physical_name(logical_id), resource["Properties"])
 
         role = self.client("iam").create_role(
             RoleName="greenlight-local",
@@ -277,26 +277,6 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         from greenlight.storage import Store
 
         seed(Store(self.client("dynamodb"), self.stack.physical_name("Table")), load_members(TEAM))
-
-    def _create_table(self, name: str, props: dict[str, Any]) -> None:
-        dynamodb = self.client("dynamodb")
-        kwargs: dict[str, Any] = {
-            "TableName": name,
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"],
-            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
-            "DeletionProtectionEnabled": bool(props.get("DeletionProtectionEnabled", False)),
-        }
-        if props.get("GlobalSecondaryIndexes"):
-            kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-        dynamodb.create_table(**kwargs)
-        ttl = props.get("TimeToLiveSpecification")
-        if ttl:
-            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
-        if props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
-            dynamodb.update_continuous_backups(
-                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-            )
 
     # ---- conveniences for the HTTP server, the CLI and tests ----
 

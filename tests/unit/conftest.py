@@ -12,7 +12,7 @@ from greenlight import clock
 from greenlight.storage import Store
 from moto import mock_aws
 
-from local.template import REGION, Stack, load
+from local.template import REGION, create_table
 from tests.unit.fakes import FakeMailer, FakeSfn
 
 
@@ -31,16 +31,9 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
         return start + timedelta(milliseconds=next(reads))
 
     monkeypatch.setattr(clock, "now", ticking)
-    properties = Stack(load()).of_type("AWS::DynamoDB::Table")["Table"]["Properties"]
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName="unit-table",
-            AttributeDefinitions=properties["AttributeDefinitions"],
-            KeySchema=properties["KeySchema"],
-            GlobalSecondaryIndexes=properties["GlobalSecondaryIndexes"],
-            BillingMode=properties["BillingMode"],
-        )
+        create_table(client, "unit-table")
         yield Store(client, "unit-table")
 
 
