@@ -5,8 +5,9 @@ run, as a sweeper would want."""
 import json
 import re
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
@@ -16,8 +17,9 @@ if TYPE_CHECKING:
 UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
 
 
-def next_run(expression: str, after: datetime) -> datetime:
-    """The first run strictly after `after` for rate(...) or AWS cron(...) expressions (UTC)."""
+def next_run(expression: str, after: datetime, zone: str = "UTC") -> datetime:
+    """The first run strictly after `after` for rate(...) or AWS cron(...) expressions; a cron's
+    fields are read in `zone` (ScheduleExpressionTimezone), the answer is UTC."""
     rate = re.fullmatch(r"rate\((\d+) (minutes?|hours?|days?)\)", expression)
     if rate:
         return after + timedelta(seconds=int(rate[1]) * UNITS[rate[2]])
@@ -28,8 +30,8 @@ def next_run(expression: str, after: datetime) -> datetime:
             raise ValueError(f"AWS cron has six fields: {expression}")
         minute, hour, day, month, weekday, _year = fields
         standard = " ".join(f.replace("?", "*") for f in (minute, hour, day, month, weekday))
-        result: datetime = croniter(standard, after).get_next(datetime)
-        return result
+        result: datetime = croniter(standard, after.astimezone(ZoneInfo(zone))).get_next(datetime)
+        return result.astimezone(UTC)
     raise ValueError(f"unsupported schedule expression: {expression}")
 
 
@@ -38,8 +40,8 @@ class SchedulePump:
         self.runtime = runtime
         start = runtime.clock.now()
         self.schedules = [
-            (name, expression, runtime.function_name(fn), next_run(expression, start))
-            for name, expression, fn in runtime.stack.schedules()
+            (name, expression, runtime.function_name(fn), zone, next_run(expression, start, zone))
+            for name, expression, fn, zone in runtime.stack.schedules()
         ]
         self.fired: dict[str, int] = {name: 0 for name, *_ in self.schedules}
         self._stop = threading.Event()
@@ -62,10 +64,16 @@ class SchedulePump:
             if due > now:
                 clock.wait(self._stop, (due - now).total_seconds())
                 continue
-            for index, (name, expression, function, when) in enumerate(self.schedules):
+            for index, (name, expression, function, zone, when) in enumerate(self.schedules):
                 if when <= now:
                     self.fire(name, function)
-                    self.schedules[index] = (name, expression, function, next_run(expression, now))
+                    self.schedules[index] = (
+                        name,
+                        expression,
+                        function,
+                        zone,
+                        next_run(expression, now, zone),
+                    )
 
     def fire(self, name: str, function: str) -> None:
         """Invoke the target as EventBridge Scheduler does: asynchronously, with no input."""

@@ -182,14 +182,17 @@ class Stack:
                     )
         return routes
 
-    def schedules(self) -> list[tuple[str, str, str]]:
-        """(event name, schedule expression, function logical id) for every schedule."""
+    def schedules(self) -> list[tuple[str, str, str, str]]:
+        """(event name, schedule expression, function logical id, time zone) for every schedule;
+        the zone is ScheduleExpressionTimezone (a cron's hours are read in it), UTC without one."""
         found = []
         for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
             for name, event in resource["Properties"].get("Events", {}).items():
                 if event["Type"] in ("Schedule", "ScheduleV2"):
-                    expression = self.resolve(event["Properties"]["ScheduleExpression"])  # may be a !Ref
-                    found.append((name, str(expression), logical_id))
+                    properties = event["Properties"]
+                    expression = self.resolve(properties["ScheduleExpression"])  # may be a !Ref
+                    zone = self.resolve(properties.get("ScheduleExpressionTimezone", "UTC"))
+                    found.append((name, str(expression), logical_id, str(zone or "UTC")))
         return found
 
 

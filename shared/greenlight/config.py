@@ -43,6 +43,25 @@ class Settings(Model):
         parse_milestones(value)
         return value
 
+    # The weekly reports: ISO weeks and Monday 09:00 in this zone (template parameter TeamTimeZone);
+    # the digest's distribution list (DigestRecipients; empty: the active team) and how long the
+    # lead has to add a note (DigestNoteMinutes).
+    team_time_zone: str = "Europe/Berlin"
+    digest_recipients: str = ""
+    digest_note_minutes: int = Field(default=180, ge=15, le=840)
+
+    @field_validator("team_time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from greenlight.reports.weeks import team_zone
+
+        team_zone(value)
+        return value
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        return tuple(part.strip() for part in self.digest_recipients.split(",") if part.strip())
+
     @property
     def tracks_clicks(self) -> bool:
         return self.click_tracking == "Enabled"
@@ -60,6 +79,9 @@ _ENV = {
     "snapshot_ages": "SNAPSHOT_AGES",
     "click_tracking": "CLICK_TRACKING",
     "follower_milestones": "FOLLOWER_MILESTONES",
+    "team_time_zone": "TEAM_TIME_ZONE",
+    "digest_recipients": "DIGEST_RECIPIENTS",
+    "digest_note_minutes": "DIGEST_NOTE_MINUTES",
 }
 
 

@@ -274,3 +274,14 @@ class SnapshotAccountsOutput(Model):
     kept: list[str] = Field(default_factory=list)
     not_taken: dict[str, str] = Field(default_factory=dict)
     milestones: dict[str, list[int]] = Field(default_factory=dict)
+
+
+class WeeklyDigestOutput(Model):
+    """What one run of the weekly digest did: the week it worked on, whether it mailed the lead's
+    draft link, and to whom it sent the digest (with or without the lead's note)."""
+
+    week: str
+    drafted: list[str] = Field(default_factory=list)  # the leads mailed the draft link
+    sent_to: list[str] = Field(default_factory=list)
+    with_note: bool = False
+    state: str = ""  # the digest's state after the run (drafting, sent), or "" before Monday 09:00

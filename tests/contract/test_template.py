@@ -26,8 +26,9 @@ DESIGN_ROUTES = {
 }
 # GET / redirects to the form; link previews (Mastodon's first) ask a tracked link with HEAD.
 EXTRA_ROUTES = {"GET /", "HEAD /r/{}"}
-# The team dashboard's own pages and forms (sign-in, request history, triage) live under /team/.
-DESIGN_AREAS = ("/team/",)
+# The team dashboard's own pages and forms (sign-in, request history, triage) live under /team/;
+# the weekly report's CSV, charts and the lead's note under its page, /reports/weekly/{week}/.
+DESIGN_AREAS = ("/team/", "/reports/weekly/{week}/")
 # The routes built so far: none of them may disappear.
 BUILT_ROUTES = {
     "GET /",
@@ -40,6 +41,7 @@ BUILT_ROUTES = {
     "GET /l/{}",
     "POST /l/{}",
     "GET /team",
+    "GET /reports/weekly/{}",
     "GET /r/{}",
     "HEAD /r/{}",
 }

@@ -85,5 +85,10 @@ def test_schedule_expressions() -> None:
     assert next_run("rate(5 minutes)", start) == datetime(2026, 11, 23, 8, 4, tzinfo=UTC)
     assert next_run("rate(1 day)", start).day == 24
     assert next_run("cron(0 8 ? * MON *)", start) == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    # ScheduleExpressionTimezone: 09:00 in Berlin is 08:00 UTC in winter, 07:00 in summer.
+    berlin = "Europe/Berlin"
+    assert next_run("cron(0 9 ? * MON *)", start, berlin) == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    summer = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)  # a Monday
+    assert next_run("cron(0/15 9-23 ? * MON *)", summer, berlin) == datetime(2026, 6, 1, 7, 0, tzinfo=UTC)
     with pytest.raises(ValueError):
         next_run("every tuesday", start)

@@ -27,6 +27,8 @@
                                                   posts), immutable
     ACCOUNT#<channel>    MILESTONE#followers#<n>  a follower threshold reached, written before its
                                                   celebration mail (n zero-padded to 10 digits)
+    TEAM                 DIGEST#<yyyy-Www>        the weekly digest of one ISO week: drafting, the
+                                                  lead's note, sending, sent
     SESSION#<sha256>     SESSION                  a team member's signed-in session (sha256 of the
                                                   cookie); `expires_at` is the TTL attribute
 
@@ -41,7 +43,8 @@ GSI2, keys only: gsi2pk = DUE#reconcile, gsi2sk = <started_at>#<id>#<channel>, o
 Modules: `items` (typed items, keys, conditional writes and transactions), `requests` (requests,
 versions, status with its audit trail, once-markers), `decisions` (decisions and waits), `links`,
 `posts`, `measurements` (plans, due snapshots, snapshots, results), `clicks` (tracked links and
-their counts), `team` (members and sessions), `accounts` (daily account snapshots and milestones).
+their counts), `team` (members and sessions), `accounts` (daily account snapshots and milestones), `reports`
+(what the weekly reports read, and the weekly digest's record).
 `Store` is the one door callers use; it hands each call to the aggregate that owns it. Only the
 low-level client and boto3's type serialisers are used.
 """
@@ -70,6 +73,7 @@ from greenlight.storage.decisions import Decisions
 from greenlight.storage.links import Links
 from greenlight.storage.measurements import DueSnapshot, MeasurementPlan, Measurements
 from greenlight.storage.posts import Posts
+from greenlight.storage.reports import Digest, Partition, Reports
 from greenlight.storage.requests import GREENLIGHT, RECORDED_FACTS, Requests
 from greenlight.storage.team import Team
 
@@ -94,6 +98,7 @@ class Store:
         self._clicks = Clicks(client, table_name)
         self._team = Team(client, table_name)
         self._accounts = Accounts(client, table_name)
+        self._reports = Reports(client, table_name)
 
     # ---- requests, their status and audit trail ----
 
@@ -308,3 +313,29 @@ class Store:
 
     def milestones(self, channel: str) -> list[Milestone]:
         return self._accounts.milestones(channel)
+
+    # ---- reports: what they read, and the weekly digest ----
+
+    def requests_created_since(self, since: datetime) -> list[StoredRequest]:
+        return self._reports.requests_created_since(since)
+
+    def report_partition(self, request_id: str) -> Partition:
+        return self._reports.partition(request_id)
+
+    def claim_digest(self, week: str, window_ends: str) -> bool:
+        return self._reports.claim_digest(week, window_ends)
+
+    def digest(self, week: str) -> Digest | None:
+        return self._reports.digest(week)
+
+    def save_digest_note(self, week: str, note: str, by: str) -> bool:
+        return self._reports.save_digest_note(week, note, by)
+
+    def start_sending_digest(self, week: str) -> bool:
+        return self._reports.start_sending_digest(week)
+
+    def digest_sent(self, week: str, sent_to: Sequence[str]) -> None:
+        self._reports.digest_sent(week, sent_to)
+
+    def give_back_digest(self, week: str) -> None:
+        self._reports.give_back_digest(week)

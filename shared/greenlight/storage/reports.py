@@ -1,0 +1,173 @@
+"""What the weekly reports read, and the digest's own record (`TEAM`, `DIGEST#<yyyy-Www>`).
+
+Reading: the requests created since a day, over every status (GSI1: one Query per status on
+`gsi1sk >= <since>`, paged), and for each one its partition in one Query (`pk = REQ#<id>`): the
+measurement plans (publish times), snapshots, result and triage decisions. A report over six weeks
+of a team's posts reads a few hundred items; no scan.
+
+The digest record is written once per week (`put_new`) **before** the lead's draft mail, so two
+runs of the schedule never mail two drafts; it then moves `drafting` → `sending` → `sent` by
+conditional updates, so two runs never send the digest twice, and a note is only taken while the
+digest is still a draft."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from greenlight import clock
+from greenlight.models import Decision, RequestStatus, StoredRequest
+from greenlight.storage.items import TableAccess, read, to_item, unless_condition_fails
+from greenlight.storage.requests import _stored
+
+if TYPE_CHECKING:
+    from greenlight.metrics.figures import Snapshot
+    from greenlight.metrics.results import GoalResult
+
+TEAM = "TEAM"
+
+
+class DigestState(StrEnum):
+    drafting = "drafting"  # the lead was sent the draft; a note may be added until window_ends
+    sending = "sending"  # claimed by one run: the mail is going out
+    sent = "sent"
+
+
+@dataclass(frozen=True)
+class Digest:
+    week: str
+    state: DigestState
+    window_ends: str
+    drafted_at: str
+    note: str = ""
+    note_by: str = ""
+    sent_at: str = ""
+    sent_to: tuple[str, ...] = ()
+
+
+@dataclass
+class Partition:
+    """One request's stored facts for reports."""
+
+    published: dict[str, datetime] = field(default_factory=dict)
+    snapshots: list["Snapshot"] = field(default_factory=list)
+    result: "GoalResult | None" = None
+    triage: list[Decision] = field(default_factory=list)
+
+
+def _digest_key(week: str) -> dict[str, Any]:
+    return to_item({"pk": TEAM, "sk": f"DIGEST#{week}"})
+
+
+def _digest(item: dict[str, Any]) -> Digest:
+    return Digest(
+        week=item["week"],
+        state=DigestState(item["state"]),
+        window_ends=item["window_ends"],
+        drafted_at=item["drafted_at"],
+        note=item.get("note", ""),
+        note_by=item.get("note_by", ""),
+        sent_at=item.get("sent_at", ""),
+        sent_to=tuple(item.get("sent_to", ())),
+    )
+
+
+class Reports(TableAccess):
+    # ---- reading ----
+
+    def requests_created_since(self, since: datetime) -> list[StoredRequest]:
+        found: list[StoredRequest] = []
+        for status in RequestStatus:
+            query: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": "gsi1",
+                "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk >= :since",
+                "ExpressionAttributeValues": to_item({":pk": f"STATUS#{status}", ":since": clock.iso(since)}),
+            }
+            while True:
+                page = self.client.query(**query)
+                found += [_stored(read(item)) for item in page.get("Items", [])]
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return found
+
+    def partition(self, request_id: str) -> Partition:
+        from greenlight.metrics.figures import Snapshot
+        from greenlight.metrics.results import GoalResult
+
+        facts = Partition()
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": to_item({":pk": f"REQ#{request_id}"}),
+        }
+        while True:
+            page = self.client.query(**query)
+            for raw in page.get("Items", []):
+                item = read(raw)
+                sk: str = item["sk"]
+                if sk.startswith("MEASURE#"):
+                    facts.published[item["channel"]] = datetime.fromisoformat(item["published_at"])
+                elif sk.startswith("SNAP#"):
+                    facts.snapshots.append(
+                        Snapshot.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")})
+                    )
+                elif sk == "RESULT":
+                    facts.result = GoalResult.model_validate(item["result"])
+                elif sk.startswith("DECISION#triage#"):
+                    facts.triage.append(Decision.model_validate(item))
+            if "LastEvaluatedKey" not in page:
+                return facts
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # ---- the weekly digest's record ----
+
+    def claim_digest(self, week: str, window_ends: str) -> bool:
+        """The week's digest record, once: False when a run made it before."""
+        return self.put_new(
+            {
+                "pk": TEAM,
+                "sk": f"DIGEST#{week}",
+                "week": week,
+                "state": DigestState.drafting,
+                "window_ends": window_ends,
+                "drafted_at": clock.iso(clock.now()),
+            }
+        )
+
+    def digest(self, week: str) -> Digest | None:
+        answer = self.client.get_item(TableName=self.table, Key=_digest_key(week), ConsistentRead=True)
+        return _digest(read(answer["Item"])) if "Item" in answer else None
+
+    def save_digest_note(self, week: str, note: str, by: str) -> bool:
+        """The lead's note, while the digest is a draft; False once it is being sent."""
+        return self._move(week, DigestState.drafting, DigestState.drafting, note=note, note_by=by)
+
+    def start_sending_digest(self, week: str) -> bool:
+        """Claim the sending: only one run gets True."""
+        return self._move(week, DigestState.drafting, DigestState.sending)
+
+    def digest_sent(self, week: str, sent_to: Sequence[str]) -> None:
+        self._move(
+            week, DigestState.sending, DigestState.sent, sent_to=list(sent_to), sent_at=clock.iso(clock.now())
+        )
+
+    def give_back_digest(self, week: str) -> None:
+        """The mail reached nobody: the next run sends it."""
+        self._move(week, DigestState.sending, DigestState.drafting)
+
+    def _move(self, week: str, before: DigestState, after: DigestState, **facts: Any) -> bool:
+        values = {":before": before, ":after": after, **{f":{k}": v for k, v in facts.items()}}
+        answer = unless_condition_fails(
+            self.client.update_item,
+            TableName=self.table,
+            Key=_digest_key(week),
+            UpdateExpression="SET #state = :after" + "".join(f", #{k} = :{k}" for k in facts),
+            ConditionExpression="#state = :before",
+            ExpressionAttributeNames={"#state": "state", **{f"#{k}": k for k in facts}},
+            ExpressionAttributeValues=to_item(values),
+        )
+        return answer is not None

@@ -1,0 +1,128 @@
+"""The weekly report for the signed-in team: the page, its CSV, its charts as PNG (the dashboard shows
+them too) and the lead's note for the digest. Every figure comes from
+``greenlight.reports.weekly.week_figures`` through ``greenlight.reports.digest.gather``."""
+
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from greenlight import clock
+from greenlight.models import Role
+from greenlight.reports.weeks import IsoWeek
+from greenlight.service import store
+from greenlight.web.errors import Refused
+from greenlight.web.responses import SECURITY_HEADERS, html, redirect
+from greenlight.web.security import SignedIn, SignedInMember, TeamForm
+
+if TYPE_CHECKING:
+    from greenlight.reports.digest import WeeklyReport
+
+router = Router()
+NOTE_LIMIT = 2000
+
+
+def _digest() -> ModuleType:
+    """The figures and their models come with the first page, not at import (cold start)."""
+    from greenlight.reports import digest
+
+    return digest
+
+
+def _week(label: str) -> IsoWeek:
+    """The week in the path, refused with a 404 that says how to write it, or when it has not begun."""
+    try:
+        week = IsoWeek.parse(label)
+    except ValueError as error:
+        raise Refused(404, "No such week", str(error)) from None
+    zone = _digest().configured().zone
+    if week.start(zone) > clock.now():
+        raise Refused(404, "Not yet", f"Week {week.label} has not begun: there is nothing to report.")
+    return week
+
+
+def _report(week: IsoWeek) -> "WeeklyReport":
+    digest = _digest()
+    settings = digest.configured()
+    return digest.gather(store(), week, zone=settings.zone, age_seconds=settings.age_seconds)
+
+
+def _may_write_note(signed_in: SignedIn) -> bool:
+    return bool({Role.lead, Role.admin} & set(signed_in.member.roles))
+
+
+def _page(week: IsoWeek, signed_in: SignedIn, status: int = 200, error: str = "") -> Response:
+    from greenlight.rendering import render
+
+    digest = _digest()
+    settings = digest.configured()
+    report = digest.with_charts(_report(week))
+    draft = digest.note_allowed(store(), week) if _may_write_note(signed_in) else None
+    images = [{"src": _data_uri(c.png), "alt": c.alt} for c in report.charts]
+    body = render(
+        "pages/weekly_report.html",
+        title=f"Weekly report {week.label}",
+        report=report,
+        images=images,
+        current=IsoWeek.of(clock.now(), settings.zone) == week,
+        zone_name=str(settings.zone),
+        draft=draft,
+        window_ends=digest.local_moment(draft.window_ends, settings.zone) if draft else "",
+        csrf=signed_in.session.csrf,
+        error=error,
+    )
+    return html(body, status)
+
+
+def _data_uri(png: bytes) -> str:
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+@router.get("/reports/weekly/<week>")
+def weekly(week: str, signed_in: SignedInMember) -> Response:
+    return _page(_week(week), signed_in)
+
+
+@router.get("/reports/weekly/<week>/csv")
+def weekly_csv(week: str, signed_in: SignedInMember) -> Response:
+    found = _week(week)
+    return Response(
+        status_code=200,
+        content_type="text/csv; charset=utf-8",
+        body=_report(found).csv(),
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": f'attachment; filename="greenlight-{found.label}.csv"',
+        },
+    )
+
+
+@router.get("/reports/weekly/<week>/chart/<name>")
+def weekly_chart(week: str, name: str, signed_in: SignedInMember) -> Response:
+    found = _week(week)
+    digest = _digest()
+    if name not in digest.CHARTS:
+        raise Refused(404, "No such chart", f"There is no chart {name!r}: choose {', '.join(digest.CHARTS)}.")
+    chart = digest.draw(_report(found), name)
+    return Response(status_code=200, content_type="image/png", body=chart.png, headers=dict(SECURITY_HEADERS))
+
+
+@router.post("/reports/weekly/<week>/note")
+def weekly_note(week: str, form: TeamForm) -> Response:
+    found = _week(week)
+    signed_in = form.signed_in
+    if not _may_write_note(signed_in):
+        raise Refused(403, "For the team lead", "Only a team lead or an admin adds the digest's note.")
+    note = form.fields.get("note", "").strip()
+    if not note:
+        return _page(found, signed_in, 422, "Write the note, or leave it: the digest goes out without one.")
+    if len(note) > NOTE_LIMIT:
+        return _page(found, signed_in, 422, f"Keep the note under {NOTE_LIMIT:,} characters.")
+    if not store().save_digest_note(found.label, note, signed_in.member.email):
+        raise Refused(
+            409, "Already sent", f"The digest of week {found.label} was sent already; the note was not added."
+        )
+    return redirect(f"/reports/weekly/{found.label}")
