@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from greenlight.aws import client
 from greenlight.config import settings
+from greenlight.errors import Conflict, KeyReused
 from greenlight.models import RequestInput
 from greenlight.storage import Store
 from greenlight.workflow import Workflow
@@ -90,10 +91,14 @@ def _idempotency() -> tuple["IdempotencyConfig", Any]:
 def submit_idempotent(
     request: RequestInput, base_url: str, key: str | None, lambda_context: Any
 ) -> dict[str, Any]:
-    """Submit once per idempotency key: a retry or a double click gets the first answer back."""
+    """Submit once per idempotency key: a retry or a double click gets the first answer back; the
+    same key with a different request raises KeyReused."""
     if not key:
         return submit(request, base_url)
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
 
     config, submit_once = _idempotency()
     config.register_lambda_context(lambda_context)
@@ -105,7 +110,12 @@ def submit_idempotent(
             return result
         except IdempotencyAlreadyInProgressError:
             time.sleep(0.25)
-    raise IdempotencyAlreadyInProgressError("the first submission with this key is still running")
+        except IdempotencyValidationError:
+            raise KeyReused(
+                "This form was sent before with different content. Your first request stands "
+                "(its status link is in your mail); to send another one, open a new form."
+            ) from None
+    raise Conflict("The first sending of this form is still being stored. Wait a moment, then reload.")
 
 
 def channel(name: str) -> Any:

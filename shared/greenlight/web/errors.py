@@ -39,6 +39,7 @@ def already_decided(decision: Decision, status: int = 409) -> Refused:
 # What a refused action is called on its page, by the path pattern of its route: the text is the
 # domain error's own message.
 ACTION_TITLES = {
+    "/requests": "Already sent",
     "/team/requests/{request_id}/schedule": "Not rescheduled",
     "/team/requests/{request_id}/cancel": "Not cancelled",
 }

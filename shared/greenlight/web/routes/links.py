@@ -149,6 +149,8 @@ def _review(stored: StoredRequest, link: Link, token: str, body: str, csrf: str)
         error = "Choose approve, request changes or reject."
     elif outcome != ReviewOutcome.approve and not comment:
         error = "Say what must change, or why: the requester and the team see this."
+    elif len(comment) > 4000:
+        error = "Keep the comment to 4,000 characters or fewer."
     if error:
         page = pages.review_decision(
             stored, link.person or "", _stage(link), f"/l/{token}", csrf, {"comment": error}, comment

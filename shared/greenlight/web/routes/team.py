@@ -51,7 +51,7 @@ def dashboard(signed_in: MaybeMember) -> Response:
 def sign_in() -> Response:
     event = router.current_event
     email = form_fields(event.decoded_body or "").get("email", "").strip().lower()
-    if not EMAIL.match(email):
+    if len(email) > 254 or not EMAIL.fullmatch(email):
         return html(pages.team_sign_in(email, error="Enter your work email address."), 422)
     team.request_sign_in(store(), mailer(), email, base_url(event))
     return html(pages.team_sign_in(email, sent=True))
@@ -138,5 +138,7 @@ def reschedule(request_id: str, form: TeamForm) -> Response:
 def cancel(request_id: str, form: TeamForm) -> Response:
     stored = store().get_request(request_id)
     reason = form.fields.get("reason", "").strip()
+    if len(reason) > 1000:
+        raise Refused(422, "Not cancelled", "Keep the reason to 1,000 characters or fewer.")
     publishing.cancel(store(), sfn(), stored, form.signed_in.member.email, reason)
     return redirect(f"/team/requests/{request_id}")
