@@ -248,6 +248,8 @@ class Member(Model):
     # Review roles this person covers when the role's own reviewers do not answer in time.
     backup_for: list[Role] = Field(default_factory=list)
     active: bool = True
+    # Other addresses this person writes from: a request from any of them is their own.
+    aliases: list[Email] = Field(default_factory=list)
 
 
 class Session(Model):

@@ -3,6 +3,7 @@ takes the collaborators as arguments, so tests can hand it others."""
 
 import json
 import time
+from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -83,16 +84,28 @@ def _idempotency() -> tuple["IdempotencyConfig", Any]:
 
     @idempotent_function(data_keyword_argument="submission", persistence_store=persistence, config=config)
     def submit_once(submission: dict[str, Any]) -> dict[str, Any]:
-        return submit(RequestInput.model_validate(submission["request"]), submission["base_url"])
+        created = submit(RequestInput.model_validate(submission["request"]), submission["base_url"])
+        # What the idempotency table keeps for 24 hours: never the status link's secret.
+        return {"id": created["id"], "status": created["status"]}
 
     return config, submit_once
+
+
+def fresh_status_url(request_id: str, base_url: str) -> str:
+    from greenlight.intake import status_url
+    from greenlight.links import issue
+    from greenlight.models import LinkKind
+
+    lifetime = timedelta(days=settings().status_link_days)
+    return status_url(base_url, request_id, issue(store(), LinkKind.status, lifetime, request_id))
 
 
 def submit_idempotent(
     request: RequestInput, base_url: str, key: str | None, lambda_context: Any
 ) -> dict[str, Any]:
-    """Submit once per idempotency key: a retry or a double click gets the first answer back; the
-    same key with a different request raises KeyReused."""
+    """Submit once per idempotency key: a retry or a double click gets the first answer back, with
+    a fresh status link (the idempotency record keeps only the request id); the same key with a
+    different request raises KeyReused."""
     if not key:
         return submit(request, base_url)
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -107,7 +120,7 @@ def submit_idempotent(
     for _ in range(20):
         try:
             result: dict[str, Any] = submit_once(submission=submission)
-            return result
+            return {**result, "status_url": fresh_status_url(result["id"], base_url)}
         except IdempotencyAlreadyInProgressError:
             time.sleep(0.25)
         except IdempotencyValidationError:
