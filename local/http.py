@@ -62,6 +62,11 @@ def http_api_event(
         query_params[name] = f"{query_params[name]},{value}" if name in query_params else value
     content_type = lowered.get("content-type", "")
     is_text = not body or content_type.startswith(TEXT_TYPES)
+    if is_text and body:
+        try:
+            body.decode()
+        except UnicodeDecodeError:
+            is_text = False  # bytes that are not UTF-8 reach the function base64-encoded, as on AWS
     now = datetime.now(UTC)
     event: dict[str, Any] = {
         "version": "2.0",

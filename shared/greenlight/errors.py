@@ -18,6 +18,10 @@ class Conflict(GreenlightError):
     """Someone else changed the item first (optimistic lock) or it is already in that state."""
 
 
+class KeyReused(Conflict):
+    """A submission id or Idempotency-Key came back with a different request: not a replay."""
+
+
 class InvalidInput(GreenlightError):
     """Input that parsed but breaks a rule; carries field errors like a 422 answer."""
 

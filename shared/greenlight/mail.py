@@ -7,6 +7,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from typing import TYPE_CHECKING, Any
 
 from greenlight import clock
+from greenlight.metrics.mime import header_value
 
 if TYPE_CHECKING:
     from greenlight.models import StoredRequest
@@ -69,8 +70,8 @@ def notice(
 def to_mime(mail: Mail, sender: str) -> bytes:
     message = EmailMessage()
     message["From"] = formataddr(("Greenlight", sender))
-    message["To"] = mail.to
-    message["Subject"] = mail.subject
+    message["To"] = header_value(mail.to)
+    message["Subject"] = header_value(mail.subject)
     message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
     message.set_content(mail.text)

@@ -47,20 +47,35 @@ class RiskFlag(StrEnum):
     competitor_mention = "competitor_mention"
 
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+# No spaces, no control characters: an address goes into a mail header as it is.
+EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[A-Za-z]{2,}")
+# Characters no field may hold: C0 and C1 controls except tab and line breaks, and DEL. A
+# single-line field (a title, a name: they become mail subjects and headers) also refuses tab,
+# line breaks and the Unicode line and paragraph separators.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+LINE_BREAK = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 def _email(value: str) -> str:
-    if not EMAIL.match(value):
+    if not EMAIL.fullmatch(value):
         raise PydanticCustomError("email", "Enter an email address such as ana@example.org.")
     return value.lower()
 
 
 def _text(value: str) -> str:
+    if CONTROL.search(value):
+        raise PydanticCustomError("control", "Remove the invisible control characters from this text.")
     return value.strip()
 
 
+def _line(value: str) -> str:
+    if LINE_BREAK.search(value):
+        raise PydanticCustomError("line", "Keep this to one line: remove the line breaks.")
+    return _text(value)
+
+
 Text = Annotated[str, AfterValidator(_text)]
+Line = Annotated[str, AfterValidator(_line)]
 Email = Annotated[str, AfterValidator(_email)]
 
 
@@ -69,14 +84,15 @@ class Strict(Model):
 
 
 class Requester(Strict):
-    name: Text = Field(min_length=1, max_length=100)
+    name: Line = Field(min_length=1, max_length=100)
     email: Email = Field(max_length=254)
-    team: Text = Field(min_length=1, max_length=100)
+    team: Line = Field(min_length=1, max_length=100)
 
 
 class Goal(Strict):
     metric: GoalMetric
-    target: float = Field(gt=0)
+    # Finite and at most a trillion: an infinite goal cannot be met, and 1e400 is infinite.
+    target: float = Field(gt=0, le=1e12, allow_inf_nan=False)
 
     @field_validator("target")
     @classmethod
@@ -135,18 +151,18 @@ class RequestInput(Strict):
     """A request as the requester submits it (form or API). Field order matters: later
     validators read earlier fields (the draft is checked against the chosen channels)."""
 
-    title: Text = Field(min_length=3, max_length=120)
+    title: Line = Field(min_length=3, max_length=120)
     requester: Requester
     purpose: Text = Field(min_length=20, max_length=2000)
     audience: Text = Field(min_length=5, max_length=1000)
     key_message: Text = Field(min_length=5, max_length=500)
-    call_to_action: Text = Field(min_length=2, max_length=300)
+    call_to_action: Line = Field(min_length=2, max_length=300)
     goal: Goal
-    channels: list[str] = Field(min_length=1)
+    channels: list[Annotated[str, Field(max_length=40)]] = Field(min_length=1, max_length=20)
     publish_window: PublishWindow
     time_sensitivity: TimeSensitivity
     draft: Draft
-    risk_flags: list[RiskFlag] = Field(default_factory=list)
+    risk_flags: list[RiskFlag] = Field(default_factory=list, max_length=20)
     pilot_requested: bool = False
 
     @field_validator("channels")
@@ -232,6 +248,8 @@ class Member(Model):
     # Review roles this person covers when the role's own reviewers do not answer in time.
     backup_for: list[Role] = Field(default_factory=list)
     active: bool = True
+    # Other addresses this person writes from: a request from any of them is their own.
+    aliases: list[Email] = Field(default_factory=list)
 
 
 class Session(Model):

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -21,9 +22,19 @@ def _environment() -> Environment:
     )
     env.filters["number"] = number
     env.filters["moment"] = moment
+    env.filters["link"] = link
     env.globals.update(_labels())
     env.globals["goal_view"] = goal_view
     return env
+
+
+def link(url: Any) -> Markup:
+    """A link from outside (a network's post address): a link only if it is https, else text, so a
+    `javascript:` or `data:` address can never be clicked."""
+    text = str(url or "")
+    if text.startswith("https://"):
+        return Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(text)
+    return escape(text)
 
 
 def goal_view(request: Any) -> Any:

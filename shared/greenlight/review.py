@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from greenlight import clock, decisions, links
+from greenlight.access import addresses, normalised
 from greenlight.errors import OutOfOrder
 from greenlight.labels import ROLE_NAMES, STEP_LABELS
 from greenlight.mail import Mail, Mailer, notice, notify_once, send_once
@@ -57,7 +58,7 @@ def reviewers(
 ) -> list[Member]:
     """Who is asked in this round: the role's reviewers (and again for the full review's reminder),
     then the role's backups. Nobody reviews their own request; with nobody left, the leads."""
-    others = [m for m in members if m.email != requester]
+    others = [m for m in members if normalised(requester) not in addresses(m)]
     if review_escalates(lane, round_):
         chosen = active_backups(others, role)
     else:
@@ -181,8 +182,9 @@ def finish_review(request_id: str, store: Store, mailer: Mailer) -> FinishReview
         summary=f"Review ({assessment.lane} lane): {outcome} after {_duration(seconds)}",
         review=review,
     )
+    names = {m.email: m.name for m in store.members()}  # the requester reads names, not addresses
     comments = [
-        f"{ROLE_NAMES[role].capitalize()} ({d.decided_by}): {d.comment}"
+        f"{ROLE_NAMES[role].capitalize()} ({names.get(d.decided_by or '', 'a reviewer')}): {d.comment}"
         for role, d in results.items()
         if d and d.comment
     ]

@@ -2,7 +2,9 @@
 
     python -m greenlight.roster --table <TableName> team.json
 
-The file holds {"members": [{"email", "name", "roles": ["triager" | "lead" | "admin"], "active"}]}.
+The file holds {"members": [{"email", "name", "roles": ["triager" | "lead" | "admin"], "active",
+"aliases"}]}: aliases are a member's other addresses (greenlight.access: a request from any of them
+is their own).
 Members are added or updated; nobody is removed (set "active": false instead, which keeps their
 name on past decisions)."""
 

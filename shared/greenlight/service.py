@@ -3,11 +3,13 @@ takes the collaborators as arguments, so tests can hand it others."""
 
 import json
 import time
+from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from greenlight.aws import client
 from greenlight.config import settings
+from greenlight.errors import Conflict, KeyReused
 from greenlight.models import RequestInput
 from greenlight.storage import Store
 from greenlight.workflow import Workflow
@@ -82,18 +84,34 @@ def _idempotency() -> tuple["IdempotencyConfig", Any]:
 
     @idempotent_function(data_keyword_argument="submission", persistence_store=persistence, config=config)
     def submit_once(submission: dict[str, Any]) -> dict[str, Any]:
-        return submit(RequestInput.model_validate(submission["request"]), submission["base_url"])
+        created = submit(RequestInput.model_validate(submission["request"]), submission["base_url"])
+        # What the idempotency table keeps for 24 hours: never the status link's secret.
+        return {"id": created["id"], "status": created["status"]}
 
     return config, submit_once
+
+
+def fresh_status_url(request_id: str, base_url: str) -> str:
+    from greenlight.intake import status_url
+    from greenlight.links import issue
+    from greenlight.models import LinkKind
+
+    lifetime = timedelta(days=settings().status_link_days)
+    return status_url(base_url, request_id, issue(store(), LinkKind.status, lifetime, request_id))
 
 
 def submit_idempotent(
     request: RequestInput, base_url: str, key: str | None, lambda_context: Any
 ) -> dict[str, Any]:
-    """Submit once per idempotency key: a retry or a double click gets the first answer back."""
+    """Submit once per idempotency key: a retry or a double click gets the first answer back, with
+    a fresh status link (the idempotency record keeps only the request id); the same key with a
+    different request raises KeyReused."""
     if not key:
         return submit(request, base_url)
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
 
     config, submit_once = _idempotency()
     config.register_lambda_context(lambda_context)
@@ -102,10 +120,15 @@ def submit_idempotent(
     for _ in range(20):
         try:
             result: dict[str, Any] = submit_once(submission=submission)
-            return result
+            return {**result, "status_url": fresh_status_url(result["id"], base_url)}
         except IdempotencyAlreadyInProgressError:
             time.sleep(0.25)
-    raise IdempotencyAlreadyInProgressError("the first submission with this key is still running")
+        except IdempotencyValidationError:
+            raise KeyReused(
+                "This form was sent before with different content. Your first request stands "
+                "(its status link is in your mail); to send another one, open a new form."
+            ) from None
+    raise Conflict("The first sending of this form is still being stored. Wait a moment, then reload.")
 
 
 def channel(name: str) -> Any:

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from greenlight import clock, decisions, links
+from greenlight.access import is_requester
 from greenlight.base import Model
 from greenlight.errors import Conflict
 from greenlight.labels import ROLE_NAMES, STEP_LABELS
@@ -143,7 +144,7 @@ def triagers(store: Store, stored: StoredRequest, round_: int) -> list[Member]:
     """Who is asked: the triagers, and in the last round the leads. Nobody triages their own request."""
     members = store.members()
     people = active_leads(members) if triage_escalates(round_) else active_with_role(members, Role.triager)
-    return [m for m in people if m.email != stored.request.requester.email]
+    return [m for m in people if not is_requester(m, stored)]
 
 
 def request_triage(

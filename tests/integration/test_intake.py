@@ -105,10 +105,18 @@ def test_idempotency_key_retry_returns_the_same_request_and_one_execution(
     first = http.post_json("/api/requests", payload, {"Idempotency-Key": "retry-1"})
     second = http.post_json("/api/requests", payload, {"Idempotency-Key": "retry-1"})
     assert first.status == second.status == 201
-    assert first.json() == second.json()
+    assert first.json()["id"] == second.json()["id"]
+    assert first.json()["status_url"] != second.json()["status_url"], "a replay issues a fresh status link"
+    assert http.get(second.json()["status_url"]).status == 200
+    assert http.get(first.json()["status_url"]).status == 200
     http.mail_about(first.json()["id"])
     titles = [m["subject"] for m in http.outbox()]
     assert titles.count("We have your request: Retried call") == 1
+    # The idempotency record keeps the request id, never a link's secret.
+    table = runtime.stack.physical_name("IdempotencyTable")
+    items = runtime.client("dynamodb").scan(TableName=table)["Items"]
+    assert any(first.json()["id"] in str(item) for item in items)
+    assert not any("token=" in str(item) or "status_url" in str(item) for item in items)
 
 
 def test_idempotency_key_reused_for_a_different_request_gets_422(http: Http) -> None:

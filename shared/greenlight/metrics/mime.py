@@ -30,6 +30,13 @@ SES_RAW_LIMIT = 40 * 1024 * 1024  # SES v2 SendEmail, raw message size
 _CID_REFERENCE = re.compile(r"""cid:([^"'\s)>]+)""", re.IGNORECASE)
 
 
+def header_value(text: str) -> str:
+    """`text` on one line: a header cannot hold line breaks or controls (email.message raises), and
+    a mail that raises at every retry would stop its request for good. Input is refused with such
+    characters (greenlight.models); this keeps a stored value from before that harmless."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 class MailLike(Protocol):
     @property
     def to(self) -> str: ...
@@ -94,8 +101,8 @@ def with_images(
         raise ValueError(f"The HTML refers to {', '.join(sorted(unknown))}, which is not attached.")
     message = EmailMessage()
     message["From"] = formataddr(("Greenlight", sender))
-    message["To"] = mail.to
-    message["Subject"] = mail.subject
+    message["To"] = header_value(mail.to)
+    message["Subject"] = header_value(mail.subject)
     message["Date"] = format_datetime(sent_at or clock.now())
     message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
     message.set_content(mail.text)

@@ -2,14 +2,24 @@
 
 A function includes the routers it serves: `pages(links.router)`, `json_api(api.router)`. Any
 domain error or `Refused` a route or a dependency raises becomes a 4xx here (greenlight.web.errors
-says which), as a message page for people or as {"errors": [...]} for the JSON API."""
+says which), as a message page for people or as {"errors": [...]} for the JSON API. Before any
+route runs, `checked_request` refuses what no route can read: a body over the size limit, a body
+that is not UTF-8, and (on the pages) a POST that is not a web form or that another site sent
+(login CSRF: a page elsewhere posting someone's sign-in link in a colleague's browser)."""
+
+import binascii
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlparse
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from greenlight.config import settings
 from greenlight.web.errors import DOMAIN_ERRORS, Refused, SignInRequired, refusal
-from greenlight.web.forms import problem_messages
+from greenlight.web.forms import MAX_BODY, problem_messages
 from greenlight.web.responses import html, json_errors
 
 ANSWERED: list[type[Exception]] = [Refused, *DOMAIN_ERRORS]
@@ -23,12 +33,59 @@ def _route(app: APIGatewayHttpResolver) -> str:
         return ""
 
 
+FORM_TYPE = "application/x-www-form-urlencoded"
+CROSS_SITE = "This form was sent from another site. Open Greenlight's own page and send it from there."
+Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response]
+
+
+def same_origin(origin: str, event: Any) -> bool:
+    """Whether a browser's Origin header names this deployment (the host called or PublicBaseUrl)."""
+    ours = {event.headers.get("host"), event.request_context.domain_name}
+    ours.add(urlparse(settings().public_base_url).netloc or None)
+    return urlparse(origin).netloc in ours - {None, ""}
+
+
+def checked_request(form_posts: bool, max_body: int = MAX_BODY) -> Middleware:
+    """A check every route of a resolver passes first: a body of at most `max_body` bytes (API
+    Gateway allows 10 MB), UTF-8 text, and with `form_posts` a POST must be a web form sent from
+    one of Greenlight's own pages (browsers say where from in Sec-Fetch-Site and Origin; a client
+    that is not a browser sends neither, and has no one's cookies to abuse)."""
+
+    def check(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+        event = app.current_event
+        raw = event.body or ""
+        # A base64 body is a third longer than its bytes.
+        if len(raw) * (3 if event.is_base64_encoded else 4) > max_body * 4:
+            raise Refused(
+                413, "Too long", f"This is larger than {max_body // 1024} KiB, more than Greenlight takes."
+            )
+        try:
+            event.decoded_body  # noqa: B018 (decoding is the check)
+        except (UnicodeDecodeError, binascii.Error, ValueError):
+            raise Refused(
+                400, "Not readable", "The body is not UTF-8 text: send text encoded as UTF-8."
+            ) from None
+        content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+        if form_posts and event.http_method == "POST":
+            site, origin = event.headers.get("sec-fetch-site"), event.headers.get("origin")
+            if site not in (None, "same-origin", "none") or (origin and not same_origin(origin, event)):
+                raise Refused(403, "Sent from another site", CROSS_SITE)
+        if form_posts and event.http_method == "POST" and content_type != FORM_TYPE:
+            raise Refused(
+                415, "Unsupported form", "Send the form as a web form (application/x-www-form-urlencoded)."
+            )
+        return next_middleware(app)
+
+    return check
+
+
 def pages(*routers: Router) -> APIGatewayHttpResolver:
     """A resolver for server-rendered pages."""
     # Imported here, not at the top: the JSON API never renders a page (or loads Jinja2).
     from greenlight.web import pages as page
 
     app = APIGatewayHttpResolver()
+    app.use([checked_request(form_posts=True)])
 
     @app.exception_handler(SignInRequired)
     def sign_in_first(_: SignInRequired) -> Response:
@@ -47,6 +104,7 @@ def pages(*routers: Router) -> APIGatewayHttpResolver:
 def json_api(*routers: Router) -> APIGatewayHttpResolver:
     """A resolver for the JSON API: typed routes (validated, and described by the OpenAPI document)."""
     app = APIGatewayHttpResolver(enable_validation=True)
+    app.use([checked_request(form_posts=False)])
 
     @app.exception_handler(RequestValidationError)
     def invalid(error: RequestValidationError) -> Response:
@@ -76,6 +134,7 @@ NOT_FOUND_PAGE = (
 def redirects(*routers: Router) -> APIGatewayHttpResolver:
     """A resolver for redirects (/r/{code}): any refusal is a small static page, never a template."""
     app = APIGatewayHttpResolver()
+    app.use([checked_request(form_posts=False)])
 
     @app.exception_handler(ANSWERED)
     def refused(error: Exception) -> Response:

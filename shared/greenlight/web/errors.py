@@ -5,6 +5,7 @@ from the logic it called, or `Refused` for what only HTTP knows (a dead link, a 
 resolvers of greenlight.web.app turn either into one answer: a message page for people, the
 {"errors": [...]} shape for the JSON API. No route catches these itself."""
 
+from greenlight.access import NotAllowed
 from greenlight.decisions import AlreadyDecided, NotWaiting, Superseded
 from greenlight.errors import Conflict, InvalidInput, NotFound
 from greenlight.labels import OUTCOME_WORDS
@@ -39,6 +40,7 @@ def already_decided(decision: Decision, status: int = 409) -> Refused:
 # What a refused action is called on its page, by the path pattern of its route: the text is the
 # domain error's own message.
 ACTION_TITLES = {
+    "/requests": "Already sent",
     "/team/requests/{request_id}/schedule": "Not rescheduled",
     "/team/requests/{request_id}/cancel": "Not cancelled",
 }
@@ -60,6 +62,7 @@ DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     AlreadyDecided,
     Superseded,
     NotWaiting,
+    NotAllowed,
 )
 
 
@@ -74,6 +77,8 @@ def refusal(error: Exception, route: str) -> Refused:
             who = error.decision.decided_by
             return Refused(409, "Already decided", f"{who} decided this already. Nothing was changed.")
         return already_decided(error.decision)
+    if isinstance(error, NotAllowed):
+        return Refused(403, "Not yours to decide", str(error))
     if isinstance(error, Superseded | NotWaiting):
         return Refused(409, "Nothing to decide", str(error))
     title = ACTION_TITLES.get(route, "Not changed")

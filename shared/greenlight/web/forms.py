@@ -113,6 +113,9 @@ FRIENDLY = {
     "float_parsing": "Enter a number, such as 0.02 or 500.",
     "float_type": "Enter a number, such as 0.02 or 500.",
     "greater_than": "Enter a number above {gt}.",
+    "less_than_equal": "Enter a number of at most {le:g}.",
+    "finite_number": "Enter a finite number, such as 0.02 or 500.",
+    "too_many": "Choose at most {max_length}.",
     "enum": "Choose one of: {expected}.",
     "datetime_from_date_parsing": "Enter a date and time, such as 2026-12-01T09:00:00Z.",
     "datetime_parsing": "Enter a date and time, such as 2026-12-01T09:00:00Z.",
@@ -144,6 +147,8 @@ def problem_messages(problems: Iterable[Mapping[str, Any]], skip: int = 0) -> li
         kind = problem["type"]
         if kind in ("string_too_short", "too_short") and problem.get("ctx", {}).get("min_length") == 1:
             kind = "missing" if kind == "string_too_short" else "none_chosen"
+        if kind == "too_long" and "max_length" in problem.get("ctx", {}):
+            kind = "too_many"  # a list's own limit (the draft's "too_long" says what is too long)
         template = FRIENDLY.get(kind)
         message = template.format(**problem.get("ctx", {})) if template else problem["msg"]
         found.setdefault(field, message)

@@ -49,7 +49,8 @@ def read(body: str) -> tuple[dict[str, Any], dict[str, Any], int | None]:
         elif name in ("pilot", "track_clicks"):
             typed[name] = value in ("on", "true", "1")
         elif name == "version":
-            version = int(value) if value.isdigit() else None
+            # "²".isdigit() is true, and int("²") raises: ASCII digits only.
+            version = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
         elif name in typed:
             typed[name] = value
     choice = {

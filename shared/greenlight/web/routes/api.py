@@ -14,12 +14,13 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import ValidationError
 
 from greenlight.base import Model
+from greenlight.errors import KeyReused
 from greenlight.labels import STEP_LABELS
 from greenlight.models import AuditEvent, RequestInput, RequestStatus
 from greenlight.service import store, submit_idempotent
 from greenlight.status import request_for_token
 from greenlight.web.app import json_api
-from greenlight.web.forms import MAX_BODY, field_errors, with_goal_error
+from greenlight.web.forms import field_errors, with_goal_error
 from greenlight.web.responses import base_url, json_errors, json_response
 
 router = Router()
@@ -71,18 +72,29 @@ def _mapping(payload: Any) -> dict[str, Any]:
     return payload if isinstance(payload, dict) else {}
 
 
+class NotJsonNumber(ValueError):
+    """NaN, Infinity and -Infinity are not JSON (Python's reader takes them unless told not to)."""
+
+
+def _no_constant(name: str) -> float:
+    raise NotJsonNumber(name)
+
+
 def read_request_input(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
     """Fill create_request's typed arguments from the body and headers, with the API's own
-    answers: 413 before anything is parsed, 400 for what is not JSON (whatever its content type),
-    422 naming each bad field. (Powertools' validation would answer these in its own shape.)"""
+    answers: 400 for what is not JSON (whatever its content type), 422 naming each bad field.
+    (Powertools' validation would answer these in its own shape; a body over 64 KiB or not UTF-8
+    was refused before, by greenlight.web.app.readable_body.)"""
     event = app.current_event
     body = event.decoded_body or ""
-    if len(body) > MAX_BODY:
-        return _error(413, "body", "The request is larger than 64 KiB.")
     try:
-        payload = json.loads(body)
+        payload = json.loads(body, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         return _error(400, "body", f"The body is not JSON: {error.msg} at character {error.pos}.")
+    except NotJsonNumber as error:
+        return _error(400, "body", f"The body is not JSON: {error} is not a number; write a finite number.")
+    except RecursionError:
+        return _error(400, "body", "The body is nested too deeply: a request is a few levels deep.")
     try:
         request = RequestInput.model_validate(payload)
     except ValidationError as error:
@@ -133,14 +145,11 @@ def create_request(
         ),
     ] = None,
 ) -> Response[Any]:
-    # Imported on the first create, not at import: the idempotency package is the create's alone.
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
-
     try:
         created = submit_idempotent(
             request, base_url(router.current_event), idempotency_key, router.lambda_context
         )
-    except IdempotencyValidationError:
+    except KeyReused:
         return _error(422, "Idempotency-Key", "This key was already used for a different request.")
     return json_response(created, 201, {"Location": created["status_url"]})
 

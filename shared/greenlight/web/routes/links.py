@@ -4,7 +4,7 @@ open every link); a POST decides, once. Sign-in, triage, review and revise links
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from greenlight import decisions, links, team
+from greenlight import access, decisions, links, team
 from greenlight.labels import OUTCOME_WORDS, REVIEW_WORDS, STEP_LABELS
 from greenlight.models import DecisionState, Link, LinkKind, ReviewOutcome, StoredRequest, TriageOutcome
 from greenlight.review import supersede_others
@@ -65,8 +65,9 @@ def _open_request(link: Link, posting: bool) -> StoredRequest:
         raise Refused(409, "Superseded", SUPERSEDED_BY)
     if decision.state == DecisionState.decided:
         raise already_decided(decision, 409 if posting else 200)
-    if link.person == stored.request.requester.email and link.kind != LinkKind.revision:
-        raise Refused(403, "Not yours to decide", "Nobody triages or approves their own request.")
+    if link.kind != LinkKind.revision:  # a revise link is the requester's own
+        action, role = access.action_of(_stage(link))
+        access.require(store().get_member(link.person or ""), action, stored, role)
     return stored
 
 
@@ -149,6 +150,8 @@ def _review(stored: StoredRequest, link: Link, token: str, body: str, csrf: str)
         error = "Choose approve, request changes or reject."
     elif outcome != ReviewOutcome.approve and not comment:
         error = "Say what must change, or why: the requester and the team see this."
+    elif len(comment) > 4000:
+        error = "Keep the comment to 4,000 characters or fewer."
     if error:
         page = pages.review_decision(
             stored, link.person or "", _stage(link), f"/l/{token}", csrf, {"comment": error}, comment

@@ -7,7 +7,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from greenlight.service import store, submit_idempotent
 from greenlight.status import request_for_token
 from greenlight.web import forms, pages
-from greenlight.web.errors import Refused
 from greenlight.web.responses import base_url, html, redirect
 
 form = Router()
@@ -27,11 +26,7 @@ def new_request() -> Response:
 @form.post("/requests")
 def create_request() -> Response:
     event = form.current_event
-    if "application/x-www-form-urlencoded" not in (event.headers.get("content-type") or ""):
-        raise Refused(415, "Unsupported form", "Send the form as a web form.")
-    body = event.decoded_body or ""
-    if len(body) > forms.MAX_BODY:
-        raise Refused(413, "Too long", "This request is too large to accept.")
+    body = event.decoded_body or ""  # a web form of at most forms.MAX_BODY (web.app.readable_body)
     typed, request, errors = forms.request_from_form(body)
     if request is None:
         return html(pages.request_form(typed, errors, typed.get("submission_id")), status=422)

@@ -8,9 +8,17 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from greenlight import decisions, publishing, team
+from greenlight import access, decisions, publishing, team
 from greenlight.labels import STEP_LABELS
-from greenlight.models import EMAIL, OPEN_STATUSES, DecisionState, RequestStatus, StoredRequest, TriageOutcome
+from greenlight.models import (
+    EMAIL,
+    OPEN_STATUSES,
+    DecisionState,
+    Member,
+    RequestStatus,
+    StoredRequest,
+    TriageOutcome,
+)
 from greenlight.service import mailer, sfn, store
 from greenlight.triage import TRIAGE
 from greenlight.web import forms, pages, triage_form
@@ -51,7 +59,7 @@ def dashboard(signed_in: MaybeMember) -> Response:
 def sign_in() -> Response:
     event = router.current_event
     email = form_fields(event.decoded_body or "").get("email", "").strip().lower()
-    if not EMAIL.match(email):
+    if len(email) > 254 or not EMAIL.fullmatch(email):
         return html(pages.team_sign_in(email, error="Enter your work email address."), 422)
     team.request_sign_in(store(), mailer(), email, base_url(event))
     return html(pages.team_sign_in(email, sent=True))
@@ -66,13 +74,24 @@ def sign_out(signed_in: MaybeMember) -> Response:
     return redirect("/team", cookies=[expired_session_cookie()])
 
 
+def _allowed(member: Member, action: access.Action, stored: StoredRequest) -> bool:
+    return access.may(member, action) and not access.is_requester(member, stored)
+
+
 def _detail(
-    stored: StoredRequest, csrf: str, values: Any = None, errors: Any = None, status: int = 200
+    stored: StoredRequest,
+    member: Member,
+    csrf: str,
+    values: Any = None,
+    errors: Any = None,
+    status: int = 200,
 ) -> Response:
+    """A request's page: its triage form and its changes only for those who may use them."""
     form = None
     decision = store().get_decision(stored.id, TRIAGE, stored.content_version)
     if (
-        stored.status == RequestStatus.awaiting_triage
+        _allowed(member, access.Action.triage, stored)
+        and stored.status == RequestStatus.awaiting_triage
         and decision is not None
         and decision.state == DecisionState.open
     ):
@@ -80,7 +99,11 @@ def _detail(
         form = triage_form.context(
             stored, values or triage_form.initial_values(stored), errors or {}, action, csrf
         )
-    changeable = csrf if stored.status in publishing.CHANGEABLE else None
+    changeable = (
+        csrf
+        if stored.status in publishing.CHANGEABLE and _allowed(member, access.Action.change, stored)
+        else None
+    )
     posts = store().posts(stored.id)
     from greenlight.result_report import page_context  # Pillow only for pages that draw a chart
 
@@ -92,19 +115,18 @@ def _detail(
 
 @router.get("/team/requests/<request_id>")
 def request_detail(request_id: str, signed_in: SignedInMember) -> Response:
-    return _detail(store().get_request(request_id), signed_in.session.csrf)
+    return _detail(store().get_request(request_id), signed_in.member, signed_in.session.csrf)
 
 
 @router.post("/team/requests/<request_id>/triage")
 def triage(request_id: str, form: TeamForm) -> Response:
     member, session = form.signed_in.member, form.signed_in.session
     stored = store().get_request(request_id)
-    if member.email == stored.request.requester.email:
-        raise Refused(403, "Not yours to triage", "Nobody triages their own request.")
+    access.require(member, access.Action.triage, stored)
     typed, submitted, version = triage_form.read(form.body)
     choice, errors = triage_form.validate(submitted, stored)
     if choice is None:
-        return _detail(stored, session.csrf, typed, errors, 422)
+        return _detail(stored, member, session.csrf, typed, errors, 422)
     decisions.decide(
         store(),
         sfn(),
@@ -123,6 +145,7 @@ def triage(request_id: str, form: TeamForm) -> Response:
 @router.post("/team/requests/<request_id>/schedule")
 def reschedule(request_id: str, form: TeamForm) -> Response:
     stored = store().get_request(request_id)
+    access.require(form.signed_in.member, access.Action.change, stored)
     when = forms.local_time(form.fields.get("publish_at", ""), form.fields.get("timezone") or "UTC")
     try:
         moment = datetime.fromisoformat(when)
@@ -137,6 +160,9 @@ def reschedule(request_id: str, form: TeamForm) -> Response:
 @router.post("/team/requests/<request_id>/cancel")
 def cancel(request_id: str, form: TeamForm) -> Response:
     stored = store().get_request(request_id)
+    access.require(form.signed_in.member, access.Action.change, stored)
     reason = form.fields.get("reason", "").strip()
+    if len(reason) > 1000:
+        raise Refused(422, "Not cancelled", "Keep the reason to 1,000 characters or fewer.")
     publishing.cancel(store(), sfn(), stored, form.signed_in.member.email, reason)
     return redirect(f"/team/requests/{request_id}")
