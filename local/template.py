@@ -191,3 +191,13 @@ class Stack:
                     expression = self.resolve(event["Properties"]["ScheduleExpression"])  # may be a !Ref
                     found.append((name, str(expression), logical_id))
         return found
+
+    def event_rules(self) -> list[tuple[str, dict[str, Any], str]]:
+        """(event name, pattern with intrinsics resolved, function logical id) for every
+        EventBridgeRule event."""
+        found = []
+        for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
+            for name, event in resource["Properties"].get("Events", {}).items():
+                if event["Type"] == "EventBridgeRule":
+                    found.append((name, self.resolve(event["Properties"]["Pattern"]), logical_id))
+        return found

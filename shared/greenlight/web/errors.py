@@ -41,6 +41,7 @@ def already_decided(decision: Decision, status: int = 409) -> Refused:
 ACTION_TITLES = {
     "/team/requests/{request_id}/schedule": "Not rescheduled",
     "/team/requests/{request_id}/cancel": "Not cancelled",
+    "/team/requests/{request_id}/retry": "Not retried",
 }
 # A 404 says what the person was looking for.
 NOT_FOUND = {

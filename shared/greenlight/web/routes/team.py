@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from greenlight import decisions, publishing, team
 from greenlight.labels import STEP_LABELS
 from greenlight.models import EMAIL, OPEN_STATUSES, DecisionState, RequestStatus, StoredRequest, TriageOutcome
-from greenlight.service import mailer, sfn, store
+from greenlight.service import mailer, sfn, store, workflow
 from greenlight.triage import TRIAGE
 from greenlight.web import forms, pages, triage_form
 from greenlight.web.errors import Refused
@@ -42,7 +42,8 @@ def dashboard(signed_in: MaybeMember) -> Response:
     if signed_in is None:
         return html(pages.team_sign_in())
     queue = [
-        (STEP_LABELS[status], store().requests_with_status(status)) for status in (*OPEN_STATUSES, *CLOSED)
+        (STEP_LABELS[status], store().requests_with_status(status))
+        for status in (RequestStatus.failed, *OPEN_STATUSES, *CLOSED)  # failed first: they need a person
     ]
     return html(pages.team_dashboard(signed_in.member, signed_in.session.csrf, queue))
 
@@ -81,12 +82,14 @@ def _detail(
             stored, values or triage_form.initial_values(stored), errors or {}, action, csrf
         )
     changeable = csrf if stored.status in publishing.CHANGEABLE else None
+    retryable = csrf if stored.status == RequestStatus.failed else None
     posts = store().posts(stored.id)
     from greenlight.result_report import page_context  # Pillow only for pages that draw a chart
 
     measured = page_context(store(), stored)["measurement"]
     return html(
-        pages.team_request(stored, store().history(stored.id), form, changeable, posts, measured), status
+        pages.team_request(stored, store().history(stored.id), form, changeable, posts, measured, retryable),
+        status,
     )
 
 
@@ -139,4 +142,12 @@ def cancel(request_id: str, form: TeamForm) -> Response:
     stored = store().get_request(request_id)
     reason = form.fields.get("reason", "").strip()
     publishing.cancel(store(), sfn(), stored, form.signed_in.member.email, reason)
+    return redirect(f"/team/requests/{request_id}")
+
+
+@router.post("/team/requests/<request_id>/retry")
+def retry_failed(request_id: str, form: TeamForm) -> Response:
+    from greenlight.recovery.retry import retry  # a NotFailed (a Conflict) answers 409 "Not retried"
+
+    retry(store(), workflow(), store().get_request(request_id), form.signed_in.member.email)
     return redirect(f"/team/requests/{request_id}")
