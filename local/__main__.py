@@ -1,9 +1,9 @@
 """`python -m local run` serves Greenlight locally; `python -m local demo` drives a scenario."""
 
 import argparse
+import os
 import signal
 import sys
-import threading
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,9 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from local.runtime import LocalRuntime
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stopping = _stop_on_signals()
     with LocalRuntime(port=args.port, host=args.host, clock_scale=args.clock_scale) as runtime:
         base = runtime.base_url
         print(
@@ -45,9 +43,25 @@ def main(argv: list[str] | None = None) -> int:
 Press Ctrl-C to stop.""",
             flush=True,
         )
-        stop.wait()
+        os.read(stopping, 1)
         print("\nStopping: ending running executions…", flush=True)
     return 0
+
+
+def _stop_on_signals() -> int:
+    """SIGTERM and SIGINT wake the main thread through a pipe: the interpreter's C-level handler
+    writes each signal's number to it (`signal.set_wakeup_fd`) from whichever thread the kernel
+    interrupted, and the main thread waits by reading it. No Python handler takes a lock: one that
+    called `Event.set()` hung `make run` for good when a second signal (make forwards a
+    process-group SIGTERM to its child) arrived while the first held the Event's lock. Nor can a
+    signal be missed while the main thread sleeps in a system call another thread was interrupted
+    for. Returns the pipe's read end."""
+    read, write = os.pipe()
+    os.set_blocking(write, False)  # a full pipe drops a byte rather than block the handler
+    signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)  # stop the default action; the pipe does the rest
+    return read
 
 
 if __name__ == "__main__":

@@ -241,6 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, runtime.where_is(path.rsplit("/", 1)[1]))
             except Exception as error:  # an unknown execution, a bad name
                 self._json(404, {"error": str(error)})
+        elif path == "/_local/faults" and method in ("GET", "POST", "DELETE"):
+            self._faults(method, body)
         elif method == "GET" and path == "/_local/clock":
             self._json(200, {"now": runtime.clock.now().isoformat(), "scale": runtime.clock.scale})
         elif method == "POST" and path == "/_local/clock/advance":
@@ -255,6 +257,20 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(0)  # let woken waits run before the caller looks
         else:
             self._json(404, {"error": f"no local endpoint {method} {path}"})
+
+    def _faults(self, method: str, body: bytes) -> None:
+        faults = self.server_app.runtime.faults
+        if method == "GET":
+            self._json(200, faults.listing())
+        elif method == "DELETE":
+            self._json(200, faults.clear())
+        else:
+            try:
+                self._json(200, faults.add(json.loads(body or b"null")))
+            except (
+                ValueError
+            ) as error:  # bad JSON (JSONDecodeError) or a shape not documented (FaultRequestError)
+                self._json(400, {"error": str(error)})
 
     def _json(self, status: int, payload: Any) -> None:
         self._send(status, {"content-type": "application/json"}, json.dumps(payload, indent=1).encode())

@@ -19,6 +19,8 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
+from local.faults import INJECTED, Faults
+
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -66,7 +68,8 @@ def load_handler(folder: Path, handler: str, unique_name: str) -> Handler:
 class Functions:
     """Function name → handler; installs itself as moto's invoke."""
 
-    def __init__(self) -> None:
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
         self.handlers: dict[str, tuple[Handler, int]] = {}
         self.invocations: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -80,6 +83,8 @@ class Functions:
         handler, timeout = self.handlers[function_name]
         with self._lock:
             self.invocations[function_name] = self.invocations.get(function_name, 0) + 1
+        if self.faults.function_fails(function_name):
+            return False, {"errorType": INJECTED, "errorMessage": f"{function_name}: injected failure"}
         try:
             return True, handler(event, LambdaContext(function_name, timeout_seconds=timeout))
         except Exception as error:  # every exception becomes the Lambda error document

@@ -28,6 +28,7 @@ from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local.clock import LocalClock, patch_moto
+from local.faults import Faults
 from local.lambdas import Functions, load_handler
 from local.template import ROOT, Stack, create_table, load
 
@@ -41,7 +42,12 @@ FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
 }
-
+THROTTLED = json.dumps(
+    {
+        "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+        "message": "The level of configured provisioned throughput for the table was exceeded (injected)",
+    }
+)
 
 Undo = Callable[[], None]
 
@@ -53,14 +59,17 @@ def _replace(owner: Any, name: str, new: Any) -> Undo:
     return lambda: setattr(owner, name, original)
 
 
-def _serialise_dynamodb() -> list[Undo]:
+def _serialise_dynamodb(faults: Faults) -> list[Undo]:
     """moto takes no lock around operations: concurrent version-checked updates lose writes
     (98 of 373 in a measurement, docs/local-runtime.md). One re-entrant lock around
-    every DynamoDB call makes conditional writes as safe as on AWS."""
+    every DynamoDB call makes conditional writes as safe as on AWS. An injected throttle
+    (`/_local/faults`) answers a call as DynamoDB does when a partition is over its limit."""
     original = DynamoHandler.call_action
     lock = threading.RLock()
 
     def call_action(self: DynamoHandler) -> Any:
+        if faults.dynamodb_throttles():
+            return 400, {"Content-Type": "application/x-amz-json-1.0"}, THROTTLED
         with lock:
             return original(self)
 
@@ -109,13 +118,20 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self.port = port
         self.clock = LocalClock(scale=clock_scale)
         self.stack = Stack(load())
-        self.functions = Functions()
+        self.faults = Faults(
+            {
+                logical_id: self.stack.physical_name(logical_id)
+                for logical_id in self.stack.of_type("AWS::Serverless::Function")
+            }
+        )
+        self.functions = Functions(self.faults)
         self.run_schedules = schedules
         self._undo: list[Any] = []
         self._mock: Any = None
         self.http: Any = None
         self.pump: Any = None
         self.networks: Any = None
+        self.events: Any = None
 
     @property
     def base_url(self) -> str:
@@ -136,9 +152,16 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self._undo.append(self._mock.stop)
         self.functions.install()
         self._undo.append(self.functions.uninstall)
-        self._undo += _serialise_dynamodb() + _name_unnamed_executions() + _stop_ends_callback_waits()
+        self._undo += (
+            _serialise_dynamodb(self.faults) + _name_unnamed_executions() + _stop_ends_callback_waits()
+        )
         self._undo.append(patch_moto(self.clock))
         self._use_business_clock()
+
+        from local.events import ExecutionEvents
+
+        self.events = ExecutionEvents(self)
+        self._undo.append(self.events.install())
 
         from local.http import LocalHttpServer  # the server needs the runtime's resources
         from local.networks import FakeNetworks
@@ -165,6 +188,8 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
             self.pump.stop()
         if self.http:
             self.http.stop()
+        if self.events:
+            self.events.stop()  # the executions stopped next did not fail: nobody is told
         if self._mock is not None:
             self.stop_executions()
         while self._undo:
@@ -281,13 +306,20 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     # ---- conveniences for the HTTP server, the CLI and tests ----
 
     def where_is(self, request_id: str) -> dict[str, Any]:
-        """Where a request's lifecycle is: its status, the state it is in (and how often it entered
-        it), and whether that state is now waiting (a task whose Lambda returned and which waits for
-        its token or its timeout).
+        """Where a request's lifecycle (its latest execution) is: its status, the state it is in
+        (and how often it entered it), and whether that state is now waiting (a task whose Lambda
+        returned and which waits for its token or its timeout).
         Moving the business clock before a wait has begun would push that wait's deadline along."""
         sfn = self.client("stepfunctions")
         arn = self.state_machine_arn().replace(":stateMachine:", ":execution:") + f":{request_id}"
         status = sfn.describe_execution(executionArn=arn)["status"]
+        first, retry = arn, 1  # a retried request's latest execution is <id>-retry-<n> (greenlight.workflow)
+        while True:
+            try:
+                status = sfn.describe_execution(executionArn=f"{first}-retry-{retry}")["status"]
+            except sfn.exceptions.ExecutionDoesNotExist:
+                break
+            arn, retry = f"{first}-retry-{retry}", retry + 1
         pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
         events = [event for page in pages for event in page["events"]][::-1]  # newest first
         state = next(

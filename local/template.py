@@ -195,6 +195,16 @@ class Stack:
                     found.append((name, str(expression), logical_id, str(zone or "UTC")))
         return found
 
+    def event_rules(self) -> list[tuple[str, dict[str, Any], str]]:
+        """(event name, pattern with intrinsics resolved, function logical id) for every
+        EventBridgeRule event."""
+        found = []
+        for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
+            for name, event in resource["Properties"].get("Events", {}).items():
+                if event["Type"] == "EventBridgeRule":
+                    found.append((name, self.resolve(event["Properties"]["Pattern"]), logical_id))
+        return found
+
 
 def create_table(dynamodb: Any, name: str, props: dict[str, Any] | None = None) -> None:
     """A table of the template created under `name` with its keys, GSIs, TTL and backups: `props` are its

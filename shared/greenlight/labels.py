@@ -31,6 +31,7 @@ STEP_LABELS: dict[RequestStatus, str] = {
     RequestStatus.declined: "Declined by the social team",
     RequestStatus.abandoned: "Closed: no revision arrived in time",
     RequestStatus.unanswered: "Closed: the social team did not triage it in time",
+    RequestStatus.failed: "Held up by a fault on our side: the social team has been told and will restart it",
 }
 
 # A review role as a sentence names it: "please review it as legal".

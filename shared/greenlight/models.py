@@ -216,6 +216,7 @@ class RequestStatus(StrEnum):
     declined = "declined"
     abandoned = "abandoned"
     unanswered = "unanswered"
+    failed = "failed"  # its workflow failed, timed out or was stopped; the team can retry it
 
 
 OPEN_STATUSES = (
@@ -435,6 +436,18 @@ class PostRecord(Model):
     delay_seconds: float | None = None
 
 
+class FailureRecord(Model):
+    """Where and why a request's workflow stopped, and what a retry resumes from."""
+
+    step: str  # the state that failed, as the execution history names it
+    error: str
+    cause: str = ""
+    execution: str  # the failed execution's name
+    failed_at: datetime
+    status_before: RequestStatus  # the status a retry restores
+    attempt: int = 0  # 0 for the first execution, n for the n-th retry
+
+
 class StoredRequest(Model):
     id: str
     status: RequestStatus
@@ -447,3 +460,4 @@ class StoredRequest(Model):
     plan: PublishingPlan | None = None  # what goes out where and when, set at triage
     assessment: AssessmentRecord | None = None  # the risk assessment of the current version
     review: ReviewRecord | None = None  # how the review ended: lane, outcome, seconds to decision
+    failure: FailureRecord | None = None  # why its workflow stopped, while it is failed

@@ -7,6 +7,7 @@ and Choice states read these fields by name (tests/contract/test_step_outputs.py
 it reads). A step that waits on its task token is answered with a TaskAnswer instead: that, not
 the function's return value, is what the state machine reads."""
 
+import json
 from enum import StrEnum
 from typing import ClassVar, Literal
 
@@ -238,6 +239,32 @@ class CloseRequestOutput(Model):
 
 class StartPendingWorkflowsOutput(Model):
     started: list[str]
+    failed: list[str] = Field(default_factory=list)  # ended or stuck workflows recorded as failed
+
+
+class ExecutionStatusDetail(Model):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    status: str  # FAILED, TIMED_OUT, ABORTED (the rule's pattern)
+    input: str | None = None  # the execution's input as JSON text: {"request_id", "resume"}
+
+    @property
+    def request_id(self) -> str:
+        return str(json.loads(self.input or "{}").get("request_id") or self.name.partition("-retry-")[0])
+
+
+class RecordFailureInput(Model):
+    """What EventBridge delivers for a "Step Functions Execution Status Change"."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    detail_type: Literal["Step Functions Execution Status Change"] = Field(alias="detail-type")
+    detail: ExecutionStatusDetail
+
+
+class RecordFailureOutput(Model):
+    recorded: bool
 
 
 class ReconcilePostsOutput(Model):

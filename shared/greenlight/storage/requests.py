@@ -23,7 +23,7 @@ from greenlight.storage.items import (
 )
 
 # What a status change may record on the request item (StoredRequest has a field for each).
-RECORDED_FACTS = {"plan", "assessment", "review"}
+RECORDED_FACTS = {"plan", "assessment", "review", "failure"}
 
 GREENLIGHT = "greenlight"  # the actor of what the workflow does by itself
 

@@ -43,6 +43,7 @@ ACTION_TITLES = {
     "/requests": "Already sent",
     "/team/requests/{request_id}/schedule": "Not rescheduled",
     "/team/requests/{request_id}/cancel": "Not cancelled",
+    "/team/requests/{request_id}/retry": "Not retried",
 }
 # A 404 says what the person was looking for.
 NOT_FOUND = {

@@ -178,10 +178,12 @@ def team_request(
     change_csrf: str | None = None,
     posts: list[PostRecord] | None = None,
     measurement: dict[str, Any] | None = None,
+    retry_csrf: str | None = None,
 ) -> str:
     return render(
         "pages/team_request.html",
         measurement=measurement,
+        retry_csrf=retry_csrf,
         title=stored.request.title,
         stored=stored,
         request=stored.request,

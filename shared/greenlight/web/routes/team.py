@@ -19,7 +19,7 @@ from greenlight.models import (
     StoredRequest,
     TriageOutcome,
 )
-from greenlight.service import mailer, sfn, store
+from greenlight.service import mailer, sfn, store, workflow
 from greenlight.triage import TRIAGE
 from greenlight.web import forms, pages, triage_form
 from greenlight.web.errors import Refused
@@ -50,7 +50,8 @@ def dashboard(signed_in: MaybeMember) -> Response:
     if signed_in is None:
         return html(pages.team_sign_in())
     queue = [
-        (STEP_LABELS[status], store().requests_with_status(status)) for status in (*OPEN_STATUSES, *CLOSED)
+        (STEP_LABELS[status], store().requests_with_status(status))
+        for status in (RequestStatus.failed, *OPEN_STATUSES, *CLOSED)  # failed first: they need a person
     ]
     return html(pages.team_dashboard(signed_in.member, signed_in.session.csrf, queue))
 
@@ -104,12 +105,18 @@ def _detail(
         if stored.status in publishing.CHANGEABLE and _allowed(member, access.Action.change, stored)
         else None
     )
+    retryable = (
+        csrf
+        if stored.status == RequestStatus.failed and _allowed(member, access.Action.change, stored)
+        else None
+    )
     posts = store().posts(stored.id)
     from greenlight.result_report import page_context  # Pillow only for pages that draw a chart
 
     measured = page_context(store(), stored)["measurement"]
     return html(
-        pages.team_request(stored, store().history(stored.id), form, changeable, posts, measured), status
+        pages.team_request(stored, store().history(stored.id), form, changeable, posts, measured, retryable),
+        status,
     )
 
 
@@ -165,4 +172,14 @@ def cancel(request_id: str, form: TeamForm) -> Response:
     if len(reason) > 1000:
         raise Refused(422, "Not cancelled", "Keep the reason to 1,000 characters or fewer.")
     publishing.cancel(store(), sfn(), stored, form.signed_in.member.email, reason)
+    return redirect(f"/team/requests/{request_id}")
+
+
+@router.post("/team/requests/<request_id>/retry")
+def retry_failed(request_id: str, form: TeamForm) -> Response:
+    from greenlight.recovery.retry import retry  # a NotFailed (a Conflict) answers 409 "Not retried"
+
+    stored = store().get_request(request_id)
+    access.require(form.signed_in.member, access.Action.change, stored)
+    retry(store(), workflow(), stored, form.signed_in.member.email)
     return redirect(f"/team/requests/{request_id}")

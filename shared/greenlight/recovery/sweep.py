@@ -1,0 +1,66 @@
+"""The sweeper's second job (the first starts requests whose start was lost,
+greenlight.workflow): find open requests whose workflow is gone or stuck.
+
+- its current execution ended (failed, timed out, stopped) and no failure was recorded (the
+  status-change event was lost): record it now;
+- it made no progress for longer than its wait allows: stop the execution (the stop is then
+  recorded like any other failure, here directly).
+Waits for people (triage, revision, review) are bounded by the state machine's own timeouts; for
+them the sweeper only checks that the execution still runs."""
+
+from datetime import datetime, timedelta
+
+from greenlight import clock
+from greenlight.mail import Mailer
+from greenlight.models import RequestStatus, StoredRequest
+from greenlight.recovery.failures import current_execution, record_failure
+from greenlight.storage import Store
+from greenlight.workflow import Workflow
+
+# A request changed this recently has a live workflow: not worth a look.
+QUIET_FOR = timedelta(minutes=15)
+# Steps with no wait for a person or a time: an hour without a status change is a stuck workflow
+# (the longest retry schedule in the ASL, publishing's, ends within ten minutes).
+NO_WAIT = timedelta(hours=1)
+SWEPT = (
+    RequestStatus.submitted,
+    RequestStatus.awaiting_triage,
+    RequestStatus.revision_requested,
+    RequestStatus.accepted,
+    RequestStatus.in_review,
+    RequestStatus.approved,
+    RequestStatus.publishing,
+)
+
+
+def allowed_until(stored: StoredRequest) -> datetime | None:
+    """When a request in this status has stopped making progress; None: its wait is the state
+    machine's to bound."""
+    if stored.status in (RequestStatus.accepted, RequestStatus.publishing):
+        return stored.updated_at + NO_WAIT
+    if stored.status == RequestStatus.approved and stored.plan is not None:
+        return max(stored.updated_at, stored.plan.publish_time) + NO_WAIT
+    return None
+
+
+def sweep_stalled(store: Store, mailer: Mailer, workflow: Workflow) -> list[str]:
+    """The ids of the requests recorded as failed by this sweep."""
+    now = clock.now()
+    failed = []
+    for status in SWEPT:
+        for stored in store.requests_with_status(status):
+            if now - stored.updated_at < QUIET_FOR:
+                continue
+            execution = current_execution(stored)
+            state = workflow.status(execution)
+            if state == "RUNNING":
+                deadline = allowed_until(stored)
+                if deadline is None or now < deadline:
+                    continue
+                workflow.stop(execution, f"no progress since {clock.iso(stored.updated_at)}")
+                state = "ABORTED"
+            elif state is None and status == RequestStatus.submitted:
+                continue  # never started: start_pending_workflows starts it
+            if record_failure(store, mailer, workflow, stored.id, execution, state or "NOT_STARTED"):
+                failed.append(stored.id)
+    return failed
