@@ -170,14 +170,11 @@ class RequestInput(Strict):
     @classmethod
     def _fits_every_channel(cls, draft: Draft, info: ValidationInfo) -> Draft:
         link = str(draft.link) if draft.link else None
-        too_long = []
-        for channel in info.data.get("channels") or []:
-            network = NETWORKS[channel]
-            length = network.length(draft.text, link)
-            if length > network.max_length:
-                too_long.append(
-                    f"{network.label} allows {network.max_length} {network.counts}, this post is {length}"
-                )
+        too_long = [
+            problem
+            for channel in info.data.get("channels") or []
+            if (problem := NETWORKS[channel].over_limit(draft.text, link))
+        ]
         if too_long:
             raise PydanticCustomError("too_long", "Too long: {detail}.", {"detail": "; ".join(too_long)})
         return draft

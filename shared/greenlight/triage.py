@@ -88,32 +88,24 @@ class TriageChoice(Model):
         # counts, a copy that fits as written can be too long as it will go out.
         tracked: str | None = context.get("tracked_link") if info.data.get("track_clicks", True) else None
         for channel in info.data.get("channels") or []:
-            text = copy_text.get(channel, "").strip()
+            # An empty copy means the request's own text: check that too, the triager may have
+            # added a network the requester did not choose.
+            text = copy_text.get(channel, "").strip() or (request.draft.as_posted if request else "")
             network = NETWORKS[channel]
-            if text and network.length(text, None) > network.max_length:
+            if text and (problem := network.over_limit(text)):
                 raise PydanticCustomError(
                     "too_long",
-                    "The {label} copy is {length} {counts}; {label} allows {limit}.",
-                    {
-                        "label": network.label,
-                        "length": network.length(text, None),
-                        "counts": network.counts,
-                        "limit": network.max_length,
-                    },
+                    "The {label} copy is too long: {problem}.",
+                    {"label": network.label, "problem": problem},
                 )
             if tracked and request and request.draft.link:
-                outgoing = swap_link(text or request.draft.as_posted, str(request.draft.link), tracked)
-                if outgoing and network.length(outgoing, None) > network.max_length:
+                outgoing = swap_link(text, str(request.draft.link), tracked)
+                if outgoing and (problem := network.over_limit(outgoing)):
                     raise PydanticCustomError(
                         "too_long",
-                        "With its tracked link the {label} copy is {length} {counts}; {label} allows "
-                        "{limit}. Shorten it or turn click tracking off.",
-                        {
-                            "label": network.label,
-                            "length": network.length(outgoing, None),
-                            "counts": network.counts,
-                            "limit": network.max_length,
-                        },
+                        "With its tracked link the {label} copy is too long: {problem}. Shorten it or "
+                        "turn click tracking off.",
+                        {"label": network.label, "problem": problem},
                     )
         return copy_text
 

@@ -2,7 +2,7 @@
 a network that fails then succeeds, a refusal, and a crash between the network call and the
 receipt. Across all of them, each network holds exactly one post per request and channel."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -247,3 +247,28 @@ def test_an_unknown_mastodon_outcome_past_its_idempotency_window_goes_to_a_perso
     assert http.get("/_local/networks/stats").json() == before, "nothing was posted again"
     kinds = [e["kind"] for e in status_of(http, request_id)["history"]]
     assert "post_needs_check" in kinds
+
+
+def test_a_late_bluesky_post_says_when_it_went_out(runtime: LocalRuntime, http: Http) -> None:
+    """Issue 14, part 3: a post that goes out three hours late carries the real moment in its
+    createdAt, and the recorded delay is the real one (it used to read 0 s)."""
+    request_id = approved(http, "Late on Bluesky", ("bluesky",))
+    store = Store(runtime.client("dynamodb"), runtime.stack.physical_name("Table"))
+    plan = store.get_request(request_id).plan
+    assert plan is not None
+    runtime.clock.advance(2 * DAY + 3 * 3600)
+    reaches(http, request_id, "published")
+    record = store.get_post(request_id, "bluesky")
+    assert record is not None and record.receipt is not None and record.started_at is not None
+    assert record.delay_seconds is not None and 3 * 3600 - 60 <= record.delay_seconds <= 3 * 3600 + 600, (
+        f"the recorded delay is the real one (about 3 h), not {record.delay_seconds} s"
+    )
+    rkey = record.receipt.extra["rkey"]
+    query = urlencode({"repo": "greenlight.local", "collection": "app.bsky.feed.post", "rkey": rkey})
+    found = http.get(f"/_local/networks/bluesky/xrpc/com.atproto.repo.getRecord?{query}").json()
+    created = datetime.fromisoformat(found["value"]["createdAt"].replace("Z", "+00:00"))
+    assert found["value"]["createdAt"] == record.started_at == record.receipt.published_at, (
+        "createdAt is the moment fixed in the publish intent"
+    )
+    late = (created - plan.publish_time).total_seconds()
+    assert 3 * 3600 - 60 <= late <= 3 * 3600 + 600, f"createdAt is {late} s after the planned time"

@@ -1,6 +1,7 @@
 """Risk-routed review end to end on the local runtime: the fast track and the full review,
 approval, changes then approval, rejection, timeouts with escalation, and deciding once."""
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -51,6 +52,7 @@ def test_low_risk_goes_on_the_fast_track_and_one_approval_publishes_it(
     link = review_link(http, request_id, "kim@example.org")  # on duty
     page = http.get(link)
     assert "fast lane" in page.text and "Score 0" in page.text
+    assert re.search(r"\d+ of 500 characters", page.text), "the reviewer sees how much of the limit it uses"
     assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
     assert review(http, link, "approve").status == 200
     reaches(http, request_id, "approved")

@@ -28,7 +28,7 @@ from greenlight.channels import (
     SandboxChannel,
     channel_for,
 )
-from greenlight.channels.bluesky import TID_ALPHABET, is_tid, link_facets, record_key
+from greenlight.channels.bluesky import TID_ALPHABET, is_tid, link_facets, post_record, record_key
 from greenlight.channels.http import rate_limit_reset, retry_at
 from greenlight.errors import ChannelUnavailable, PublishRejected
 
@@ -111,6 +111,7 @@ def make_post(
         text=text,
         key=f"20261121-abcdefgh:v1:{channel}",
         scheduled_at=SCHEDULED,
+        created_at=SCHEDULED,
     )
     return replace(post, **changes)
 
@@ -299,6 +300,16 @@ def test_bluesky_publish_writes_the_post_under_its_record_key(fake: Fake) -> Non
     )
     assert status == 200 and stored["value"]["text"] == post.text
     assert stored["value"]["facets"][0]["features"][0]["uri"] == "https://example.org/report"
+
+
+def test_bluesky_created_at_is_when_the_post_went_out_not_the_planned_time(fake: Fake) -> None:
+    late = "2026-11-21T12:03:04.567Z"  # three hours after SCHEDULED
+    post = make_post("bluesky", created_at=late)
+    assert post_record(post)["createdAt"] == late
+    receipt = fake.bluesky().publish(post)
+    assert receipt.published_at == late
+    assert fake.bluesky().publish(post) == receipt, "a retry sends the same moment: a no-op"
+    assert record_key(post) == record_key(make_post("bluesky")), "the record key stays the planned time's"
 
 
 def test_bluesky_republish_is_a_no_op_with_the_same_uri_and_cid(fake: Fake) -> None:

@@ -18,6 +18,9 @@ class Post:
     text: str  # the final copy, link included
     key: str
     scheduled_at: str  # ISO 8601: the planned publish time (Bluesky derives its record key from it)
+    # ISO 8601: when the post goes out, fixed in the publish intent before the first attempt, so
+    # every retry sends the same moment (Bluesky's createdAt).
+    created_at: str
 
 
 @dataclass(frozen=True)

@@ -96,12 +96,13 @@ def link_facets(text: str) -> list[dict[str, Any]]:
 
 
 def post_record(post: Post) -> dict[str, Any]:
-    """The record for a post. Only derived from the post (``createdAt`` is the planned time, not the
-    time of the attempt), so a retry writes an identical record and the PDS treats it as a no-op."""
+    """The record for a post. Only derived from the post (``createdAt`` is when it went out, fixed in
+    the publish intent before the first attempt), so a retry writes an identical record and the PDS
+    treats it as a no-op."""
     record: dict[str, Any] = {
         "$type": COLLECTION,
         "text": post.text,
-        "createdAt": clock.iso(_moment(post.scheduled_at)),
+        "createdAt": clock.iso(_moment(post.created_at)),
     }
     if facets := link_facets(post.text):
         record["facets"] = facets
@@ -340,5 +341,5 @@ def _moment(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except (AttributeError, ValueError) as error:
-        raise PublishRejected(f"bluesky: scheduled_at {value!r} is not an ISO 8601 time") from error
+        raise PublishRejected(f"bluesky: {value!r} is not an ISO 8601 time") from error
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
