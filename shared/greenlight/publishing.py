@@ -136,6 +136,7 @@ def _post(store: Store, stored: StoredRequest, channel: str, created_at: str) ->
     plan = _plan(stored)
     enabled = tracking.wanted(plan, deployment=settings().tracks_clicks)
     outgoing = tracking.post_text(store, stored, channel, plan.copy_text[channel], enabled=enabled)
+    link = str(stored.request.draft.link) if stored.request.draft.link else None
     if outgoing.note and store.claim_once(stored.id, f"untracked:{channel}"):
         store.append_event(
             stored.id,
@@ -152,6 +153,8 @@ def _post(store: Store, stored: StoredRequest, channel: str, created_at: str) ->
         key=_key(stored, channel),
         scheduled_at=plan.publish_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         created_at=created_at,
+        link=outgoing.tracked_url or link,
+        link_page=link,
     )
 
 
@@ -243,6 +246,14 @@ def confirm(
             f"{NETWORKS[post.channel].label}: {how}, {receipt.url} ({delay:.0f} s after the planned time)",
             stored.content_version,
         )
+        for note in receipt.notes:
+            store.append_event(
+                stored.id,
+                "post_note",
+                "greenlight",
+                f"{NETWORKS[post.channel].label}: {note}",
+                stored.content_version,
+            )
     return PublishPostOutput(channel=post.channel, state=PostState.published, receipt=facts)
 
 

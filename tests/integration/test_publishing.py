@@ -26,10 +26,10 @@ from tests.support import Http, mails_to, wait_until
 DAY = 86400
 
 
-def approved(http: Http, title: str, channels: tuple[str, ...] = ("sandbox",)) -> str:
+def approved(http: Http, title: str, channels: tuple[str, ...] = ("sandbox",), **overrides: Any) -> str:
     """A low-risk request, accepted for the given channels and approved on the fast track; it
     goes out at the start of its window, two days from now."""
-    request_id = submit(http, title, channels=list(channels))
+    request_id = submit(http, title, channels=list(channels), **overrides)
     link = triage_link(http, request_id)
     page = http.get(link)
     form = [("csrf", hidden(page.text, "csrf")), ("version", "1"), ("decision", "accept"), ("comment", "")]
@@ -272,3 +272,35 @@ def test_a_late_bluesky_post_says_when_it_went_out(runtime: LocalRuntime, http: 
     )
     late = (created - plan.publish_time).total_seconds()
     assert 3 * 3600 - 60 <= late <= 3 * 3600 + 600, f"createdAt is {late} s after the planned time"
+
+
+def test_a_bluesky_post_tags_and_mentions_and_reports_an_unknown_handle(
+    runtime: LocalRuntime, http: Http
+) -> None:
+    """Issue 14, part 2: hashtags and mentions become facets at their UTF-8 byte offsets (after
+    emoji and accents); a handle nobody has stays plain text and the history says so."""
+    text = "Grüße 🌷 #Frühling mit @ana.bsky.social und @nobody.example"
+    request_id = approved(http, "Rich text", ("bluesky",), draft={"text": text, "link": None})
+    runtime.clock.advance(2 * DAY + 60)
+    reaches(http, request_id, "published")
+    store = Store(runtime.client("dynamodb"), runtime.stack.physical_name("Table"))
+    record = store.get_post(request_id, "bluesky")
+    assert record is not None and record.receipt is not None
+    query = urlencode(
+        {"repo": "greenlight.local", "collection": "app.bsky.feed.post", "rkey": record.receipt.extra["rkey"]}
+    )
+    value = http.get(f"/_local/networks/bluesky/xrpc/com.atproto.repo.getRecord?{query}").json()["value"]
+    raw = value["text"].encode()
+    spans = {
+        raw[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode(): f["features"][0]
+        for f in value["facets"]
+    }
+    assert spans == {
+        "#Frühling": {"$type": "app.bsky.richtext.facet#tag", "tag": "Frühling"},
+        "@ana.bsky.social": {
+            "$type": "app.bsky.richtext.facet#mention",
+            "did": "did:plc:anaaaaaaaaaaaaaaaaaaaaaa",
+        },
+    }
+    history = [e["summary"] for e in status_of(http, request_id)["history"]]
+    assert "Bluesky: @nobody.example is no Bluesky account: the mention went out as plain text" in history

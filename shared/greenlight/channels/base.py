@@ -21,6 +21,11 @@ class Post:
     # ISO 8601: when the post goes out, fixed in the publish intent before the first attempt, so
     # every retry sends the same moment (Bluesky's createdAt).
     created_at: str
+    # The request's link: the page whose Open Graph tags make a link card (``link_page``, as the
+    # requester wrote it) and the address the card opens (``link``: the tracked link when the text
+    # carries it, so a click on the card is counted too). None: no card.
+    link: str | None = None
+    link_page: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,9 @@ class Receipt:
     url: str  # where people see it
     published_at: str  # ISO 8601, as the network says
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. Bluesky's cid
+    # What went out differently from what was asked (a mention left plain, no link card), in words
+    # for the request's history.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
