@@ -255,6 +255,9 @@ class _Status:
     id: str
     text: str
     created_at: datetime
+    visibility: str = "public"  # the account's default
+    language: str | None = None
+    spoiler_text: str = ""
 
 
 @dataclass
@@ -510,8 +513,16 @@ class FakeNetworks:
         text = document.get("status") if isinstance(document, dict) else None
         if not isinstance(text, str) or not text.strip():
             return _json(422, {"error": "Validation failed: Text can't be blank"}, limits)
+        visibility = document.get("visibility") or "public"
+        if visibility not in ("public", "unlisted", "private", "direct"):
+            return _json(422, {"error": "Validation failed: Visibility is not included in the list"}, limits)
+        language = document.get("language") or None
+        if language is not None and not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]+)*", str(language)):
+            return _json(422, {"error": "Validation failed: Language is not a valid ISO 639 code"}, limits)
+        spoiler = str(document.get("spoiler_text") or "")
         network = NETWORKS["mastodon"]
-        if network.length(text, None) > network.max_length:
+        # Mastodon counts the content warning and the text together.
+        if network.length(spoiler + text, None) > network.max_length:
             return _json(
                 422,
                 {"error": f"Validation failed: Text character limit of {network.max_length} exceeded"},
@@ -528,7 +539,7 @@ class FakeNetworks:
         state.status_sequence += 1
         # Snowflake-like ids, as Mastodon's: milliseconds, then a sequence.
         status_id = str(int(now.timestamp() * 1000) << 16 | state.status_sequence & 0xFFFF)
-        status = state.statuses[status_id] = _Status(status_id, text, now)
+        status = state.statuses[status_id] = _Status(status_id, text, now, visibility, language, spoiler)
         if key:
             state.idempotency[(MASTODON_ACCOUNT, key)] = (status_id, now)
         return _json(200, self._status_json(status, base, now), limits)
@@ -539,10 +550,10 @@ class FakeNetworks:
             "id": status.id,
             "created_at": clock.iso(status.created_at),
             "in_reply_to_id": None,
-            "sensitive": False,
-            "spoiler_text": "",
-            "visibility": "public",
-            "language": "en",
+            "sensitive": bool(status.spoiler_text),
+            "spoiler_text": status.spoiler_text,
+            "visibility": status.visibility,
+            "language": status.language,
             "uri": f"{base}/users/{MASTODON_ACCOUNT}/statuses/{status.id}",
             "url": f"{base}/@{MASTODON_ACCOUNT}/{status.id}",
             "replies_count": counts["replies"],
@@ -1030,6 +1041,13 @@ def _invalid_post(record: Any, blobs: dict[str, tuple[str, int]]) -> str | None:
     for number, facet in enumerate(facets):
         if problem := _invalid_facet(facet, text.encode()):
             return f"Record/facets/{number}{problem}"
+    langs = record.get("langs", [])
+    if not isinstance(langs, list) or len(langs) > 3:
+        return "Record/langs must be an array of at most 3 languages"
+    if not all(
+        isinstance(lang, str) and re.fullmatch(r"[a-zA-Z]{2,3}(-[A-Za-z0-9]+)*", lang) for lang in langs
+    ):
+        return "Record/langs must hold valid language codes"
     if "embed" in record:
         return _invalid_embed(record["embed"], blobs)
     return None

@@ -18,6 +18,7 @@ from greenlight.labels import STEP_LABELS
 from greenlight.mail import Mailer, notify_once
 from greenlight.models import (
     UNSETTLED_POSTS,
+    ChannelOptions,
     PostReceipt,
     PostRecord,
     PostState,
@@ -137,6 +138,7 @@ def _post(store: Store, stored: StoredRequest, channel: str, created_at: str) ->
     enabled = tracking.wanted(plan, deployment=settings().tracks_clicks)
     outgoing = tracking.post_text(store, stored, channel, plan.copy_text[channel], enabled=enabled)
     link = str(stored.request.draft.link) if stored.request.draft.link else None
+    options = plan.options.get(channel) or ChannelOptions()
     if outgoing.note and store.claim_once(stored.id, f"untracked:{channel}"):
         store.append_event(
             stored.id,
@@ -155,6 +157,10 @@ def _post(store: Store, stored: StoredRequest, channel: str, created_at: str) ->
         created_at=created_at,
         link=outgoing.tracked_url or link,
         link_page=link,
+        visibility=options.visibility.value if options.visibility else None,
+        language=options.language,
+        content_warning=options.content_warning,
+        langs=tuple(options.langs),
     )
 
 

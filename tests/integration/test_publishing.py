@@ -106,6 +106,12 @@ def test_every_channel_gets_one_post(runtime: LocalRuntime, http: Http) -> None:
     assert "bsky.app/profile/" in urls["bluesky"]
     stats = http.get("/_local/networks/stats").json()
     assert stats, "the fakes count the publish calls they get"
+    # Issue 14, part 5: the options from local/channels.json's defaults, fixed in the plan.
+    posts = {p.channel: p for p in store.posts(request_id)}
+    status = runtime.networks._state.statuses[posts["mastodon"].receipt.post_id]
+    assert (status.visibility, status.language) == ("public", "en")
+    record = runtime.networks._state.records[posts["bluesky"].receipt.extra["rkey"]]
+    assert record.value["langs"] == ["en"]
 
 
 def test_reschedule_later_waits_again_and_earlier_wakes_the_wait(runtime: LocalRuntime, http: Http) -> None:

@@ -190,6 +190,29 @@ def test_mastodon_publish_returns_the_status_receipt(fake: Fake) -> None:
     assert receipt.published_at == clock.iso(START)
 
 
+def test_mastodon_post_goes_out_with_its_visibility_language_and_content_warning(fake: Fake) -> None:
+    post = make_post("mastodon", visibility="unlisted", language="de", content_warning="Spoilers: finale")
+    receipt = fake.mastodon().publish(post)
+    status = fake.networks._state.statuses[receipt.post_id]
+    assert (status.visibility, status.language, status.spoiler_text) == ("unlisted", "de", "Spoilers: finale")
+    plain = fake.mastodon().publish(make_post("mastodon", key="plain:v1:mastodon"))
+    assert fake.networks._state.statuses[plain.post_id].spoiler_text == "", "no warning unless asked"
+    with pytest.raises(PublishRejected, match="Visibility is not included"):
+        fake.mastodon().publish(make_post("mastodon", key="odd:v1:mastodon", visibility="everyone"))
+    with pytest.raises(PublishRejected, match="character limit of 500"):
+        # Mastodon counts the content warning with the text.
+        fake.mastodon().publish(
+            make_post("mastodon", key="cw:v1:mastodon", text="x" * 480, content_warning="y" * 21)
+        )
+
+
+def test_bluesky_post_carries_its_languages(fake: Fake) -> None:
+    post = make_post("bluesky", langs=("en", "pt-BR"))
+    fake.bluesky().publish(post)
+    assert fake.networks._state.records[record_key(post)].value["langs"] == ["en", "pt-BR"]
+    assert "langs" not in post_record(make_post("bluesky")), "none set: the account's default"
+
+
 def test_mastodon_republish_with_same_idempotency_key_returns_same_status(fake: Fake) -> None:
     channel, post = fake.mastodon(), make_post("mastodon")
     first = channel.publish(post)

@@ -26,6 +26,12 @@ class Post:
     # carries it, so a click on the card is counted too). None: no card.
     link: str | None = None
     link_page: str | None = None
+    # How it goes out, from the plan (None / empty: the account's default). Mastodon: visibility,
+    # language, content_warning (spoiler_text); Bluesky: langs.
+    visibility: str | None = None
+    language: str | None = None
+    content_warning: str = ""
+    langs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

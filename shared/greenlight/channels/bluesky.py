@@ -116,6 +116,8 @@ def post_record(
     }
     if facets:
         record["facets"] = facets
+    if post.langs:
+        record["langs"] = list(post.langs)
     if embed:
         record["embed"] = embed
     return record

@@ -232,6 +232,13 @@ def _fits(stored: StoredRequest) -> dict[str, dict[str, str | None]]:
     fits: dict[str, dict[str, str | None]] = {}
     for channel, text in stored.plan.copy_text.items():
         network = NETWORKS.get(channel)
+        options = stored.plan.options.get(channel)
+        # Mastodon counts a content warning with the text.
+        counted = options.content_warning + text if options and options.content_warning else text
         if network is not None:
-            fits[channel] = {"usage": network.usage(text), "problem": network.over_limit(text)}
+            fits[channel] = {
+                "usage": network.usage(counted),
+                "problem": network.over_limit(counted),
+                "options": options.describe() if options else "the account's defaults",
+            }
     return fits
