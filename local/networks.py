@@ -14,13 +14,16 @@ and ``/_local/channels/``:
 - ``/_local/networks/bluesky/xrpc/<method>``: ``com.atproto.server.createSession``,
   ``com.atproto.repo.putRecord`` / ``createRecord`` / ``deleteRecord`` / ``getRecord``,
   ``app.bsky.feed.getPosts`` (at most 25 ``uris`` or 400 InvalidRequest; leaves out posts it does not
-  have), ``app.bsky.actor.getProfile`` (``followersCount``, ``postsCount``). Writes spend 5,000 points
-  / h (create 3, update 2, delete 1); queries spend 3,000 calls / 5 min; a 429 carries
-  ``RateLimit-*`` (Reset in epoch seconds);
+  have), ``app.bsky.actor.getProfile`` (``followersCount``, ``postsCount``),
+  ``com.atproto.identity.resolveHandle`` (the handles in ``BLUESKY_ACCOUNTS``) and
+  ``com.atproto.repo.uploadBlob``; a record's facets and link card are checked as the lexicon
+  says. Writes spend 5,000 points / h (create 3, update 2, delete 1); queries spend 3,000 calls /
+  5 min; a 429 carries ``RateLimit-*`` (Reset in epoch seconds);
 - ``/_local/channels/sandbox``: ``POST /posts``, ``GET /posts?id=…&id=…`` (the batch read, at most 50
   ids or 400, leaving out posts it does not have), ``GET /posts/by-key/:key``, ``GET /posts/:id``,
   ``DELETE /posts/:id``, ``GET /posts/:id/metrics``, ``GET /account`` (followers and posts),
   ``GET /posts.json`` (every post with its metrics), ``/p/:id`` (a page);
+- ``/_local/networks/web/<page>``: pages with Open Graph tags and their pictures, for link cards;
 - ``/_local/networks/faults`` (POST to queue failures for a network's publish endpoint, or with
   ``"on": "read"`` for its metrics reads (the batch reads and a post's counts), GET to list,
   DELETE to clear) and ``/_local/networks/stats`` (publish calls received, posts held).
@@ -68,6 +71,15 @@ MASTODON_ACCOUNT = "greenlight"
 BLUESKY_HANDLE = "greenlight.local"
 BLUESKY_PASSWORD = "local-app-password"
 BLUESKY_DID = "did:plc:greenlightlocalaaaaaaaaa"  # a did:plc is 24 base32 characters
+# Accounts a post may mention: their handles resolve (com.atproto.identity.resolveHandle); others do not.
+BLUESKY_ACCOUNTS = {
+    BLUESKY_HANDLE: BLUESKY_DID,
+    "ana.bsky.social": "did:plc:anaaaaaaaaaaaaaaaaaaaaaa",
+    "events.example.org": "did:plc:eventsaaaaaaaaaaaaaaaaaa",
+}
+MAX_BLOB = 5_000_000  # the PDS's upload limit (bytes)
+MAX_THUMB = 1_000_000  # app.bsky.embed.external: thumb maxSize
+WEB = "/_local/networks/web"  # pages of "the open web" for link cards
 
 IDEMPOTENCY_WINDOW = timedelta(hours=1)  # Mastodon keeps an Idempotency-Key this long
 ACCESS_TOKEN_LIFETIME = timedelta(hours=2)  # a Bluesky access JWT
@@ -243,6 +255,9 @@ class _Status:
     id: str
     text: str
     created_at: datetime
+    visibility: str = "public"  # the account's default
+    language: str | None = None
+    spoiler_text: str = ""
 
 
 @dataclass
@@ -269,6 +284,7 @@ class _State:
     statuses: dict[str, _Status] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
     records: dict[str, _Record] = field(default_factory=dict)
+    blobs: dict[str, tuple[str, int]] = field(default_factory=dict)  # cid -> (mime type, size)
     sessions: dict[str, datetime] = field(default_factory=dict)  # access token -> expiry
     sandbox: dict[str, _SandboxPost] = field(default_factory=dict)
     sandbox_keys: dict[str, str] = field(default_factory=dict)
@@ -326,6 +342,8 @@ class FakeNetworks:
                     return self._bluesky(method, path[len(BLUESKY + "/xrpc/") :], query, lowered, body, now)
                 if path.startswith(SANDBOX + "/") or path == SANDBOX:
                     return self._sandbox(method, path[len(SANDBOX) :], query, body, host, now)
+                if path.startswith(WEB + "/") and method == "GET":
+                    return _web(path[len(WEB) + 1 :], f"http://{host}{WEB}")
                 if path == "/_local/networks/faults":
                     return self._faults(method, body)
                 if path == "/_local/networks/stats" and method == "GET":
@@ -495,8 +513,16 @@ class FakeNetworks:
         text = document.get("status") if isinstance(document, dict) else None
         if not isinstance(text, str) or not text.strip():
             return _json(422, {"error": "Validation failed: Text can't be blank"}, limits)
+        visibility = document.get("visibility") or "public"
+        if visibility not in ("public", "unlisted", "private", "direct"):
+            return _json(422, {"error": "Validation failed: Visibility is not included in the list"}, limits)
+        language = document.get("language") or None
+        if language is not None and not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]+)*", str(language)):
+            return _json(422, {"error": "Validation failed: Language is not a valid ISO 639 code"}, limits)
+        spoiler = str(document.get("spoiler_text") or "")
         network = NETWORKS["mastodon"]
-        if network.length(text, None) > network.max_length:
+        # Mastodon counts the content warning and the text together.
+        if network.length(spoiler + text, None) > network.max_length:
             return _json(
                 422,
                 {"error": f"Validation failed: Text character limit of {network.max_length} exceeded"},
@@ -513,7 +539,7 @@ class FakeNetworks:
         state.status_sequence += 1
         # Snowflake-like ids, as Mastodon's: milliseconds, then a sequence.
         status_id = str(int(now.timestamp() * 1000) << 16 | state.status_sequence & 0xFFFF)
-        status = state.statuses[status_id] = _Status(status_id, text, now)
+        status = state.statuses[status_id] = _Status(status_id, text, now, visibility, language, spoiler)
         if key:
             state.idempotency[(MASTODON_ACCOUNT, key)] = (status_id, now)
         return _json(200, self._status_json(status, base, now), limits)
@@ -524,10 +550,10 @@ class FakeNetworks:
             "id": status.id,
             "created_at": clock.iso(status.created_at),
             "in_reply_to_id": None,
-            "sensitive": False,
-            "spoiler_text": "",
-            "visibility": "public",
-            "language": "en",
+            "sensitive": bool(status.spoiler_text),
+            "spoiler_text": status.spoiler_text,
+            "visibility": status.visibility,
+            "language": status.language,
             "uri": f"{base}/users/{MASTODON_ACCOUNT}/statuses/{status.id}",
             "url": f"{base}/@{MASTODON_ACCOUNT}/{status.id}",
             "replies_count": counts["replies"],
@@ -568,8 +594,14 @@ class FakeNetworks:
             "com.atproto.repo.putRecord",
             "com.atproto.repo.createRecord",
             "com.atproto.repo.deleteRecord",
+            "com.atproto.repo.uploadBlob",
         }
-        queries = {"com.atproto.repo.getRecord", "app.bsky.feed.getPosts", "app.bsky.actor.getProfile"}
+        queries = {
+            "com.atproto.repo.getRecord",
+            "app.bsky.feed.getPosts",
+            "app.bsky.actor.getProfile",
+            "com.atproto.identity.resolveHandle",
+        }
         if nsid not in procedures | queries:
             return _json(501, {"error": "MethodNotImplemented", "message": "Method Not Implemented"})
         if (method == "POST") != (nsid in procedures):
@@ -586,9 +618,17 @@ class FakeNetworks:
                 )
         if nsid == "com.atproto.repo.getRecord":
             return self._get_record(query, now)
+        if nsid == "com.atproto.identity.resolveHandle":
+            handle = (query.get("handle") or [""])[-1].lower()
+            if handle not in BLUESKY_ACCOUNTS:
+                message = "Unable to resolve handle" if handle else 'Params must have the property "handle"'
+                return _json(400, {"error": "InvalidRequest", "message": message}, self._read_limits(now))
+            return _json(200, {"did": BLUESKY_ACCOUNTS[handle]}, self._read_limits(now))
         refused = self._bluesky_auth(headers, now)
         if refused:
             return refused
+        if nsid == "com.atproto.repo.uploadBlob":
+            return self._upload_blob(headers, body)
         if nsid == "app.bsky.feed.getPosts":
             return self._get_posts(query, now)
         if nsid == "app.bsky.actor.getProfile":
@@ -653,7 +693,7 @@ class FakeNetworks:
             rkey = _now_tid(now)
         if not isinstance(rkey, str) or not TID.fullmatch(rkey):
             return _json(400, {"error": "InvalidRequest", "message": "Invalid TID string"})
-        invalid = _invalid_post(record)
+        invalid = _invalid_post(record, state.blobs)
         if invalid:
             return _json(
                 400, {"error": "InvalidRequest", "message": f"Invalid app.bsky.feed.post record: {invalid}"}
@@ -683,6 +723,19 @@ class FakeNetworks:
         state.records[rkey] = _Record(rkey, record, cid, indexed_at)
         commit = {"cid": _cid({"commit": cid, "rkey": rkey}), "rev": _now_tid(now)}
         return _json(200, {"uri": uri, "cid": cid, "commit": commit, "validationStatus": "valid"}, limits)
+
+    def _upload_blob(self, headers: dict[str, str], body: bytes) -> Answer:
+        """``com.atproto.repo.uploadBlob``: the bytes as they are; the answer is the reference a
+        record embeds. A record may only embed a blob uploaded before."""
+        if not body:
+            return _json(400, {"error": "InvalidRequest", "message": "Request body is empty"})
+        if len(body) > MAX_BLOB:
+            return _json(400, {"error": "BlobTooLarge", "message": "This file is too large"})
+        mime = headers.get("content-type", "application/octet-stream").split(";")[0].strip()
+        cid = _cid({"blob": hashlib.sha256(body).hexdigest()}, codec=0x55)
+        self._state.blobs[cid] = (mime, len(body))
+        blob = {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(body)}
+        return _json(200, {"blob": blob})
 
     def _delete_record(self, document: Any, now: datetime) -> Answer:
         """``com.atproto.repo.deleteRecord``: 1 point; deleting a record that is not there is a no-op."""
@@ -964,8 +1017,11 @@ def _read_endpoint(method: str, path: str) -> str | None:
     return None
 
 
-def _invalid_post(record: Any) -> str | None:
-    """Why a record is not a valid app.bsky.feed.post, or None."""
+def _invalid_post(record: Any, blobs: dict[str, tuple[str, int]]) -> str | None:
+    """Why a record is not a valid app.bsky.feed.post, or None. Facets and embeds are checked as the
+    lexicon says (app.bsky.richtext.facet, app.bsky.embed.external; a blob must have been uploaded);
+    a facet's byte range must also lie inside the text on character boundaries, stricter than the
+    PDS (whose AppView then drops the facet), so an offset bug cannot pass here."""
     if not isinstance(record, dict) or record.get("$type") != "app.bsky.feed.post":
         return "Record/$type must be app.bsky.feed.post"
     text, created_at = record.get("text"), record.get("createdAt")
@@ -979,14 +1035,138 @@ def _invalid_post(record: Any) -> str | None:
         datetime.fromisoformat(str(created_at).replace("Z", "+00:00"))
     except ValueError:
         return "Record/createdAt must be a valid atproto datetime (both RFC-3339 and ISO-8601)"
+    facets = record.get("facets", [])
+    if not isinstance(facets, list):
+        return "Record/facets must be an array"
+    for number, facet in enumerate(facets):
+        if problem := _invalid_facet(facet, text.encode()):
+            return f"Record/facets/{number}{problem}"
+    langs = record.get("langs", [])
+    if not isinstance(langs, list) or len(langs) > 3:
+        return "Record/langs must be an array of at most 3 languages"
+    if not all(
+        isinstance(lang, str) and re.fullmatch(r"[a-zA-Z]{2,3}(-[A-Za-z0-9]+)*", lang) for lang in langs
+    ):
+        return "Record/langs must hold valid language codes"
+    if "embed" in record:
+        return _invalid_embed(record["embed"], blobs)
     return None
 
 
-def _cid(value: Any) -> str:
-    """A CIDv1 (dag-cbor, sha-256) like the PDS's, over canonical JSON instead of DAG-CBOR: the same
-    content always gives the same CID."""
+FACET_FEATURES = {
+    "app.bsky.richtext.facet#link": "uri",
+    "app.bsky.richtext.facet#mention": "did",
+    "app.bsky.richtext.facet#tag": "tag",
+}
+
+
+def _invalid_facet(facet: Any, text: bytes) -> str | None:
+    if not isinstance(facet, dict) or not isinstance(facet.get("index"), dict):
+        return "/index must be an object"
+    start, end = facet["index"].get("byteStart"), facet["index"].get("byteEnd")
+    if not isinstance(start, int) or not isinstance(end, int) or start < 0 or end < 0:
+        return "/index/byteStart and byteEnd must be non-negative integers"
+    if not start < end <= len(text):
+        return f"/index [{start}, {end}) is not inside the text's {len(text)} bytes"
+    try:
+        text[start:end].decode()
+    except UnicodeDecodeError:
+        return f"/index [{start}, {end}) cuts a character in two"
+    features = facet.get("features")
+    if not isinstance(features, list) or not features:
+        return "/features must be a non-empty array"
+    for feature in features:
+        kind = feature.get("$type") if isinstance(feature, dict) else None
+        if kind not in FACET_FEATURES:
+            return f"/features has an unknown type {kind!r}"
+        value = feature.get(FACET_FEATURES[kind])
+        if not isinstance(value, str) or not value:
+            return f"/features/{FACET_FEATURES[kind]} must be a string"
+        if kind.endswith("#mention") and not re.fullmatch(r"did:[a-z]+:[a-zA-Z0-9._:%-]+", value):
+            return "/features/did must be a valid did"
+        if kind.endswith("#link") and not re.fullmatch(r"[a-z][a-z0-9+.-]*:\S+", value):
+            return "/features/uri must be a valid uri"
+        if kind.endswith("#tag") and (len(value.encode()) > 640 or graphemes(value) > 64):
+            return "/features/tag must not be longer than 64 graphemes"
+    return None
+
+
+def _invalid_embed(embed: Any, blobs: dict[str, tuple[str, int]]) -> str | None:
+    if not isinstance(embed, dict) or embed.get("$type") != "app.bsky.embed.external":
+        return "Record/embed must be one of the embeds this fake knows (app.bsky.embed.external)"
+    external = embed.get("external")
+    if not isinstance(external, dict):
+        return "Record/embed/external must be an object"
+    for name in ("uri", "title", "description"):
+        if not isinstance(external.get(name), str):
+            return f'Record/embed/external must have the property "{name}"'
+    if not re.fullmatch(r"[a-z][a-z0-9+.-]*:\S+", external["uri"]):
+        return "Record/embed/external/uri must be a valid uri"
+    if "thumb" in external:
+        return _invalid_blob(external["thumb"], blobs, "Record/embed/external/thumb", MAX_THUMB)
+    return None
+
+
+def _invalid_blob(blob: Any, blobs: dict[str, tuple[str, int]], where: str, max_size: int) -> str | None:
+    ref = blob.get("ref") if isinstance(blob, dict) else None
+    cid = ref.get("$link") if isinstance(ref, dict) else None
+    if not isinstance(blob, dict) or blob.get("$type") != "blob" or not isinstance(cid, str):
+        return f"{where} should be a blob ref"
+    if cid not in blobs:
+        return f"{where}: Could not find blob: {cid}"
+    mime, size = blobs[cid]
+    if not mime.startswith("image/"):
+        return f"{where} has the wrong mime type {mime}: image/* expected"
+    if size > max_size:
+        return f"{where} is too big: {size} bytes, at most {max_size}"
+    return None
+
+
+def _cid(value: Any, codec: int = 0x71) -> str:
+    """A CIDv1 (dag-cbor, or raw 0x55 for a blob; sha-256) like the PDS's, over canonical JSON
+    instead of DAG-CBOR: the same content always gives the same CID."""
     digest = hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).digest()
-    return "b" + base64.b32encode(bytes([0x01, 0x71, 0x12, 0x20]) + digest).decode().lower().rstrip("=")
+    return "b" + base64.b32encode(bytes([0x01, codec, 0x12, 0x20]) + digest).decode().lower().rstrip("=")
+
+
+# ---- pages of the open web, for link cards ----
+
+WEB_PAGES = {
+    "webinar": {
+        "title": "Spring webinar: planning posts that work",
+        "description": "One hour on requests with a purpose, reviews that fit the risk, and results.",
+    },
+}
+
+
+def _web(name: str, base: str) -> Answer:
+    """A page with Open Graph tags (``/_local/networks/web/<page>``) and its picture (``<page>.png``),
+    so a link card can be built without the internet; any other name is a 404."""
+    if name.endswith(".png") and name[:-4] in WEB_PAGES:
+        return 200, {"content-type": "image/png", "cache-control": "no-store"}, _picture()
+    page = WEB_PAGES.get(name)
+    if page is None:
+        return _page(404, "Not found", "<p>No such page.</p>")
+    head = (
+        f'<meta property="og:title" content="{html.escape(page["title"])}">'
+        f'<meta property="og:description" content="{html.escape(page["description"])}">'
+        f'<meta property="og:image" content="{base}/{name}.png">'
+    )
+    document = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(page["title"])}'
+        f"</title>{head}</head><body><h1>{html.escape(page['title'])}</h1></body></html>"
+    )
+    return 200, {"content-type": "text/html; charset=utf-8"}, document.encode()
+
+
+def _picture() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (120, 63), (46, 125, 50)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def _now_tid(now: datetime) -> str:

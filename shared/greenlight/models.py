@@ -186,14 +186,11 @@ class RequestInput(Strict):
     @classmethod
     def _fits_every_channel(cls, draft: Draft, info: ValidationInfo) -> Draft:
         link = str(draft.link) if draft.link else None
-        too_long = []
-        for channel in info.data.get("channels") or []:
-            network = NETWORKS[channel]
-            length = network.length(draft.text, link)
-            if length > network.max_length:
-                too_long.append(
-                    f"{network.label} allows {network.max_length} {network.counts}, this post is {length}"
-                )
+        too_long = [
+            problem
+            for channel in info.data.get("channels") or []
+            if (problem := NETWORKS[channel].over_limit(draft.text, link))
+        ]
         if too_long:
             raise PydanticCustomError("too_long", "Too long: {detail}.", {"detail": "; ".join(too_long)})
         return draft
@@ -362,6 +359,43 @@ class AssessmentRecord(Assessment):
         return datetime.fromisoformat(self.assessed_at.replace("Z", "+00:00"))
 
 
+class Visibility(StrEnum):
+    """Who sees a Mastodon post: everyone (public), everyone but not in public timelines (unlisted),
+    followers only (private), the people mentioned (direct)."""
+
+    public = "public"
+    unlisted = "unlisted"
+    private = "private"
+    direct = "direct"
+
+
+LANGUAGE = r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$"  # ISO 639 with optional BCP 47 subtags: en, pt-BR
+
+
+class ChannelOptions(Strict):
+    """How a post goes out on one network beyond its text, fixed in the plan when the request is
+    accepted (from the defaults in the channel credentials) so reviewers approve exactly that.
+    Mastodon reads ``visibility``, ``language`` and ``content_warning`` (its ``spoiler_text``);
+    Bluesky reads ``langs``. Unset: the account's own default."""
+
+    visibility: Visibility | None = None
+    language: str | None = Field(default=None, pattern=LANGUAGE)
+    content_warning: str = Field(default="", max_length=200)
+    langs: list[Annotated[str, Field(pattern=LANGUAGE)]] = Field(default_factory=list, max_length=3)
+
+    def describe(self) -> str:
+        """In words, for reviewers and the team."""
+        parts = []
+        if self.visibility:
+            parts.append(f"visibility {self.visibility.value}")
+        if self.language:
+            parts.append(f"language {self.language}")
+        if self.langs:
+            parts.append(f"languages {', '.join(self.langs)}")
+        parts.append(f"content warning “{self.content_warning}”" if self.content_warning else "")
+        return "; ".join(p for p in parts if p) or "the account's defaults"
+
+
 class PublishingPlan(Model):
     """What goes out where and when, set at triage. `copy` is the stored name (it would shadow
     BaseModel.copy as a field name); `publish_at` stays the ISO text it was stored as, since the
@@ -376,6 +410,9 @@ class PublishingPlan(Model):
     # Count clicks through Greenlight's own /r/ link (the triager's choice; ClickTracking can still
     # turn it off for the whole deployment). Plans stored before the choice existed are tracked.
     track_clicks: bool = True
+    # Per channel, how the post goes out (visibility, languages, content warning); plans stored
+    # before these existed have none: the accounts' defaults.
+    options: dict[str, ChannelOptions] = Field(default_factory=dict)
 
     @property
     def publish_time(self) -> datetime:

@@ -18,6 +18,7 @@ from greenlight.labels import STEP_LABELS
 from greenlight.mail import Mailer, notify_once
 from greenlight.models import (
     UNSETTLED_POSTS,
+    ChannelOptions,
     PostReceipt,
     PostRecord,
     PostState,
@@ -132,10 +133,12 @@ def cancel(store: Store, sfn: Any, stored: StoredRequest, person: str, reason: s
     return stored
 
 
-def _post(store: Store, stored: StoredRequest, channel: str) -> Post:
+def _post(store: Store, stored: StoredRequest, channel: str, created_at: str) -> Post:
     plan = _plan(stored)
     enabled = tracking.wanted(plan, deployment=settings().tracks_clicks)
     outgoing = tracking.post_text(store, stored, channel, plan.copy_text[channel], enabled=enabled)
+    link = str(stored.request.draft.link) if stored.request.draft.link else None
+    options = plan.options.get(channel) or ChannelOptions()
     if outgoing.note and store.claim_once(stored.id, f"untracked:{channel}"):
         store.append_event(
             stored.id,
@@ -149,9 +152,20 @@ def _post(store: Store, stored: StoredRequest, channel: str) -> Post:
         version=stored.content_version,
         channel=channel,
         text=outgoing.text,
-        key=f"{stored.id}-v{stored.content_version}-{channel}",
+        key=_key(stored, channel),
         scheduled_at=plan.publish_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        created_at=created_at,
+        link=outgoing.tracked_url or link,
+        link_page=link,
+        visibility=options.visibility.value if options.visibility else None,
+        language=options.language,
+        content_warning=options.content_warning,
+        langs=tuple(options.langs),
     )
+
+
+def _key(stored: StoredRequest, channel: str) -> str:
+    return f"{stored.id}-v{stored.content_version}-{channel}"
 
 
 def publish_post(
@@ -159,19 +173,26 @@ def publish_post(
 ) -> PublishPostOutput:
     """Step "Publish post": publish on one channel, exactly once."""
     stored = store.get_request(request_id)
-    post = _post(store, stored, channel)
     record = store.get_post(request_id, channel)
     if record and record.state == PostState.published:  # a retry after the receipt was stored
         return PublishPostOutput(channel=channel, state=record.state, receipt=record.receipt)
     if record and record.state == PostState.rejected:
         raise PublishRejected(record.reason or "refused")
     network = channel_for(channel, config)
-    if record is not None or not store.start_post(request_id, channel, stored.content_version, post.key):
-        # An earlier attempt began and may have reached the network: ask before trying again.
+    # When the post goes out is fixed in the intent, before the first attempt: every retry then
+    # sends the same moment (Bluesky's createdAt), and the recorded delay is the real one.
+    now = clock.iso(clock.now())
+    first = record is None and store.start_post(
+        request_id, channel, stored.content_version, _key(stored, channel), started_at=now
+    )
+    if not first:
         record = record or store.get_post(request_id, channel)
-        started_at = record.started_at if record else None
+    started_at = record.started_at if record and record.started_at else now
+    post = _post(store, stored, channel, created_at=started_at)
+    if not first:
+        # An earlier attempt began and may have reached the network: ask before trying again.
         window = ASKABLE_FOR.get(channel)
-        if window and clock.now() - _at(started_at or post.scheduled_at) > window:
+        if window and clock.now() - _at(started_at) > window:
             needs_a_person(store, mailer, stored, channel)
             return PublishPostOutput(channel=channel, state=PostState.needs_check)
         if store.mark_unconfirmed(request_id, channel):
@@ -231,6 +252,14 @@ def confirm(
             f"{NETWORKS[post.channel].label}: {how}, {receipt.url} ({delay:.0f} s after the planned time)",
             stored.content_version,
         )
+        for note in receipt.notes:
+            store.append_event(
+                stored.id,
+                "post_note",
+                "greenlight",
+                f"{NETWORKS[post.channel].label}: {note}",
+                stored.content_version,
+            )
     return PublishPostOutput(channel=post.channel, state=PostState.published, receipt=facts)
 
 

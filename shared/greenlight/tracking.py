@@ -85,12 +85,11 @@ def post_text(store: "Store", stored: "StoredRequest", channel: str, text: str, 
     )
     url = tracked_url(stored.base_url, code)
     swapped = swap_link(text, target, url) or text
-    network = NETWORKS[channel]
-    if network.length(swapped, None) > network.max_length:
+    if too_long := NETWORKS[channel].over_limit(swapped):
         return Outgoing(
             text,
-            note=f"the tracked link would make the post longer than {network.label} allows "
-            f"({network.max_length} {network.counts}); the link went out as written, clicks not counted",
+            note=f"the tracked link would make the post too long ({too_long}); "
+            "the link went out as written, clicks not counted",
         )
     return Outgoing(swapped, url)
 

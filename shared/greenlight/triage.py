@@ -2,10 +2,11 @@
 this", with feedback) or decline (with a reason), reminds, escalates to the lead, and closes the
 request when nobody answers. A revise sends the requester a form to submit a new version."""
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from greenlight import clock, decisions, links
@@ -16,6 +17,7 @@ from greenlight.labels import ROLE_NAMES, STEP_LABELS
 from greenlight.mail import Mail, Mailer, notice, notify_once, send_once
 from greenlight.metrics.clicks import swap_link
 from greenlight.models import (
+    ChannelOptions,
     DecisionState,
     LinkKind,
     Member,
@@ -89,32 +91,24 @@ class TriageChoice(Model):
         # counts, a copy that fits as written can be too long as it will go out.
         tracked: str | None = context.get("tracked_link") if info.data.get("track_clicks", True) else None
         for channel in info.data.get("channels") or []:
-            text = copy_text.get(channel, "").strip()
+            # An empty copy means the request's own text: check that too, the triager may have
+            # added a network the requester did not choose.
+            text = copy_text.get(channel, "").strip() or (request.draft.as_posted if request else "")
             network = NETWORKS[channel]
-            if text and network.length(text, None) > network.max_length:
+            if text and (problem := network.over_limit(text)):
                 raise PydanticCustomError(
                     "too_long",
-                    "The {label} copy is {length} {counts}; {label} allows {limit}.",
-                    {
-                        "label": network.label,
-                        "length": network.length(text, None),
-                        "counts": network.counts,
-                        "limit": network.max_length,
-                    },
+                    "The {label} copy is too long: {problem}.",
+                    {"label": network.label, "problem": problem},
                 )
             if tracked and request and request.draft.link:
-                outgoing = swap_link(text or request.draft.as_posted, str(request.draft.link), tracked)
-                if outgoing and network.length(outgoing, None) > network.max_length:
+                outgoing = swap_link(text, str(request.draft.link), tracked)
+                if outgoing and (problem := network.over_limit(outgoing)):
                     raise PydanticCustomError(
                         "too_long",
-                        "With its tracked link the {label} copy is {length} {counts}; {label} allows "
-                        "{limit}. Shorten it or turn click tracking off.",
-                        {
-                            "label": network.label,
-                            "length": network.length(outgoing, None),
-                            "counts": network.counts,
-                            "limit": network.max_length,
-                        },
+                        "With its tracked link the {label} copy is too long: {problem}. Shorten it or "
+                        "turn click tracking off.",
+                        {"label": network.label, "problem": problem},
                     )
         return copy_text
 
@@ -205,8 +199,37 @@ def _triage_mail(kind: str, member: Member, stored: StoredRequest, url: str) -> 
     )
 
 
-def accept_request(request_id: str, store: Store, mailer: Mailer) -> AcceptRequestOutput:
-    """Step "Accept request": record the plan the triager set and tell the requester."""
+def channel_options(
+    channels: list[str], config: Mapping[str, Any]
+) -> tuple[dict[str, ChannelOptions], list[str]]:
+    """Each channel's options from the ``"defaults"`` of its entry in the channel credentials, and
+    what was wrong with any that could not be used (that channel then keeps the account's own
+    defaults: a typo in a setting must not stop a request)."""
+    options: dict[str, ChannelOptions] = {}
+    problems: list[str] = []
+    for channel in channels:
+        entry = config.get(channel)
+        defaults = entry.get("defaults") if isinstance(entry, Mapping) else None
+        if not defaults:
+            continue
+        try:
+            options[channel] = ChannelOptions.model_validate(defaults)
+        except ValidationError as error:
+            reasons = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'defaults'}: {e['msg']}" for e in error.errors()
+            )
+            problems.append(
+                f"{NETWORKS[channel].label}: the defaults in the channel credentials are not valid "
+                f"({reasons}); the account's own settings apply"
+            )
+    return options, problems
+
+
+def accept_request(
+    request_id: str, store: Store, mailer: Mailer, config: Mapping[str, Any]
+) -> AcceptRequestOutput:
+    """Step "Accept request": record the plan the triager set, with each channel's options from
+    the channel credentials' defaults, and tell the requester."""
     stored = store.get_request(request_id)
     decision = store.get_decision(request_id, TRIAGE, stored.content_version)
     if decision is None or decision.outcome != TriageOutcome.accept:
@@ -222,6 +245,12 @@ def accept_request(request_id: str, store: Store, mailer: Mailer) -> AcceptReque
         )
     )
     if stored.status != RequestStatus.accepted:
+        options, problems = channel_options(plan.channels, config)
+        plan = plan.model_copy(update={"options": options})
+        for problem in problems:
+            store.append_event(
+                stored.id, "channel_defaults_ignored", "greenlight", problem, stored.content_version
+            )
         stored = store.change_status(
             stored,
             RequestStatus.accepted,
@@ -244,7 +273,7 @@ def accept_request(request_id: str, store: Store, mailer: Mailer) -> AcceptReque
             + (", as a pilot first." if plan.pilot else "."),
         ],
     )
-    return AcceptRequestOutput(request_id=request_id, status=stored.status, plan=plan)
+    return AcceptRequestOutput(request_id=request_id, status=stored.status, plan=stored.plan or plan)
 
 
 def request_revision(

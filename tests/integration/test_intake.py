@@ -82,6 +82,15 @@ def test_bad_api_request_gets_422_naming_each_bad_field(http: Http) -> None:
     assert "between 0 and 1" in fields["goal.target"]
 
 
+def test_a_bluesky_draft_over_3000_bytes_is_refused_at_intake_naming_the_network(http: Http) -> None:
+    families = "👨\u200d👩\u200d👧\u200d👦" * 150  # 150 graphemes (fits 300) but 3,750 bytes
+    answer = http.post_json("/api/requests", sample_request(channels=["bluesky"], draft={"text": families}))
+    assert answer.status == 422, answer.text
+    [error] = answer.json()["errors"]
+    assert error["field"] == "draft"
+    assert "Bluesky allows 3,000 bytes, this post is 3,750 bytes" in error["message"]
+
+
 def test_post_that_is_not_json_gets_400_not_500(http: Http) -> None:
     answer = http.request("POST", "/api/requests", b"{nope", {"content-type": "application/json"})
     assert answer.status == 400

@@ -2,7 +2,7 @@
 a network that fails then succeeds, a refusal, and a crash between the network call and the
 receipt. Across all of them, each network holds exactly one post per request and channel."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,10 +26,10 @@ from tests.support import Http, mails_to, wait_until
 DAY = 86400
 
 
-def approved(http: Http, title: str, channels: tuple[str, ...] = ("sandbox",)) -> str:
+def approved(http: Http, title: str, channels: tuple[str, ...] = ("sandbox",), **overrides: Any) -> str:
     """A low-risk request, accepted for the given channels and approved on the fast track; it
     goes out at the start of its window, two days from now."""
-    request_id = submit(http, title, channels=list(channels))
+    request_id = submit(http, title, channels=list(channels), **overrides)
     link = triage_link(http, request_id)
     page = http.get(link)
     form = [("csrf", hidden(page.text, "csrf")), ("version", "1"), ("decision", "accept"), ("comment", "")]
@@ -106,6 +106,12 @@ def test_every_channel_gets_one_post(runtime: LocalRuntime, http: Http) -> None:
     assert "bsky.app/profile/" in urls["bluesky"]
     stats = http.get("/_local/networks/stats").json()
     assert stats, "the fakes count the publish calls they get"
+    # Issue 14, part 5: the options from local/channels.json's defaults, fixed in the plan.
+    posts = {p.channel: p for p in store.posts(request_id)}
+    status = runtime.networks._state.statuses[posts["mastodon"].receipt.post_id]
+    assert (status.visibility, status.language) == ("public", "en")
+    record = runtime.networks._state.records[posts["bluesky"].receipt.extra["rkey"]]
+    assert record.value["langs"] == ["en"]
 
 
 def test_reschedule_later_waits_again_and_earlier_wakes_the_wait(runtime: LocalRuntime, http: Http) -> None:
@@ -247,3 +253,60 @@ def test_an_unknown_mastodon_outcome_past_its_idempotency_window_goes_to_a_perso
     assert http.get("/_local/networks/stats").json() == before, "nothing was posted again"
     kinds = [e["kind"] for e in status_of(http, request_id)["history"]]
     assert "post_needs_check" in kinds
+
+
+def test_a_late_bluesky_post_says_when_it_went_out(runtime: LocalRuntime, http: Http) -> None:
+    """Issue 14, part 3: a post that goes out three hours late carries the real moment in its
+    createdAt, and the recorded delay is the real one (it used to read 0 s)."""
+    request_id = approved(http, "Late on Bluesky", ("bluesky",))
+    store = Store(runtime.client("dynamodb"), runtime.stack.physical_name("Table"))
+    plan = store.get_request(request_id).plan
+    assert plan is not None
+    runtime.clock.advance(2 * DAY + 3 * 3600)
+    reaches(http, request_id, "published")
+    record = store.get_post(request_id, "bluesky")
+    assert record is not None and record.receipt is not None and record.started_at is not None
+    assert record.delay_seconds is not None and 3 * 3600 - 60 <= record.delay_seconds <= 3 * 3600 + 600, (
+        f"the recorded delay is the real one (about 3 h), not {record.delay_seconds} s"
+    )
+    rkey = record.receipt.extra["rkey"]
+    query = urlencode({"repo": "greenlight.local", "collection": "app.bsky.feed.post", "rkey": rkey})
+    found = http.get(f"/_local/networks/bluesky/xrpc/com.atproto.repo.getRecord?{query}").json()
+    created = datetime.fromisoformat(found["value"]["createdAt"].replace("Z", "+00:00"))
+    assert found["value"]["createdAt"] == record.started_at == record.receipt.published_at, (
+        "createdAt is the moment fixed in the publish intent"
+    )
+    late = (created - plan.publish_time).total_seconds()
+    assert 3 * 3600 - 60 <= late <= 3 * 3600 + 600, f"createdAt is {late} s after the planned time"
+
+
+def test_a_bluesky_post_tags_and_mentions_and_reports_an_unknown_handle(
+    runtime: LocalRuntime, http: Http
+) -> None:
+    """Issue 14, part 2: hashtags and mentions become facets at their UTF-8 byte offsets (after
+    emoji and accents); a handle nobody has stays plain text and the history says so."""
+    text = "Grüße 🌷 #Frühling mit @ana.bsky.social und @nobody.example"
+    request_id = approved(http, "Rich text", ("bluesky",), draft={"text": text, "link": None})
+    runtime.clock.advance(2 * DAY + 60)
+    reaches(http, request_id, "published")
+    store = Store(runtime.client("dynamodb"), runtime.stack.physical_name("Table"))
+    record = store.get_post(request_id, "bluesky")
+    assert record is not None and record.receipt is not None
+    query = urlencode(
+        {"repo": "greenlight.local", "collection": "app.bsky.feed.post", "rkey": record.receipt.extra["rkey"]}
+    )
+    value = http.get(f"/_local/networks/bluesky/xrpc/com.atproto.repo.getRecord?{query}").json()["value"]
+    raw = value["text"].encode()
+    spans = {
+        raw[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode(): f["features"][0]
+        for f in value["facets"]
+    }
+    assert spans == {
+        "#Frühling": {"$type": "app.bsky.richtext.facet#tag", "tag": "Frühling"},
+        "@ana.bsky.social": {
+            "$type": "app.bsky.richtext.facet#mention",
+            "did": "did:plc:anaaaaaaaaaaaaaaaaaaaaaa",
+        },
+    }
+    history = [e["summary"] for e in status_of(http, request_id)["history"]]
+    assert "Bluesky: @nobody.example is no Bluesky account: the mention went out as plain text" in history

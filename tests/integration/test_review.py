@@ -1,6 +1,7 @@
 """Risk-routed review end to end on the local runtime: the fast track and the full review,
 approval, changes then approval, rejection, timeouts with escalation, and deciding once."""
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -51,6 +52,7 @@ def test_low_risk_goes_on_the_fast_track_and_one_approval_publishes_it(
     link = review_link(http, request_id, "kim@example.org")  # on duty
     page = http.get(link)
     assert "fast lane" in page.text and "Score 0" in page.text
+    assert re.search(r"\d+ of 500 characters", page.text), "the reviewer sees how much of the limit it uses"
     assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
     assert review(http, link, "approve").status == 200
     reaches(http, request_id, "approved")
@@ -61,6 +63,24 @@ def test_low_risk_goes_on_the_fast_track_and_one_approval_publishes_it(
     finished = next(e for e in view["history"] if e["kind"] == "review_finished")
     assert "fast lane" in finished["summary"]
     wait_until(lambda: mails_to(http, "ana@example.org", "Approved", request_id), message="approval mail")
+
+
+def test_reviewers_see_each_channels_options_and_limits(http: Http) -> None:
+    """Issue 14, parts 4 and 5: the options from the channel credentials' defaults (local/channels.json)
+    and how much of each network's limit the copy uses, on the page whose version is approved."""
+    request_id = submit(http, "Options shown", channels=["mastodon", "bluesky"])
+    link = triage_link(http, request_id, "sam@example.org")
+    triage = http.get(link).text
+    form = [("csrf", hidden(triage, "csrf")), ("version", "1"), ("decision", "accept"), ("comment", "")]
+    form += [("channels", "mastodon"), ("channels", "bluesky")]
+    answer = http.request(
+        "POST", link, urlencode(form).encode(), {"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert answer.status == 200, answer.text
+    page = http.get(review_link(http, request_id, "kim@example.org")).text
+    assert "Posted with visibility public; language en" in page
+    assert "Posted with languages en" in page
+    assert re.search(r"\d+ of 300 graphemes, \d+ of 3,000 bytes", page)
 
 
 def test_risky_requests_need_every_required_role(runtime: LocalRuntime, http: Http) -> None:

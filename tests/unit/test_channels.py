@@ -28,7 +28,7 @@ from greenlight.channels import (
     SandboxChannel,
     channel_for,
 )
-from greenlight.channels.bluesky import TID_ALPHABET, is_tid, link_facets, record_key
+from greenlight.channels.bluesky import TID_ALPHABET, facets, is_tid, post_record, record_key
 from greenlight.channels.http import rate_limit_reset, retry_at
 from greenlight.errors import ChannelUnavailable, PublishRejected
 
@@ -111,6 +111,7 @@ def make_post(
         text=text,
         key=f"20261121-abcdefgh:v1:{channel}",
         scheduled_at=SCHEDULED,
+        created_at=SCHEDULED,
     )
     return replace(post, **changes)
 
@@ -187,6 +188,29 @@ def test_mastodon_publish_returns_the_status_receipt(fake: Fake) -> None:
     assert receipt.channel == "mastodon" and receipt.post_id.isdigit()
     assert receipt.url == f"{fake.base}/_local/networks/mastodon/@greenlight/{receipt.post_id}"
     assert receipt.published_at == clock.iso(START)
+
+
+def test_mastodon_post_goes_out_with_its_visibility_language_and_content_warning(fake: Fake) -> None:
+    post = make_post("mastodon", visibility="unlisted", language="de", content_warning="Spoilers: finale")
+    receipt = fake.mastodon().publish(post)
+    status = fake.networks._state.statuses[receipt.post_id]
+    assert (status.visibility, status.language, status.spoiler_text) == ("unlisted", "de", "Spoilers: finale")
+    plain = fake.mastodon().publish(make_post("mastodon", key="plain:v1:mastodon"))
+    assert fake.networks._state.statuses[plain.post_id].spoiler_text == "", "no warning unless asked"
+    with pytest.raises(PublishRejected, match="Visibility is not included"):
+        fake.mastodon().publish(make_post("mastodon", key="odd:v1:mastodon", visibility="everyone"))
+    with pytest.raises(PublishRejected, match="character limit of 500"):
+        # Mastodon counts the content warning with the text.
+        fake.mastodon().publish(
+            make_post("mastodon", key="cw:v1:mastodon", text="x" * 480, content_warning="y" * 21)
+        )
+
+
+def test_bluesky_post_carries_its_languages(fake: Fake) -> None:
+    post = make_post("bluesky", langs=("en", "pt-BR"))
+    fake.bluesky().publish(post)
+    assert fake.networks._state.records[record_key(post)].value["langs"] == ["en", "pt-BR"]
+    assert "langs" not in post_record(make_post("bluesky")), "none set: the account's default"
 
 
 def test_mastodon_republish_with_same_idempotency_key_returns_same_status(fake: Fake) -> None:
@@ -274,6 +298,10 @@ def test_bluesky_record_key_is_a_valid_tid_derived_from_post() -> None:
     assert not is_tid("self") and not is_tid("zzzzzzzzzzzzz")
 
 
+def link_facets(text: str) -> list[dict[str, Any]]:
+    return facets(text, lambda handle: None)[0]
+
+
 def test_bluesky_link_facets_use_utf8_byte_offsets() -> None:
     text = "Café ☕ opens: https://example.org/menu."
     [facet] = link_facets(text)
@@ -283,6 +311,25 @@ def test_bluesky_link_facets_use_utf8_byte_offsets() -> None:
     assert link_facets("(see https://en.wikipedia.org/wiki/Bee_(disambiguation))")[0]["features"][0][
         "uri"
     ] == ("https://en.wikipedia.org/wiki/Bee_(disambiguation)")
+
+
+def test_bluesky_tags_and_mentions_are_facets_at_their_utf8_byte_offsets() -> None:
+    text = "👨\u200d👩\u200d👧 Grüße #Frühling2026! with @ana.bsky.social and @nobody.example, #2026 #日本"
+    did = "did:plc:anaaaaaaaaaaaaaaaaaaaaaa"
+    found, notes = facets(text, lambda handle: did if handle == "ana.bsky.social" else None)
+    raw = text.encode()
+    spans = [raw[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode() for f in found]
+    assert spans == ["#Frühling2026", "@ana.bsky.social", "#日本"], "#2026 (digits only) is no tag"
+    features = [f["features"][0] for f in found]
+    assert features[0] == {"$type": "app.bsky.richtext.facet#tag", "tag": "Frühling2026"}
+    assert features[1] == {"$type": "app.bsky.richtext.facet#mention", "did": did}
+    assert features[2] == {"$type": "app.bsky.richtext.facet#tag", "tag": "日本"}
+    assert notes == ["@nobody.example is no Bluesky account: the mention went out as plain text"]
+
+
+def test_a_hash_inside_a_link_is_part_of_the_link_not_a_tag() -> None:
+    [facet] = link_facets("Read https://example.org/page#section now")
+    assert facet["features"][0]["uri"] == "https://example.org/page#section"
 
 
 def test_bluesky_publish_writes_the_post_under_its_record_key(fake: Fake) -> None:
@@ -299,6 +346,16 @@ def test_bluesky_publish_writes_the_post_under_its_record_key(fake: Fake) -> Non
     )
     assert status == 200 and stored["value"]["text"] == post.text
     assert stored["value"]["facets"][0]["features"][0]["uri"] == "https://example.org/report"
+
+
+def test_bluesky_created_at_is_when_the_post_went_out_not_the_planned_time(fake: Fake) -> None:
+    late = "2026-11-21T12:03:04.567Z"  # three hours after SCHEDULED
+    post = make_post("bluesky", created_at=late)
+    assert post_record(post)["createdAt"] == late
+    receipt = fake.bluesky().publish(post)
+    assert receipt.published_at == late
+    assert fake.bluesky().publish(post) == receipt, "a retry sends the same moment: a no-op"
+    assert record_key(post) == record_key(make_post("bluesky")), "the record key stays the planned time's"
 
 
 def test_bluesky_republish_is_a_no_op_with_the_same_uri_and_cid(fake: Fake) -> None:
@@ -319,10 +376,121 @@ def test_bluesky_find_returns_the_receipt_or_none(fake: Fake) -> None:
 def test_bluesky_different_post_under_a_taken_key_is_rejected_not_overwritten(fake: Fake) -> None:
     channel, post = fake.bluesky(), make_post("bluesky")
     channel.publish(post)
-    with pytest.raises(PublishRejected, match="InvalidSwap"):
+    with pytest.raises(PublishRejected, match="already holds a different post"):
         channel.publish(replace(post, text="Something else entirely"))
     with pytest.raises(PublishRejected, match="different post"):
         channel.find(replace(post, text="Something else entirely"))
+    assert fake.networks._state.records[record_key(post)].value["text"] == post.text, "not overwritten"
+
+
+def test_bluesky_a_retry_whose_card_differs_finds_the_first_attempts_post(fake: Fake) -> None:
+    """The link's page answered the first attempt and not the retry: the records differ (the card),
+    the write is refused, and the post already out under the key is the answer."""
+    channel = fake.bluesky()
+    page = f"{fake.base}/_local/networks/web/webinar"
+    post = make_post("bluesky", text=f"Join us {page}", link=page, link_page=page)
+    first = channel.publish(post)
+    again = channel.publish(replace(post, link_page=f"{fake.base}/_local/networks/web/missing"))
+    assert again.post_id == first.post_id and again.extra["cid"] == first.extra["cid"]
+    assert len(fake.networks._state.records) == 1
+
+
+def test_bluesky_post_with_a_link_carries_its_card_with_the_picture_as_a_blob(fake: Fake) -> None:
+    page = f"{fake.base}/_local/networks/web/webinar"
+    tracked = "https://greenlight.example.org/r/abc123"
+    post = make_post(
+        "bluesky", text=f"Spring #webinar with @ana.bsky.social: {tracked}", link=tracked, link_page=page
+    )
+    receipt = fake.bluesky().publish(post)
+    assert receipt.notes == ()
+    record = fake.networks._state.records[record_key(post)].value
+    external = record["embed"]["external"]
+    assert record["embed"]["$type"] == "app.bsky.embed.external"
+    assert external["uri"] == tracked, "the card opens the tracked link, so its clicks count"
+    assert external["title"] == "Spring webinar: planning posts that work"
+    assert external["description"].startswith("One hour on requests")
+    thumb = external["thumb"]
+    assert thumb["$type"] == "blob" and thumb["mimeType"] == "image/png" and thumb["size"] > 0
+    assert thumb["ref"]["$link"] in fake.networks._state.blobs
+    kinds = [f["features"][0]["$type"].rsplit("#", 1)[1] for f in record["facets"]]
+    assert kinds == ["tag", "mention", "link"]
+
+
+def test_bluesky_post_goes_out_without_a_card_when_the_page_cannot_be_read(fake: Fake) -> None:
+    page = f"{fake.base}/_local/networks/web/missing"
+    post = make_post("bluesky", text=f"See {page} and @nobody.example", link=page, link_page=page)
+    receipt = fake.bluesky().publish(post)
+    assert "embed" not in fake.networks._state.records[record_key(post)].value
+    assert receipt.notes == (
+        "@nobody.example is no Bluesky account: the mention went out as plain text",
+        f"no link card: {page} answered HTTP 404",
+    )
+
+
+@pytest.mark.parametrize(
+    ("facet", "reason"),
+    [
+        (
+            {
+                "index": {"byteStart": 0, "byteEnd": 99},
+                "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "x"}],
+            },
+            "not inside",
+        ),
+        (
+            {
+                "index": {"byteStart": 1, "byteEnd": 3},
+                "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "x"}],
+            },
+            "cuts a character",
+        ),
+        (
+            {
+                "index": {"byteStart": 0, "byteEnd": 2},
+                "features": [{"$type": "app.bsky.richtext.facet#mention", "did": "ana"}],
+            },
+            "valid did",
+        ),
+        (
+            {
+                "index": {"byteStart": 0, "byteEnd": 2},
+                "features": [{"$type": "app.bsky.richtext.facet#bold"}],
+            },
+            "unknown type",
+        ),
+    ],
+)
+def test_bluesky_fake_refuses_facets_the_network_would_not_take(
+    fake: Fake, facet: dict[str, Any], reason: str
+) -> None:
+    channel = fake.bluesky()
+    session = channel._current_session()
+    record = post_record(make_post("bluesky", text="é and more")) | {"facets": [facet]}
+    body = {
+        "repo": session["did"],
+        "collection": "app.bsky.feed.post",
+        "rkey": record_key(make_post("bluesky")),
+        "record": record,
+    }
+    with pytest.raises(PublishRejected, match=reason):
+        channel._call("POST", "com.atproto.repo.putRecord", body=body)
+
+
+def test_bluesky_fake_refuses_a_card_whose_picture_was_never_uploaded(fake: Fake) -> None:
+    channel = fake.bluesky()
+    blob = {"$type": "blob", "ref": {"$link": "bafkreinever"}, "mimeType": "image/png", "size": 10}
+    embed = {
+        "$type": "app.bsky.embed.external",
+        "external": {"uri": "https://x.org", "title": "t", "description": "", "thumb": blob},
+    }
+    body = {
+        "repo": channel._current_session()["did"],
+        "collection": "app.bsky.feed.post",
+        "rkey": record_key(make_post("bluesky")),
+        "record": post_record(make_post("bluesky"), embed=embed),
+    }
+    with pytest.raises(PublishRejected, match="Could not find blob"):
+        channel._call("POST", "com.atproto.repo.putRecord", body=body)
 
 
 def test_bluesky_fake_refuses_a_record_key_that_is_not_a_tid(fake: Fake) -> None:

@@ -142,3 +142,11 @@ def test_email_is_checked_and_lowercased() -> None:
         sample_request(requester={"name": "A", "email": "Ana@Example.ORG", "team": "T"})
     )
     assert request.requester.email == "ana@example.org"
+
+
+def test_draft_over_3000_bytes_for_bluesky_is_refused_naming_the_network() -> None:
+    families = "👨\u200d👩\u200d👧\u200d👦" * 150  # 150 graphemes, 3,750 bytes
+    found = errors_of(sample_request(channels=["bluesky", "mastodon"], draft={"text": families}))
+    assert "Bluesky allows 3,000 bytes, this post is 3,750 bytes" in found["draft"]
+    assert "Mastodon" not in found["draft"], "it fits on Mastodon"
+    assert RequestInput.model_validate(sample_request(channels=["mastodon"], draft={"text": families}))

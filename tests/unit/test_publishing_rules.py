@@ -66,3 +66,20 @@ def test_finish_publishing_records_the_outcome_and_mails_the_live_links(
     assert len(live) == 1 and "https://sandbox.test/p/1" in live[0].text
     publishing.finish_publishing(stored.id, store, mailer)
     assert len(mailer.to("ana@example.org")) == 1, "a retried step does not mail the links twice"
+
+
+def test_channel_options_come_from_the_credentials_defaults_and_a_bad_one_is_reported() -> None:
+    from greenlight.models import Visibility
+    from greenlight.triage import channel_options
+
+    config = {
+        "mastodon": {"access_token": "t", "defaults": {"visibility": "unlisted", "language": "en"}},
+        "bluesky": {"defaults": {"langs": ["en", "english please"]}},
+        "sandbox": {"base_url": "x"},
+    }
+    options, problems = channel_options(["mastodon", "bluesky", "sandbox"], config)
+    assert options["mastodon"].visibility == Visibility.unlisted and options["mastodon"].language == "en"
+    assert options["mastodon"].describe() == "visibility unlisted; language en"
+    assert set(options) == {"mastodon"}, "an invalid default is not used; no defaults: none"
+    [problem] = problems
+    assert problem.startswith("Bluesky: the defaults in the channel credentials are not valid (langs.1:")

@@ -173,3 +173,21 @@ def test_triage_measures_the_bluesky_copy_with_the_link_that_will_go_out() -> No
     )
     assert untracked.plan(parsed).track_clicks is False
     assert TriageChoice.model_validate(choice, context={"request": parsed}).plan(parsed).track_clicks
+
+
+def test_triage_checks_the_requesters_text_on_a_network_the_triager_added() -> None:
+    from greenlight.models import TriageOutcome
+    from greenlight.triage import TriageChoice
+    from pydantic import ValidationError
+
+    request = sample_request(channels=["mastodon"])
+    request["draft"] = {"text": "👨\u200d👩\u200d👧\u200d👦" * 150, "link": None}
+    parsed = RequestInput.model_validate(request)
+    choice = {"decision": TriageOutcome.accept, "channels": ["mastodon", "bluesky"]}
+    with pytest.raises(ValidationError, match="The Bluesky copy is too long: Bluesky allows 3,000 bytes"):
+        TriageChoice.model_validate(choice, context={"request": parsed})
+    edited = choice | {"copy_text": {"bluesky": "A shorter copy 👨\u200d👩\u200d👧\u200d👦"}}
+    assert TriageChoice.model_validate(edited, context={"request": parsed}).channels == [
+        "mastodon",
+        "bluesky",
+    ]

@@ -18,6 +18,20 @@ class Post:
     text: str  # the final copy, link included
     key: str
     scheduled_at: str  # ISO 8601: the planned publish time (Bluesky derives its record key from it)
+    # ISO 8601: when the post goes out, fixed in the publish intent before the first attempt, so
+    # every retry sends the same moment (Bluesky's createdAt).
+    created_at: str
+    # The request's link: the page whose Open Graph tags make a link card (``link_page``, as the
+    # requester wrote it) and the address the card opens (``link``: the tracked link when the text
+    # carries it, so a click on the card is counted too). None: no card.
+    link: str | None = None
+    link_page: str | None = None
+    # How it goes out, from the plan (None / empty: the account's default). Mastodon: visibility,
+    # language, content_warning (spoiler_text); Bluesky: langs.
+    visibility: str | None = None
+    language: str | None = None
+    content_warning: str = ""
+    langs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,9 @@ class Receipt:
     url: str  # where people see it
     published_at: str  # ISO 8601, as the network says
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. Bluesky's cid
+    # What went out differently from what was asked (a mention left plain, no link card), in words
+    # for the request's history.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,30 +6,35 @@ See docs/reference.md, "Social networks".
 Bluesky has no idempotency key. What makes a retry harmless is the record key: the same post always
 gets the same key (a valid TID), ``putRecord`` with identical content is a no-op answered with the
 same URI and CID, and ``"swapRecord": null`` makes the write create-only, so a *different* record
-under that key is refused (``InvalidSwap``) instead of overwritten.
+under that key is refused (``InvalidSwap``) instead of overwritten. A post's facets and link card
+are looked up at publish time (a mention's DID, the link's page), so a retry may build a record that
+differs from the first attempt's in them: a refused write is then checked with ``getRecord``, and a
+record with the post's own text is the earlier attempt's, already out.
 """
 
 import hashlib
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from greenlight import clock
+from greenlight import clock, richtext
 from greenlight.channels.base import AccountStats, Gone, Metrics, Post, RateBudget, RateLimited, Receipt
+from greenlight.channels.cards import read_card
 from greenlight.channels.http import (
     DEFAULT_TIMEOUT,
     Response,
     error_for,
     error_text,
     expect_fields,
+    fetch,
     rate_budget,
     request_json,
 )
 from greenlight.errors import ChannelUnavailable, PublishRejected
-from greenlight.networks import URL
 
 COLLECTION = "app.bsky.feed.post"
 BATCH = 25  # app.bsky.feed.getPosts takes at most 25 URIs
@@ -42,7 +47,8 @@ TID_PATTERN = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]
 SESSION_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
-TRAILING_PUNCTUATION = ".,;:!?'\"”’»>]}"
+CARD_TIMEOUT = 5.0  # seconds for the link's page and its picture: a card is not worth a slow publish
+MAX_THUMB = 1_000_000  # bytes: app.bsky.embed.external's thumb maxSize
 
 
 def make_tid(micros: int, clock_id: int) -> str:
@@ -74,37 +80,46 @@ def record_key(post: Post) -> str:
         raise PublishRejected(f"bluesky: cannot derive a record key from {post.scheduled_at!r}") from error
 
 
-def link_facets(text: str) -> list[dict[str, Any]]:
-    """Links as rich-text facets, so they are clickable: Bluesky indexes them in UTF-8 bytes."""
-    facets: list[dict[str, Any]] = []
-    for match in URL.finditer(text):
-        url = match.group()
-        # Sentence punctuation after a link is not part of it; a closing parenthesis only when the
-        # link has no matching opening one (Wikipedia links end in ")").
-        while url and (
-            url[-1] in TRAILING_PUNCTUATION or (url[-1] == ")" and url.count(")") > url.count("("))
-        ):
-            url = url[:-1]
-        start = len(text[: match.start()].encode())
-        facets.append(
-            {
-                "index": {"byteStart": start, "byteEnd": start + len(url.encode())},
-                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}],
-            }
+def facets(text: str, resolve: Callable[[str], str | None]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Links, hashtags and mentions as rich-text facets (indexed in UTF-8 bytes), so they are
+    clickable, searchable and notify the people mentioned; and notes for the history. ``resolve``
+    gives a handle's DID, or None when no account has that handle: the mention then stays plain
+    text, and a note says so."""
+    found: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for span in richtext.spans(text):
+        if span.kind == "link":
+            feature = {"$type": "app.bsky.richtext.facet#link", "uri": span.value}
+        elif span.kind == "tag":
+            feature = {"$type": "app.bsky.richtext.facet#tag", "tag": span.value}
+        else:
+            did = resolve(span.value)
+            if did is None:
+                notes.append(f"@{span.value} is no Bluesky account: the mention went out as plain text")
+                continue
+            feature = {"$type": "app.bsky.richtext.facet#mention", "did": did}
+        found.append(
+            {"index": {"byteStart": span.byte_start, "byteEnd": span.byte_end}, "features": [feature]}
         )
-    return facets
+    return found, notes
 
 
-def post_record(post: Post) -> dict[str, Any]:
-    """The record for a post. Only derived from the post (``createdAt`` is the planned time, not the
-    time of the attempt), so a retry writes an identical record and the PDS treats it as a no-op."""
+def post_record(
+    post: Post, *, facets: list[dict[str, Any]] | None = None, embed: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The record for a post. ``createdAt`` is when it went out, fixed in the publish intent before
+    the first attempt, so a retry writes the same moment."""
     record: dict[str, Any] = {
         "$type": COLLECTION,
         "text": post.text,
-        "createdAt": clock.iso(_moment(post.scheduled_at)),
+        "createdAt": clock.iso(_moment(post.created_at)),
     }
-    if facets := link_facets(post.text):
+    if facets:
         record["facets"] = facets
+    if post.langs:
+        record["langs"] = list(post.langs)
+    if embed:
+        record["embed"] = embed
     return record
 
 
@@ -131,7 +146,9 @@ class BlueskyChannel:
     def publish(self, post: Post) -> Receipt:
         session = self._current_session()
         rkey = record_key(post)
-        record = post_record(post)
+        rich, notes = facets(post.text, self._resolve)
+        embed, card_note = self._link_card(post)
+        record = post_record(post, facets=rich, embed=embed)
         answer = self._call(
             "POST",
             "com.atproto.repo.putRecord",
@@ -145,11 +162,55 @@ class BlueskyChannel:
             accept_errors={"InvalidSwap"},
         )
         if answer.status == 400:
+            earlier = self.find(post)  # raises PublishRejected when the key holds another text
+            if earlier is not None:
+                return earlier
             raise PublishRejected(
                 f"bluesky: record key {rkey} already holds a different post ({error_text(answer.body)})"
             )
         written = expect_fields(self.name, answer.body, ("uri", "cid"))
-        return self._receipt(session, str(written["uri"]), str(written["cid"]), rkey, record["createdAt"])
+        receipt = self._receipt(session, str(written["uri"]), str(written["cid"]), rkey, record["createdAt"])
+        return replace(receipt, notes=tuple(notes + ([card_note] if card_note else [])))
+
+    def _resolve(self, handle: str) -> str | None:
+        """The DID of ``handle`` (``com.atproto.identity.resolveHandle``), or None when no account
+        has it. A network that cannot answer raises ChannelUnavailable: retried, never guessed."""
+        answer = self._call(
+            "GET",
+            "com.atproto.identity.resolveHandle",
+            params={"handle": handle},
+            accept_errors={"InvalidRequest", "HandleNotFound"},
+        )
+        if answer.status == 400:
+            return None
+        return str(expect_fields(self.name, answer.body, ("did",))["did"])
+
+    def _link_card(self, post: Post) -> tuple[dict[str, Any] | None, str | None]:
+        """``app.bsky.embed.external`` from the link's page (its Open Graph tags), the picture
+        uploaded as a blob; None and the reason when the page cannot make one (the post goes out
+        without a card: a card is worth a try, not a refused post)."""
+        if not post.link or not post.link_page:
+            return None, None
+        timeout = min(self.timeout, CARD_TIMEOUT)
+        try:
+            card = read_card(post.link_page, timeout=timeout)
+        except ValueError as reason:
+            return None, f"no link card: {reason}"
+        external: dict[str, Any] = {"uri": post.link, "title": card.title, "description": card.description}
+        note = None
+        if card.image:
+            try:
+                image = fetch(card.image, timeout=timeout, max_bytes=MAX_THUMB, accept="image/")
+            except ValueError as reason:
+                note = f"link card without its picture: {reason}"
+            else:
+                external["thumb"] = self._upload(image.body, image.content_type)
+        return {"$type": "app.bsky.embed.external", "external": external}, note
+
+    def _upload(self, data: bytes, content_type: str) -> dict[str, Any]:
+        """``com.atproto.repo.uploadBlob``: the blob reference a record embeds."""
+        answer = self._call("POST", "com.atproto.repo.uploadBlob", upload=(data, content_type))
+        return dict(expect_fields(self.name, answer.body, ("blob",))["blob"])
 
     def find(self, post: Post) -> Receipt | None:
         session = self._current_session()
@@ -285,6 +346,7 @@ class BlueskyChannel:
         body: Any = None,
         accept_errors: frozenset[str] | set[str] = frozenset(),
         rate_limited: bool = False,
+        upload: tuple[bytes, str] | None = None,
     ) -> Response:
         """An authenticated XRPC call. Returns 2xx answers and 400s whose ``error`` is in
         ``accept_errors``; raises the domain error for anything else (RateLimited on a 429 when
@@ -303,6 +365,7 @@ class BlueskyChannel:
                     timeout=self.timeout,
                     accept=(400, 401),
                     rate_limited=rate_limited,
+                    upload=upload,
                 )
             except RateLimited as limited:
                 limit = self.budget.limit if self.budget else None
@@ -340,5 +403,5 @@ def _moment(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except (AttributeError, ValueError) as error:
-        raise PublishRejected(f"bluesky: scheduled_at {value!r} is not an ISO 8601 time") from error
+        raise PublishRejected(f"bluesky: {value!r} is not an ISO 8601 time") from error
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

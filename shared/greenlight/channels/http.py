@@ -53,8 +53,10 @@ def request_json(
     timeout: float = DEFAULT_TIMEOUT,
     accept: Collection[int] = (),
     rate_limited: bool = False,
+    upload: tuple[bytes, str] | None = None,
 ) -> Response:
-    """Send ``body`` (if not None) as JSON and return the answer when it is 2xx or in ``accept``.
+    """Send ``body`` (if not None) as JSON, or ``upload`` (bytes and their content type) as they are,
+    and return the answer when it is 2xx or in ``accept``.
 
     Raises ``ChannelUnavailable`` or ``PublishRejected`` (see ``error_for``) otherwise. ``network``
     names the network in error messages, which the team reads. With ``rate_limited`` a 429 raises
@@ -62,11 +64,14 @@ def request_json(
     callers can wait; publishing keeps the plain ChannelUnavailable the state machine retries.
     """
     data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+    content_type = "application/json; charset=utf-8"
+    if upload is not None:
+        data, content_type = upload
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Accept", "application/json")
     request.add_header("User-Agent", USER_AGENT)
     if data is not None:
-        request.add_header("Content-Type", "application/json; charset=utf-8")
+        request.add_header("Content-Type", content_type)
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     opener = _direct if urlsplit(url).hostname in LOOPBACK else _default
@@ -107,6 +112,42 @@ def request_json(
     if rate_limited and status == 429:
         raise rate_limited_error(network, response)
     raise error_for(network, response)
+
+
+class Fetched(NamedTuple):
+    content_type: str  # lower-cased, without parameters
+    body: bytes
+
+
+def fetch(url: str, *, timeout: float, max_bytes: int, accept: str, cut: bool = False) -> Fetched:
+    """GET a page or an image of the open web (a link card's), reading at most ``max_bytes`` (with
+    ``cut``, a longer answer is cut there: a page's head is all a card needs). Raises ValueError
+    with the reason, in words for the post's history, when it cannot be had: not http(s), no answer
+    in time, not 200, another content type than ``accept`` (a prefix such as ``"image/"``), or larger
+    than ``max_bytes``."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"{url} is not an http(s) address")
+    request = urllib.request.Request(url, method="GET")
+    request.add_header("User-Agent", USER_AGENT)
+    request.add_header("Accept", f"{accept}*" if accept.endswith("/") else accept)
+    opener = _direct if urlsplit(url).hostname in LOOPBACK else _default
+    try:
+        with opener.open(request, timeout=timeout) as answer:
+            status, content_type = answer.status, answer.headers.get_content_type()
+            body = answer.read(max_bytes + 1)
+    except urllib.error.HTTPError as error:
+        raise ValueError(f"{url} answered HTTP {error.code}") from error
+    except (OSError, http.client.HTTPException) as error:  # time-outs and refused connections too
+        raise ValueError(f"{url} could not be read ({error})") from error
+    if status != 200:
+        raise ValueError(f"{url} answered HTTP {status}")
+    if not content_type.startswith(accept):
+        raise ValueError(f"{url} is {content_type}, not {accept}")
+    if len(body) > max_bytes:
+        if not cut:
+            raise ValueError(f"{url} is larger than {max_bytes:,} bytes")
+        body = body[:max_bytes]
+    return Fetched(content_type, body)
 
 
 def rate_limited_error(network: str, response: Response) -> RateLimited:

@@ -34,11 +34,18 @@ class MastodonChannel:
         self.budget: RateBudget | None = None
 
     def publish(self, post: Post) -> Receipt:
+        body: dict[str, Any] = {"status": post.text}
+        if post.visibility:
+            body["visibility"] = post.visibility
+        if post.language:
+            body["language"] = post.language
+        if post.content_warning:
+            body["spoiler_text"] = post.content_warning  # hides the text behind it, as people expect
         answer = request_json(
             self.name,
             "POST",
             f"{self.base_url}/api/v1/statuses",
-            body={"status": post.text},
+            body=body,
             headers=self._headers | {"Idempotency-Key": post.key},
             timeout=self.timeout,
         )

@@ -193,8 +193,10 @@ class Store:
 
     # ---- posts ----
 
-    def start_post(self, request_id: str, channel: str, version: int, key: str) -> bool:
-        return self._posts.start_post(request_id, channel, version, key)
+    def start_post(
+        self, request_id: str, channel: str, version: int, key: str, *, started_at: str | None = None
+    ) -> bool:
+        return self._posts.start_post(request_id, channel, version, key, started_at=started_at)
 
     def get_post(self, request_id: str, channel: str) -> PostRecord | None:
         return self._posts.get_post(request_id, channel)

@@ -25,10 +25,13 @@ def _post_key(request_id: str, channel: str) -> dict[str, Any]:
 
 
 class Posts(TableAccess):
-    def start_post(self, request_id: str, channel: str, version: int, key: str) -> bool:
+    def start_post(
+        self, request_id: str, channel: str, version: int, key: str, *, started_at: str | None = None
+    ) -> bool:
         """Write the publish intent before the network call; False when an attempt began before.
+        ``started_at`` (default: now) is the moment the post goes out, the same for every retry.
         Unsettled posts sit in GSI2 (DUE#reconcile) until a receipt or a refusal settles them."""
-        now = clock.iso(clock.now())
+        now = started_at or clock.iso(clock.now())
         return (
             unless_condition_fails(
                 self.client.put_item,

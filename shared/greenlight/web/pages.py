@@ -222,4 +222,25 @@ def review_decision(
         plan=stored.plan or {},
         clicks=_clicks(stored),
         channel_labels={n.id: n.label for n in NETWORKS.values()},
+        fits=_fits(stored),
     )
+
+
+def _fits(stored: StoredRequest) -> dict[str, dict[str, str | None]]:
+    """Each channel's copy against its network's limits, as reviewers see it: how much it uses, and
+    why it does not fit (None when it does)."""
+    if stored.plan is None:
+        return {}
+    fits: dict[str, dict[str, str | None]] = {}
+    for channel, text in stored.plan.copy_text.items():
+        network = NETWORKS.get(channel)
+        options = stored.plan.options.get(channel)
+        # Mastodon counts a content warning with the text.
+        counted = options.content_warning + text if options and options.content_warning else text
+        if network is not None:
+            fits[channel] = {
+                "usage": network.usage(counted),
+                "problem": network.over_limit(counted),
+                "options": options.describe() if options else "the account's defaults",
+            }
+    return fits
