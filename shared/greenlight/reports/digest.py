@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from greenlight import clock
 from greenlight.accounts import AccountSnapshot
+from greenlight.labels import REPORT_OUTCOME_WORDS, RESULT_PENDING, VERDICT_WORDS
 from greenlight.metrics.ages import Age
 from greenlight.metrics.figures import RateKind, channel_label, format_rate
 from greenlight.models import Role
@@ -41,19 +42,8 @@ CHART_WEEKS = 6  # the charts show this week and the five before it
 LOOKBACK_DAYS = 120  # requests created this long before the first charted week are read
 DIGEST_AT = time(9)  # Monday 09:00 in the team's time zone
 DRAFT_UNTIL = timedelta(hours=15)  # the schedule's last run on Monday is at 23:45
-OUTCOME_LABELS = {
-    "accepted": "accepted",
-    "not_like_this": "“not like this”",
-    "declined": "declined",
-    "unanswered": "unanswered",
-    "waiting": "still waiting",
-}
-VERDICT_LABELS = {
-    "met": "goal met",
-    "not_met": "goal missed",
-    "not_measurable": "not measurable",
-    "pending": "result pending",
-}
+OUTCOME_LABELS = REPORT_OUTCOME_WORDS
+VERDICT_LABELS = {**VERDICT_WORDS, "pending": RESULT_PENDING}
 CSV_COLUMNS = (
     "request",
     "title",
