@@ -74,3 +74,14 @@ def test_a_bad_goal_is_refused_naming_its_field(fields: tuple[str, str, str, str
 def test_a_good_goal_passes() -> None:
     assert check("engagement_rate", "0.02", "quarter", "mastodon") == {}
     assert check("posts_met", "5", "month", "") == {}
+
+
+def test_the_digest_due_is_last_weeks_from_monday_nine_team_time() -> None:
+    from greenlight.reports.digest import due_week
+    from greenlight.reports.weeks import IsoWeek
+
+    before = datetime(2026, 11, 30, 7, 59, tzinfo=UTC)  # Monday 08:59 in Berlin
+    at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Monday 09:00 in Berlin
+    assert due_week(at, BERLIN) == (IsoWeek(2026, 48), at)
+    week, opened = due_week(before, BERLIN)
+    assert week == IsoWeek(2026, 47) and opened == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -58,6 +58,7 @@ def _page(week: IsoWeek, signed_in: SignedIn, status: int = 200, error: str = ""
     digest = _digest()
     settings = digest.configured()
     report = digest.with_charts(_report(week))
+    report.goals = digest.goal_progress(store(), settings)
     draft = digest.note_allowed(store(), week) if _may_write_note(signed_in) else None
     images = [{"src": _data_uri(c.png), "alt": c.alt} for c in report.charts]
     body = render(
