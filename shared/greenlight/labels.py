@@ -104,3 +104,13 @@ VERDICT_WORDS: dict[str, str] = {  # metrics.results.Verdict, in the results mai
     "not_met": "goal not met",
     "not_measurable": "not measurable",
 }
+# The weekly report: requests by the last word of triage (greenlight.reports.weekly.OUTCOMES), and a
+# post's result before its request has one.
+REPORT_OUTCOME_WORDS: dict[str, str] = {
+    "accepted": "accepted",
+    "not_like_this": "“not like this”",
+    "declined": "declined",
+    "unanswered": "unanswered",
+    "waiting": "still waiting",
+}
+RESULT_PENDING = "result pending"

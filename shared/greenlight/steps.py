@@ -311,4 +311,5 @@ class WeeklyDigestOutput(Model):
     drafted: list[str] = Field(default_factory=list)  # the leads mailed the draft link
     sent_to: list[str] = Field(default_factory=list)
     with_note: bool = False
-    state: str = ""  # the digest's state after the run (drafting, sent), or "" before Monday 09:00
+    state: str = ""  # the digest's state after the run (drafting, sent), or "" when there is none
+    celebrated: list[str] = Field(default_factory=list)  # team goals reached, mailed this run

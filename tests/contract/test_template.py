@@ -27,8 +27,9 @@ DESIGN_ROUTES = {
 # GET / redirects to the form; link previews (Mastodon's first) ask a tracked link with HEAD.
 EXTRA_ROUTES = {"GET /", "HEAD /r/{}"}
 # The team dashboard's own pages and forms (sign-in, request history, triage) live under /team/;
-# the weekly report's CSV, charts and the lead's note under its page, /reports/weekly/{week}/.
-DESIGN_AREAS = ("/team/", "/reports/weekly/{week}/")
+# the weekly report's CSV, charts and the lead's note under its page, /reports/weekly/{week}/;
+# team goals ("goals" on the dashboard, docs/architecture.md) at /reports/goals.
+DESIGN_AREAS = ("/team/", "/reports/weekly/{week}/", "/reports/goals")
 # The routes built so far: none of them may disappear.
 BUILT_ROUTES = {
     "GET /",

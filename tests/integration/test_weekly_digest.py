@@ -140,6 +140,25 @@ def weeks(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
     line.measured(b, b_published, DAY, 2)
     line.measured(a, a_published, 7 * DAY, 4)
     line.measured(b, b_published, 3 * DAY, 3)
+    # A team goal this quarter, already reached: celebrated within the hour, once.
+    lead = sign_in(http, LEAD)
+    goals = lead.get("/reports/goals")
+    assert goals.status == 200 and "Set the goal" in goals.text
+    fields = [("metric", "engagements"), ("target", "1"), ("period", "quarter"), ("channel", "")]
+    assert lead.post("/reports/goals", [("csrf", hidden(goals.text, "csrf")), *fields]).status == 303
+    found["bad_goal"] = lead.post(
+        "/reports/goals",
+        [
+            ("csrf", hidden(goals.text, "csrf")),
+            ("metric", "engagement_rate"),
+            ("target", "0.02"),
+            ("period", "month"),
+        ],
+    )
+    go_to(runtime, runtime.clock.now() + timedelta(minutes=61))
+    found["celebration"] = wait_until(
+        lambda: mails_to(http, LEAD, "Goal reached", ""), seconds=30, message="the celebration mail"
+    )
     # The next Monday: a draft, no note; at 12:00 (09:00 + DigestNoteMinutes 180) it goes anyway.
     second_draft = monday(runtime.clock.now(), time(9))
     go_to(runtime, second_draft + timedelta(seconds=30))
@@ -344,3 +363,12 @@ def test_the_report_page_needs_sign_in_and_refuses_bad_weeks_with_a_4xx(
     assert lead.get(f"/reports/weekly/{weeks['w2']}/chart/pie").status == 404
     sent = lead.post(f"/reports/weekly/{weeks['w1']}/note", [("csrf", "x"), ("note", "late")])
     assert sent.status == 403, "a forged form"
+
+
+def test_a_team_goal_reached_sends_exactly_one_celebration(http: Http, weeks: dict[str, Any]) -> None:
+    for person in TEAM:
+        assert len(mails_to(http, person, "Goal reached", "")) == 1, person
+    assert "engagements" in weeks["celebration"][0]["subject"]
+    assert "reached" in weeks["second"]["text"].split("Team goals:")[1].split("Followers")[0]
+    bad = weeks["bad_goal"]
+    assert bad.status == 422 and "needs one channel" in bad.text and 'aria-invalid="true"' in bad.text

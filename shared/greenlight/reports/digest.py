@@ -14,34 +14,36 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from greenlight import clock
+from greenlight.accounts import AccountSnapshot
+from greenlight.labels import REPORT_OUTCOME_WORDS, RESULT_PENDING, VERDICT_WORDS
 from greenlight.metrics.ages import Age
 from greenlight.metrics.figures import RateKind, channel_label, format_rate
 from greenlight.models import Role
 from greenlight.networks import NETWORKS
-from greenlight.reports.weekly import OUTCOMES, PostRow, RequestFacts, WeekFigures, change, week_figures
+from greenlight.reports.goals import METRIC_WORDS
+from greenlight.reports.weekly import (
+    OUTCOMES,
+    PostRow,
+    RequestFacts,
+    WeekFigures,
+    change,
+    period_figures,
+    week_figures,
+)
 from greenlight.reports.weeks import IsoWeek
 from greenlight.steps import WeeklyDigestOutput
 from greenlight.storage import Store
 
 if TYPE_CHECKING:
     from greenlight.mail import Mail, Mailer
+    from greenlight.reports.goals import Progress, TeamGoal
 
 CHART_WEEKS = 6  # the charts show this week and the five before it
 LOOKBACK_DAYS = 120  # requests created this long before the first charted week are read
 DIGEST_AT = time(9)  # Monday 09:00 in the team's time zone
-OUTCOME_LABELS = {
-    "accepted": "accepted",
-    "not_like_this": "“not like this”",
-    "declined": "declined",
-    "unanswered": "unanswered",
-    "waiting": "still waiting",
-}
-VERDICT_LABELS = {
-    "met": "goal met",
-    "not_met": "goal missed",
-    "not_measurable": "not measurable",
-    "pending": "result pending",
-}
+DRAFT_UNTIL = timedelta(hours=15)  # the schedule's last run on Monday is at 23:45
+OUTCOME_LABELS = REPORT_OUTCOME_WORDS
+VERDICT_LABELS = {**VERDICT_WORDS, "pending": RESULT_PENDING}
 CSV_COLUMNS = (
     "request",
     "title",
@@ -86,6 +88,7 @@ class WeeklyReport:
     note: str = ""
     note_by: str = ""
     charts: list[ReportChart] = field(default_factory=list)
+    goals: list["Progress"] = field(default_factory=list)
 
     @property
     def figures(self) -> WeekFigures:
@@ -234,12 +237,13 @@ def summary(now: WeekFigures, before: WeekFigures, age: str) -> list[SummaryLine
 # ---- gathering and drawing ----
 
 
-def gather(store: Store, week: IsoWeek, *, zone: ZoneInfo, age_seconds: int) -> WeeklyReport:
-    """The week and the five before it, from storage, by ``week_figures``."""
-    weeks = week.back(CHART_WEEKS)
-    first = weeks[0].start(zone)
+def load(
+    store: Store, since: datetime, until: datetime
+) -> tuple[list[RequestFacts], dict[str, list[AccountSnapshot]]]:
+    """The requests created from ``LOOKBACK_DAYS`` before ``since`` with their stored facts, and the
+    accounts' daily snapshots from two weeks before ``since`` to a day after ``until``."""
     facts = []
-    for stored in store.requests_created_since(first - timedelta(days=LOOKBACK_DAYS)):
+    for stored in store.requests_created_since(since - timedelta(days=LOOKBACK_DAYS)):
         part = store.report_partition(stored.id)
         facts.append(
             RequestFacts(
@@ -250,9 +254,15 @@ def gather(store: Store, week: IsoWeek, *, zone: ZoneInfo, age_seconds: int) -> 
                 triage=part.triage,
             )
         )
-    since, until = (first - timedelta(days=14)).date(), (week.end(zone) + timedelta(days=1)).date()
-    accounts = {channel: store.account_snapshots(channel, since, until) for channel in NETWORKS}
-    accounts = {channel: days for channel, days in accounts.items() if days}
+    first, last = (since - timedelta(days=14)).date(), (until + timedelta(days=1)).date()
+    accounts = {channel: store.account_snapshots(channel, first, last) for channel in NETWORKS}
+    return facts, {channel: days for channel, days in accounts.items() if days}
+
+
+def gather(store: Store, week: IsoWeek, *, zone: ZoneInfo, age_seconds: int) -> WeeklyReport:
+    """The week and the five before it, from storage, by ``week_figures``."""
+    weeks = week.back(CHART_WEEKS)
+    facts, accounts = load(store, weeks[0].start(zone), week.end(zone))
     history = [
         week_figures(w, zone=zone, requests=facts, accounts=accounts, age_seconds=age_seconds) for w in weeks
     ]
@@ -264,6 +274,78 @@ def gather(store: Store, week: IsoWeek, *, zone: ZoneInfo, age_seconds: int) -> 
         note=digest.note if digest else "",
         note_by=digest.note_by if digest else "",
     )
+
+
+# ---- team goals ----
+
+
+def team_goals(store: Store) -> list["TeamGoal"]:
+    from greenlight.reports.goals import TeamGoal
+
+    goals = [TeamGoal.model_validate(item) for item in store.team_goals()]
+    return sorted(goals, key=lambda g: (g.starts, g.set_at), reverse=True)
+
+
+def goal_progress(store: Store, settings: "DigestSettings") -> list["Progress"]:
+    """Every team goal's progress now, each from ``period_figures`` over its period so far."""
+    from greenlight.reports.goals import progress
+
+    goals = team_goals(store)
+    if not goals:
+        return []
+    now = clock.now()
+    spans = [g.bounds(settings.zone) for g in goals]
+    facts, accounts = load(store, min(s for s, _ in spans), max(e for _, e in spans))
+    found = []
+    for goal, (start, end) in zip(goals, spans, strict=True):
+        figures = period_figures(
+            goal.period_label,
+            start,
+            min(end, max(now, start)),
+            requests=facts,
+            accounts=accounts,
+            age_seconds=settings.age_seconds,
+            channel=goal.channel,
+        )
+        found.append(progress(goal, figures, now, settings.zone))
+    return found
+
+
+def celebrate_goals(store: Store, mailer: "Mailer", settings: "DigestSettings") -> list[str]:
+    """One mail to the team for each goal reached, the record written first (once, ever)."""
+    from greenlight.mail import notice
+
+    celebrated = []
+    pending = [g for g in team_goals(store) if not store.goal_celebrated(g.id)]
+    if not pending:
+        return []
+    for item in goal_progress(store, settings):
+        goal = item.goal
+        if not item.reached or item.done is None or not store.claim_goal_celebration(goal.id, item.done):
+            continue
+        sent = []
+        try:
+            for email, name in _team(store).items():
+                mailer.send(
+                    notice(
+                        to=email,
+                        subject=f"Goal reached: {goal.summary}",
+                        greeting=f"Hello {name},",
+                        paragraphs=[
+                            f"The team reached its goal for {goal.period_label}: {goal.format(item.done)} "
+                            f"{METRIC_WORDS[goal.metric]} on {goal.scope}, against a target of "
+                            f"{goal.format(goal.target)}.",
+                            "Well done, everyone. Greenlight sends this once per goal.",
+                        ],
+                    )
+                )
+                sent.append(email)
+        except Exception:
+            if not sent:
+                store.release_goal_celebration(goal.id)
+                raise
+        celebrated.append(goal.id)
+    return celebrated
 
 
 CHARTS = ("posts", "engagements", "clicks")
@@ -361,18 +443,21 @@ def run_weekly_digest(*, store: Store, mailer: "Mailer", settings: DigestSetting
     week, opens = due_week(now, settings.zone)
     window_ends = opens + settings.window
     result = WeeklyDigestOutput(week=week.label)
+    result.celebrated = celebrate_goals(store, mailer, settings)
     digest = store.digest(week.label)
-    if digest is None:
+    if digest is None and now - opens < DRAFT_UNTIL:
+        # A deployment that starts on a Wednesday does not draft last week's digest on Wednesday.
         if store.claim_digest(week.label, clock.iso(window_ends)):
             result.drafted = _send_draft(store, mailer, week, window_ends, settings)
         digest = store.digest(week.label)
-    if digest is None:  # pragma: no cover - written just above
+    if digest is None:
         return result
     result.state = digest.state.value
     ends = datetime.fromisoformat(digest.window_ends)
     ready = digest.state.value == "drafting" and (digest.note or now >= ends)
     if ready and store.start_sending_digest(week.label):
         report = with_charts(gather(store, week, zone=settings.zone, age_seconds=settings.age_seconds))
+        report.goals = goal_progress(store, settings)
         result.sent_to = _send_digest(store, mailer, report, settings)
         result.with_note = bool(report.note)
         result.state = "sent"

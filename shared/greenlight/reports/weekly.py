@@ -142,6 +142,7 @@ class WeekFigures(Model):
     clicks: int
     clicks_posts: int  # measured posts whose clicks were counted (a tracked link)
     untracked: int  # measured posts without a tracked link
+    goals_met: int  # posts whose request's result met its own goal on that channel
     followers: list[FollowerFigure]
     top_posts: list[TopPost]
     outcomes: dict[str, int]
@@ -243,8 +244,31 @@ def week_figures(
 ) -> WeekFigures:
     """Every figure of one week. ``requests`` may hold any requests (those of other weeks are left
     out by the rules above); ``accounts`` holds each channel's daily account snapshots."""
-    start, end = week.start(zone), week.end(zone)
-    posts = measured = engagements = clicks = clicks_posts = untracked = 0
+    return period_figures(
+        week.label,
+        week.start(zone),
+        week.end(zone),
+        requests=requests,
+        accounts=accounts,
+        age_seconds=age_seconds,
+    )
+
+
+def period_figures(
+    label: str,
+    start: datetime,
+    end: datetime,
+    *,
+    requests: Sequence[RequestFacts],
+    accounts: Mapping[str, Sequence[AccountSnapshot]],
+    age_seconds: int,
+    channel: str | None = None,
+) -> WeekFigures:
+    """The same figures for any span [start, end), on every channel or on ``channel`` alone: a
+    week, or a team goal's month or quarter so far."""
+    if channel is not None:
+        accounts = {name: days for name, days in accounts.items() if name == channel}
+    posts = measured = engagements = clicks = clicks_posts = untracked = goals_met = 0
     sums: dict[RateKind, list[int]] = {}  # kind → [engagements, denominator, posts]
     top: list[TopPost] = []
     rows: list[PostRow] = []
@@ -261,13 +285,17 @@ def week_figures(
         review = stored.review
         if review is not None and start <= datetime.fromisoformat(review.finished_at) < end:
             lanes.setdefault(review.lane, []).append((review.seconds, _deadline(stored)))
-        for channel, published in sorted(facts.published.items()):
-            if not start <= published < end:
+        for post_channel, published in sorted(facts.published.items()):
+            if not start <= published < end or channel not in (None, post_channel):
                 continue
             posts += 1
-            own = sorted((s for s in facts.snapshots if s.channel == channel), key=lambda s: s.age_seconds)
-            rows += [_row(facts, channel, published, s) for s in own] or [
-                _row(facts, channel, published, None)
+            if _verdict(facts.result, post_channel) == "met":
+                goals_met += 1
+            own = sorted(
+                (s for s in facts.snapshots if s.channel == post_channel), key=lambda s: s.age_seconds
+            )
+            rows += [_row(facts, post_channel, published, s) for s in own] or [
+                _row(facts, post_channel, published, None)
             ]
             at_age = next((s for s in own if s.age_seconds == age_seconds), None)
             if at_age is None or at_age.status is not SnapshotStatus.taken:
@@ -290,12 +318,12 @@ def week_figures(
                 TopPost(
                     request_id=stored.id,
                     title=stored.request.title,
-                    channel=channel,
+                    channel=post_channel,
                     published_at=published,
                     engagements=count,
                     goal_metric=stored.request.goal.metric.value,
                     goal_target=stored.request.goal.target,
-                    verdict=_verdict(facts.result, channel),
+                    verdict=_verdict(facts.result, post_channel),
                 )
             )
     top.sort(key=lambda p: (-p.engagements, p.published_at, p.request_id, p.channel))
@@ -312,7 +340,7 @@ def week_figures(
         for lane, items in sorted(lanes.items())
     ]
     return WeekFigures(
-        week=week.label,
+        week=label,
         start=start,
         end=end,
         report_age_seconds=age_seconds,
@@ -327,6 +355,7 @@ def week_figures(
         clicks=clicks,
         clicks_posts=clicks_posts,
         untracked=untracked,
+        goals_met=goals_met,
         followers=_followers(accounts, start, end),
         top_posts=top[:TOP_POSTS],
         outcomes=outcomes,

@@ -29,6 +29,8 @@
                                                   celebration mail (n zero-padded to 10 digits)
     TEAM                 DIGEST#<yyyy-Www>        the weekly digest of one ISO week: drafting, the
                                                   lead's note, sending, sent
+    TEAM                 GOAL#<id>                a team goal (metric, target, month or quarter)
+    TEAM                 MILESTONE#goal#<id>      a team goal reached, written before its mail
     SESSION#<sha256>     SESSION                  a team member's signed-in session (sha256 of the
                                                   cookie); `expires_at` is the TTL attribute
 
@@ -323,6 +325,21 @@ class Store:
 
     def report_partition(self, request_id: str) -> Partition:
         return self._reports.partition(request_id)
+
+    def put_team_goal(self, goal: dict[str, Any]) -> None:
+        self._reports.put_team_goal(goal)
+
+    def team_goals(self) -> list[dict[str, Any]]:
+        return self._reports.team_goals()
+
+    def claim_goal_celebration(self, goal_id: str, done: float) -> bool:
+        return self._reports.claim_goal_celebration(goal_id, done)
+
+    def release_goal_celebration(self, goal_id: str) -> None:
+        self._reports.release_goal_celebration(goal_id)
+
+    def goal_celebrated(self, goal_id: str) -> bool:
+        return self._reports.goal_celebrated(goal_id)
 
     def claim_digest(self, week: str, window_ends: str) -> bool:
         return self._reports.claim_digest(week, window_ends)

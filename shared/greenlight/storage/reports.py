@@ -123,6 +123,55 @@ class Reports(TableAccess):
                 return facts
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    # ---- team goals and their one celebration ----
+
+    def put_team_goal(self, goal: dict[str, Any]) -> None:
+        self.put_new({"pk": TEAM, "sk": f"GOAL#{goal['id']}", **goal})
+
+    def team_goals(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :goal)",
+            "ExpressionAttributeValues": to_item({":pk": TEAM, ":goal": "GOAL#"}),
+        }
+        while True:
+            page = self.client.query(**query)
+            items += [
+                {k: v for k, v in read(i).items() if k not in ("pk", "sk")} for i in page.get("Items", [])
+            ]
+            if "LastEvaluatedKey" not in page:
+                return items
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def claim_goal_celebration(self, goal_id: str, done: float) -> bool:
+        """Written before the celebration mail: only one run gets True, ever."""
+        return self.put_new(
+            {
+                "pk": TEAM,
+                "sk": f"MILESTONE#goal#{goal_id}",
+                "goal_id": goal_id,
+                "done": done,
+                "at": clock.iso(clock.now()),
+            }
+        )
+
+    def release_goal_celebration(self, goal_id: str) -> None:
+        """The mail reached nobody: the next run tries again."""
+        self.client.delete_item(
+            TableName=self.table, Key=to_item({"pk": TEAM, "sk": f"MILESTONE#goal#{goal_id}"})
+        )
+
+    def goal_celebrated(self, goal_id: str) -> bool:
+        answer = self.client.get_item(
+            TableName=self.table,
+            Key=to_item({"pk": TEAM, "sk": f"MILESTONE#goal#{goal_id}"}),
+            ConsistentRead=True,
+            ProjectionExpression="pk",
+        )
+        return "Item" in answer
+
     # ---- the weekly digest's record ----
 
     def claim_digest(self, week: str, window_ends: str) -> bool:

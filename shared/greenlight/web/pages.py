@@ -160,8 +160,12 @@ def team_sign_in(email: str = "", sent: bool = False, error: str = "") -> str:
     return render("pages/team_sign_in.html", title="Team sign-in", email=email, sent=sent, error=error)
 
 
-def team_dashboard(member: Member, csrf: str, queue: list[tuple[str, list[StoredRequest]]]) -> str:
-    return render("pages/team_dashboard.html", title="The queue", member=member, csrf=csrf, queue=queue)
+def team_dashboard(
+    member: Member, csrf: str, queue: list[tuple[str, list[StoredRequest]]], worked: dict[str, Any]
+) -> str:
+    return render(
+        "pages/team_dashboard.html", title="The queue", member=member, csrf=csrf, queue=queue, **worked
+    )
 
 
 def _clicks(stored: StoredRequest) -> str:

@@ -58,6 +58,7 @@ def _page(week: IsoWeek, signed_in: SignedIn, status: int = 200, error: str = ""
     digest = _digest()
     settings = digest.configured()
     report = digest.with_charts(_report(week))
+    report.goals = digest.goal_progress(store(), settings)
     draft = digest.note_allowed(store(), week) if _may_write_note(signed_in) else None
     images = [{"src": _data_uri(c.png), "alt": c.alt} for c in report.charts]
     body = render(
@@ -126,3 +127,68 @@ def weekly_note(week: str, form: TeamForm) -> Response:
             409, "Already sent", f"The digest of week {found.label} was sent already; the note was not added."
         )
     return redirect(f"/reports/weekly/{found.label}")
+
+
+# ---- team goals ----
+
+
+def _goals_page(
+    signed_in: SignedIn,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    from greenlight.networks import NETWORKS
+    from greenlight.rendering import render
+    from greenlight.reports.goals import METRIC_WORDS
+
+    digest = _digest()
+    settings = digest.configured()
+    body = render(
+        "pages/team_goals.html",
+        title="Team goals",
+        goals=digest.goal_progress(store(), settings),
+        may_set=_may_write_note(signed_in),
+        csrf=signed_in.session.csrf,
+        values=values or {"metric": "engagements", "target": "", "period": "month", "channel": ""},
+        errors=errors or {},
+        metrics=METRIC_WORDS,
+        channels={n.id: n.label for n in NETWORKS.values()},
+        week=IsoWeek.of(clock.now(), settings.zone).label,
+    )
+    return html(body, status)
+
+
+@router.get("/reports/goals")
+def goals(signed_in: SignedInMember) -> Response:
+    return _goals_page(signed_in)
+
+
+@router.post("/reports/goals")
+def set_goal(form: TeamForm) -> Response:
+    import secrets
+
+    from greenlight.reports.goals import Period, check, period_start
+
+    signed_in = form.signed_in
+    if not _may_write_note(signed_in):
+        raise Refused(403, "For the team lead", "Only a team lead or an admin sets team goals.")
+    values = {k: form.fields.get(k, "").strip() for k in ("metric", "target", "period", "channel")}
+    errors = check(values["metric"], values["target"], values["period"], values["channel"])
+    if errors:
+        return _goals_page(signed_in, values, errors, 422)
+    zone = _digest().configured().zone
+    now = clock.now()
+    store().put_team_goal(
+        {
+            "id": f"{now:%Y%m%d}-{secrets.token_hex(4)}",
+            "metric": values["metric"],
+            "target": float(values["target"]),
+            "period": values["period"],
+            "starts": period_start(Period(values["period"]), now.astimezone(zone).date()).isoformat(),
+            "channel": values["channel"] or None,
+            "set_by": signed_in.member.email,
+            "set_at": clock.iso(now),
+        }
+    )
+    return redirect("/reports/goals")

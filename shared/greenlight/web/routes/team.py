@@ -53,7 +53,41 @@ def dashboard(signed_in: MaybeMember) -> Response:
         (STEP_LABELS[status], store().requests_with_status(status))
         for status in (RequestStatus.failed, *OPEN_STATUSES, *CLOSED)  # failed first: they need a person
     ]
-    return html(pages.team_dashboard(signed_in.member, signed_in.session.csrf, queue))
+    return html(pages.team_dashboard(signed_in.member, signed_in.session.csrf, queue, _what_worked(queue)))
+
+
+def _what_worked(queue: list[tuple[str, list[StoredRequest]]]) -> dict[str, Any]:
+    """The calendar of scheduled and published posts (?calendar=week|month&at=yyyy-mm-dd, in the
+    team's time zone), each published request's result, and the last complete week's charts."""
+    from datetime import date
+
+    from greenlight import clock
+    from greenlight.config import settings
+    from greenlight.labels import RESULT_PENDING, VERDICT_WORDS
+    from greenlight.reports import dashboard
+    from greenlight.reports.weeks import team_zone
+
+    zone = team_zone(settings().team_time_zone)
+    event = router.current_event
+    view = event.get_query_string_value("calendar") or "month"
+    try:
+        around = date.fromisoformat(event.get_query_string_value("at") or "")
+    except ValueError:
+        around = clock.now().astimezone(zone).date()
+    published = [s for status in dashboard.PUBLISHED for s in store().requests_with_status(status)]
+    results = {}
+    for stored in published:
+        result = store().goal_result(stored.id)
+        if result is not None:
+            outcome = result.together if len(result.channels) > 1 else result.channels[0]
+            results[stored.id] = VERDICT_WORDS[outcome.verdict.value]
+    requests = [s for _, rows in queue for s in rows] + published
+    return {
+        "calendar": dashboard.calendar(requests, results, view=view, around=around, zone=zone),
+        "results": [(s, results.get(s.id, RESULT_PENDING)) for s in published],
+        "chart_week": dashboard.last_week(clock.now(), zone),
+        "chart_alt": dashboard.CHART_ALT,
+    }
 
 
 @router.post("/team/sign-in")

@@ -1,0 +1,129 @@
+"""The weekly report, the team goals and the dashboard's "what worked" in headless Chromium: a
+request published and measured at 24 h on the business clock; the dashboard's charts are PNGs the
+app serves itself and they load, the calendar shows the post with its result, the report page shows
+its tables, charts (with alt text) and the CSV link, a lead sets a goal; nothing comes from
+anywhere else and no page needs JavaScript."""
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from greenlight.metrics.ages import as_utc
+from playwright.sync_api import Locator, Page, expect
+
+from local.runtime import LocalRuntime
+from tests.browser.test_measurement_pages import expect_only_local, watch_requests
+from tests.integration.test_measurement import _store, approved
+from tests.integration.test_triage import reaches
+from tests.support import Http, link_in, mails_to, wait_until
+
+SIGN_IN = "Your Greenlight sign-in link"
+MOVES_CLOCK = True  # three days of business time: the package runs this module last (conftest)
+BERLIN = ZoneInfo("Europe/Berlin")
+LEAD = "lee@example.org"
+
+
+@pytest.fixture(scope="module")
+def published(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
+    http = Http(runtime.base_url)
+    store = _store(runtime)
+    title = f"Reported in the browser {uuid.uuid4().hex[:6]}"
+    request_id = approved(http, title, goal={"metric": "engagements", "target": 1})
+    runtime.clock.advance(2 * 86400 + 60)
+    reaches(http, request_id, "published")
+    plan = wait_until(lambda: store.measurement_plans_of(request_id), message="the plan")[0]
+    at = as_utc(plan.published_at)
+    for count, age in enumerate((3600, 86400), start=1):
+        target = at + timedelta(seconds=age + 5)
+        runtime.clock.advance(max(0.0, (target - runtime.clock.now()).total_seconds()))
+        wait_until(
+            lambda count=count: len(store.snapshots(request_id)) >= count,  # type: ignore[misc]
+            seconds=30,
+            message=f"{count} snapshots",
+        )
+    year, week, _ = at.astimezone(BERLIN).isocalendar()
+    yield {"id": request_id, "title": title, "http": http, "at": at, "week": f"{year}-W{week:02d}"}
+
+
+def sign_in(page: Page, http: Http, person: str) -> None:
+    before = len(mails_to(http, person, SIGN_IN, ""))
+    page.goto("/team")
+    page.get_by_label("Your work email").fill(person)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Mail me a sign-in link").click()
+    mails = wait_until(lambda: mails_to(http, person, SIGN_IN, "")[before:], message="the sign-in mail")
+    page.goto(link_in(mails[0]))
+    with page.expect_navigation(url=re.compile(r"/team$")):
+        page.get_by_role("button", name="Sign in").click()
+
+
+def expect_loaded(images: Locator, count: int) -> None:
+    expect(images).to_have_count(count)
+    for index in range(count):
+        image = images.nth(index)
+        image.scroll_into_view_if_needed()
+        wait_until(
+            lambda i=image: i.evaluate("img => img.complete && img.naturalWidth > 0"), message="a chart"
+        )  # type: ignore[misc]
+        assert (image.get_attribute("alt") or "").strip(), "a chart without alt text"
+
+
+def test_the_dashboard_shows_its_own_charts_the_calendar_and_each_result(
+    page: Page, runtime: LocalRuntime, published: dict[str, Any]
+) -> None:
+    seen = watch_requests(page)
+    sign_in(page, published["http"], LEAD)
+    day = published["at"].astimezone(BERLIN).date().isoformat()
+    answer = page.goto(f"/team?calendar=week&at={day}")
+    assert answer is not None and answer.status == 200
+    charts = page.locator(".charts img")
+    expect_loaded(charts, 3)
+    for src in [charts.nth(i).get_attribute("src") or "" for i in range(3)]:
+        assert src.startswith("/reports/weekly/"), f"a chart not served by the app: {src}"
+    calendar = page.get_by_role("table", name=re.compile("Scheduled and published posts"))
+    expect(calendar).to_contain_text(published["title"])
+    results = page.locator("table.results")
+    expect(results.get_by_role("row", name=re.compile(published["title"]))).to_contain_text("result pending")
+    page.get_by_role("link", name="This month").click()
+    expect(page.get_by_role("heading", name=re.compile(r"Calendar: \w+ \d{4}"))).to_be_visible()
+    expect_only_local(seen, runtime.base_url)
+
+
+def test_the_report_page_shows_tables_charts_and_the_csv_link(
+    page: Page, runtime: LocalRuntime, published: dict[str, Any]
+) -> None:
+    seen = watch_requests(page)
+    sign_in(page, published["http"], LEAD)
+    answer = page.goto(f"/reports/weekly/{published['week']}")
+    assert answer is not None and answer.status == 200
+    expect(page.get_by_role("heading", level=1)).to_contain_text(published["week"])
+    summary = page.get_by_role("table", name=re.compile("against the week before"))
+    expect(summary.get_by_role("row", name=re.compile("Posts published"))).to_be_visible()
+    expect_loaded(page.locator("main img"), 3)
+    posts = page.get_by_role("table", name=re.compile("The week's posts"))
+    expect(posts).to_contain_text(published["title"])
+    expect(posts.get_by_role("link", name="CSV")).to_have_attribute(
+        "href", f"/reports/weekly/{published['week']}/csv"
+    )
+    expect_only_local(seen, runtime.base_url)
+
+
+def test_a_lead_sets_a_team_goal_and_sees_its_progress(page: Page, published: dict[str, Any]) -> None:
+    sign_in(page, published["http"], LEAD)
+    page.goto("/reports/goals")
+    page.get_by_label("Metric").select_option("engagement_rate")
+    page.get_by_label("Target").fill("0.02")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Set the goal").click()
+    expect(page.get_by_role("alert")).to_contain_text("needs one channel")
+    page.get_by_label("Metric").select_option("clicks")
+    page.get_by_label("Target").fill("100000")
+    with page.expect_navigation(url=re.compile(r"/reports/goals$")):
+        page.get_by_role("button", name="Set the goal").click()
+    row = page.get_by_role("row", name=re.compile("100,000 clicks"))
+    expect(row).to_be_visible()
+    expect(row.locator("td.status")).to_have_text(re.compile("behind|on track|not known yet"))
