@@ -104,9 +104,13 @@ def refusal(metric: Any, channels: Any, *, clicks_tracked: bool = True) -> str |
     model's own messages."""
     try:
         goal = GoalMetric(metric)
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: a list or an object, which cannot be a metric
         return None
-    if not isinstance(channels, list) or not channels or any(c not in NETWORKS for c in channels):
+    if (
+        not isinstance(channels, list)
+        or not channels
+        or any(not isinstance(c, str) or c not in NETWORKS for c in channels)
+    ):
         return None
     if any(measurable(goal, c, clicks_tracked=clicks_tracked) for c in channels):
         return None

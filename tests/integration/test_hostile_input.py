@@ -151,3 +151,10 @@ def test_a_dashboard_triage_form_with_a_non_ascii_digit_version_is_a_409(http: H
     answer = kim.post(f"/team/requests/{request_id}/triage", fields)
     assert answer.status == 409, answer.status
     assert "Nothing to decide" in answer.text
+
+
+@pytest.mark.parametrize("goal", [{"metric": ["clicks"], "target": 1}, {"metric": {}, "target": 1}])
+def test_a_goal_metric_that_is_a_list_or_object_is_a_422(http: Http, goal: dict[str, object]) -> None:
+    answer = http.post_json("/api/requests", sample_request(goal=goal, channels=[["sandbox"]]))
+    assert answer.status == 422, answer.text
+    assert "goal.metric" in field_messages(answer.json())
