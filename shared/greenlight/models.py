@@ -107,6 +107,12 @@ class Goal(Strict):
         return target
 
 
+# A Standard Step Functions execution lives at most a year (365 days) from its start, and a
+# request's lifecycle waits in one until its publish time: that time must come a day before the
+# limit, leaving the day for publishing and its retries. Intake and reschedule refuse later times.
+MAX_AHEAD = timedelta(days=364)
+
+
 class PublishWindow(Strict):
     earliest: AwareDatetime
     latest: AwareDatetime
@@ -120,8 +126,12 @@ class PublishWindow(Strict):
         now = clock.now()
         if self.latest <= now:
             raise PydanticCustomError("window", "The publish window has already passed.")
-        if self.earliest > now + timedelta(days=365):
-            raise PydanticCustomError("window", "Plan at most a year ahead.")
+        if self.latest > now + MAX_AHEAD:
+            raise PydanticCustomError(
+                "window",
+                "Plan at most a year ahead: the latest time must be within {days} days.",
+                {"days": MAX_AHEAD.days},
+            )
         return self
 
 

@@ -17,6 +17,7 @@ from greenlight.errors import Conflict, InvalidInput, OutOfOrder, PublishRejecte
 from greenlight.labels import STEP_LABELS
 from greenlight.mail import Mailer, notify_once
 from greenlight.models import (
+    MAX_AHEAD,
     UNSETTLED_POSTS,
     ChannelOptions,
     PostReceipt,
@@ -45,6 +46,8 @@ SCHEDULE = "schedule"
 # asking means posting again with the same Idempotency-Key, which it remembers for one hour only.
 ASKABLE_FOR = {"mastodon": timedelta(minutes=50)}
 RECONCILE_AFTER = timedelta(minutes=5)
+# Reconciliation gives up on a post this long after it was started: a person checks the account.
+RECONCILE_FOR = timedelta(days=1)
 CHANGEABLE = (RequestStatus.approved,)  # the team can reschedule or cancel until publishing starts
 
 
@@ -106,6 +109,10 @@ def reschedule(
         raise Conflict(f"{STEP_LABELS[stored.status]}: it can no longer be rescheduled")
     if publish_at <= clock.now():
         raise InvalidInput([{"field": "publish_at", "message": "Pick a time in the future."}])
+    if publish_at > stored.created_at + MAX_AHEAD:
+        limit = f"{stored.created_at + MAX_AHEAD:%Y-%m-%d %H:%M} UTC"
+        message = f"Pick a time before {limit}: a request's workflow runs for at most a year."
+        raise InvalidInput([{"field": "publish_at", "message": message}])
     plan = _plan(stored).model_copy(update={"publish_at": publish_at.astimezone(UTC).isoformat()})
     stored = store.change_status(
         stored,
@@ -178,7 +185,12 @@ def publish_post(
         return PublishPostOutput(channel=channel, state=record.state, receipt=record.receipt)
     if record and record.state == PostState.rejected:
         raise PublishRejected(record.reason or "refused")
-    network = channel_for(channel, config)
+    try:
+        network = channel_for(channel, config)
+    except PublishRejected as missing:  # no (complete) credentials: the team, not a retry, fixes it
+        store.start_post(request_id, channel, stored.content_version, _key(stored, channel))  # nothing sent
+        refuse(store, mailer, stored, channel, str(missing))
+        raise
     # When the post goes out is fixed in the intent, before the first attempt: every retry then
     # sends the same moment (Bluesky's createdAt), and the recorded delay is the real one.
     now = clock.iso(clock.now())
@@ -361,6 +373,20 @@ def finish_publishing(request_id: str, store: Store, mailer: Mailer) -> FinishPu
             f"Live: {stored.request.title}",
             ["It is out. See it here:", *lines, "Greenlight will measure it against its goal."],
         )
+    if status == RequestStatus.publish_failed:
+        reasons = [
+            f"{NETWORKS[c].label}: {posts[c].reason or posts[c].state}" for c in channels if c in posts
+        ]
+        people = {stored.request.requester.email: stored.request.requester.name, **_team(store, stored)}
+        notify_once(
+            store,
+            mailer,
+            stored,
+            people,
+            "publish-failed",
+            f"Not published: {stored.request.title}",
+            ["It did not go out on any channel.", *reasons, "The social team will decide what to do next."],
+        )
     return FinishPublishingOutput(outcome=status, live=[p.channel for p in live])
 
 
@@ -380,7 +406,12 @@ def reconcile_posts(store: Store, config: dict[str, Any], mailer: Mailer) -> Rec
                 f"{NETWORKS[channel].label}: still unconfirmed ({error})",
                 stored.content_version,
             )
-            continue
+            record = store.get_post(stored.id, channel)
+            started = _at(record.started_at) if record and record.started_at else clock.now()
+            if clock.now() - started < RECONCILE_FOR:
+                continue
+            # A day of failed attempts: stop asking and tell the team once, instead of forever.
+            needs_a_person(store, mailer, stored, channel)
         settled.append(f"{stored.id}/{channel}")
         if store.get_request(stored.id).status != RequestStatus.publishing:  # else the workflow finishes it
             finish_publishing(stored.id, store, mailer)

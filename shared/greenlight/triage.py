@@ -357,6 +357,8 @@ def close_request(request_id: str, reason: CloseReason, store: Store, mailer: Ma
         late = decisions.expire(store, request_id, stage, version)
         if late is not None:
             return CloseRequestOutput(closed=False, decision=late.outcome, version=version)
+    if reason == CloseReason.abandoned and _revised_but_not_told(store, request_id, version):
+        return CloseRequestOutput(closed=False, decision=RevisionOutcome.resubmitted.value, version=version)
     if stored.status != status:
         stored = store.change_status(stored, status, kind="status_changed", summary=STEP_LABELS[status])
     triage = store.get_decision(request_id, TRIAGE, version)
@@ -388,6 +390,17 @@ def close_request(request_id: str, reason: CloseReason, store: Store, mailer: Ma
             [f"Request {request_id} closed as {reason} ({STEP_LABELS[status].lower()})."],
         )
     return CloseRequestOutput(closed=True, decision=reason.value, version=version)
+
+
+def _revised_but_not_told(store: Store, request_id: str, version: int) -> bool:
+    """The requester's revision and the answer to the wait for it are stored together, before the
+    workflow is told (submit_revision): if the process died in between, the workflow's wait ran out
+    with the new version already stored. The revision arrived in time, so the request goes back to
+    triage instead of closing as abandoned after the requester was thanked."""
+    if version < 2 or store.get_decision(request_id, REVISION, version) is not None:
+        return False  # the wait that ran out is this version's own: nothing arrived
+    asked = store.get_decision(request_id, REVISION, version - 1)
+    return asked is not None and asked.state == DecisionState.decided
 
 
 def _mail_requester_once(

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from greenlight.models import RequestInput
+from greenlight.models import MAX_AHEAD, RequestInput
 from greenlight.web.forms import field_errors
 from pydantic import ValidationError
 
@@ -90,6 +90,15 @@ def test_window_must_be_ordered_ahead_and_within_a_year() -> None:
     assert "after the earliest" in errors_of(sample_request(publish_window=backwards))["publish_window"]
     assert "already passed" in errors_of(sample_request(publish_window=past))["publish_window"]
     assert "a year" in errors_of(sample_request(publish_window=far))["publish_window"]
+
+
+def test_the_latest_publish_time_leaves_a_day_of_the_executions_year() -> None:
+    now = datetime.now(UTC)
+    window = {"earliest": (now + timedelta(days=300)).isoformat()}
+    late = window | {"latest": (now + MAX_AHEAD + timedelta(hours=1)).isoformat()}
+    assert "within 364 days" in errors_of(sample_request(publish_window=late))["publish_window"]
+    in_time = window | {"latest": (now + MAX_AHEAD - timedelta(hours=1)).isoformat()}
+    assert RequestInput.model_validate(sample_request(publish_window=in_time))
 
 
 def test_times_without_a_timezone_are_refused() -> None:

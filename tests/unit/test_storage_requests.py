@@ -157,3 +157,21 @@ def test_events_are_appended_in_order(store: Store) -> None:
     store.append_event("r-1", "mail_sent", "greenlight", "one", 1)
     store.append_event("r-1", "mail_sent", "greenlight", "two")
     assert [(e.summary, e.version) for e in store.history("r-1")] == [("one", 1), ("two", None)]
+
+
+def test_a_lease_is_held_until_settled_or_given_back_and_runs_out_after_a_crash(store: Store) -> None:
+    lease = timedelta(seconds=30)
+    assert store.lease_once("r-1", "mail:ack", lease) is True
+    assert store.lease_once("r-1", "mail:ack", lease) is False, "held by the first attempt"
+    store.release_once("r-1", "mail:ack")
+    assert store.lease_once("r-1", "mail:ack", lease) is True, "given back after a failed send"
+    store.settle_once("r-1", "mail:ack")
+    assert store.lease_once("r-1", "mail:ack", lease) is None, "done for good"
+    assert store.claim_once("r-1", "claimed") and store.lease_once("r-1", "claimed", lease) is None
+
+
+def test_a_lease_whose_holder_crashed_runs_out(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert store.lease_once("r-1", "mail:ack", timedelta(seconds=30)) is True
+    later = clock.now() + timedelta(seconds=31)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert store.lease_once("r-1", "mail:ack", timedelta(seconds=30)) is True

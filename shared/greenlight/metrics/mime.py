@@ -46,6 +46,8 @@ class MailLike(Protocol):
     def text(self) -> str: ...
     @property
     def html(self) -> str: ...
+    @property
+    def message_id(self) -> str: ...  # "" lets the sender make one up
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def with_images(
     message["To"] = header_value(mail.to)
     message["Subject"] = header_value(mail.subject)
     message["Date"] = format_datetime(sent_at or clock.now())
-    message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
+    message["Message-ID"] = mail.message_id or make_msgid(domain=sender.partition("@")[2] or None)
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
     if images:

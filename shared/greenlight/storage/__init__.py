@@ -52,7 +52,7 @@ low-level client and boto3's type serialisers are used.
 """
 
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from greenlight.accounts import AccountSnapshot, Milestone
@@ -150,6 +150,12 @@ class Store:
 
     def claim_once(self, request_id: str, key: str) -> bool:
         return self._requests.claim_once(request_id, key)
+
+    def lease_once(self, request_id: str, key: str, lease: timedelta) -> bool | None:
+        return self._requests.lease_once(request_id, key, lease)
+
+    def settle_once(self, request_id: str, key: str) -> None:
+        self._requests.settle_once(request_id, key)
 
     def release_once(self, request_id: str, key: str) -> None:
         self._requests.release_once(request_id, key)

@@ -1,7 +1,7 @@
 """The request aggregate: the request, its content versions, its status with its audit trail, and
 its at-most-once markers. Everything under `REQ#<id>` except decisions, waits and posts."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -245,6 +245,43 @@ class Requests(TableAccess):
                 ConditionExpression="attribute_not_exists(pk)",
             )
             is not None
+        )
+
+    def lease_once(self, request_id: str, key: str, lease: timedelta) -> bool | None:
+        """Hold a key for `lease` to do its side effect: True when taken (free, or an earlier lease
+        ran out without being settled: its holder crashed), False while another lease runs, None
+        when it was settled (done) or claimed for good (claim_once)."""
+        for _ in range(3):  # a lease given back between the put and the read: try again
+            now = clock.now()
+            taken = unless_condition_fails(
+                self.client.put_item,
+                TableName=self.table,
+                Item=to_item(
+                    {
+                        "pk": f"REQ#{request_id}",
+                        "sk": f"ONCE#{key}",
+                        "at": clock.iso(now),
+                        "lease_until": clock.iso(now + lease),
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk) OR lease_until < :now",
+                ExpressionAttributeValues=to_item({":now": clock.iso(now)}),
+            )
+            if taken is not None:
+                return True
+            answer = self.client.get_item(
+                TableName=self.table, Key=request_key(request_id, f"ONCE#{key}"), ConsistentRead=True
+            )
+            if "Item" in answer:
+                return False if "lease_until" in answer["Item"] else None
+        return False
+
+    def settle_once(self, request_id: str, key: str) -> None:
+        """The leased side effect happened: the key is done for good."""
+        self.client.update_item(
+            TableName=self.table,
+            Key=request_key(request_id, f"ONCE#{key}"),
+            UpdateExpression="REMOVE lease_until",
         )
 
     def release_once(self, request_id: str, key: str) -> None:

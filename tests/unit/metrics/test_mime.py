@@ -19,6 +19,7 @@ class Mail:  # the shape of greenlight.mail.Mail
     subject: str
     text: str
     html: str
+    message_id: str = ""
 
 
 def chart(target: float = 100) -> InlineImage:
