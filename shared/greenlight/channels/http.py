@@ -9,6 +9,7 @@ read the answer themselves.
 
 import http.client
 import json
+import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Collection, Mapping
@@ -112,6 +113,26 @@ def request_json(
     if rate_limited and status == 429:
         raise rate_limited_error(network, response)
     raise error_for(network, response)
+
+
+def multipart(fields: Mapping[str, str], file: tuple[str, str, str, bytes]) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body with text ``fields`` and one ``file`` (field name, file name,
+    content type, bytes), and its content type (with the boundary) for ``request_json(upload=…)``."""
+    boundary = "greenlight-" + secrets.token_hex(16)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + value.encode()
+        + b"\r\n"
+        for name, value in fields.items()
+    ]
+    name, filename, content_type, data = file
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+    )
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 class Fetched(NamedTuple):
