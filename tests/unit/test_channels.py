@@ -9,6 +9,7 @@ import json
 import random
 import socket
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -1205,3 +1206,17 @@ def test_bluesky_refuses_an_image_over_a_million_bytes_that_mastodon_takes(fake:
     with pytest.raises(PublishRejected, match="Bluesky takes images of at most 1,000,000 bytes"):
         fake.bluesky().publish(make_post("bluesky", images=(big,)))
     assert fake.mastodon().publish(make_post("mastodon", images=(big,))).post_id
+
+
+def test_a_card_never_follows_https_to_plain_http() -> None:
+    """A page of the open web must not send the publishing function to a plain-http address only it
+    can reach (in Lambda, the runtime API on 127.0.0.1:9001)."""
+    from greenlight.channels.http import NoDowngrade, may_fetch
+
+    handler = NoDowngrade()
+    secure = urllib.request.Request("https://example.org/page")
+    with pytest.raises(urllib.error.HTTPError, match="from https to http"):
+        handler.redirect_request(secure, None, 302, "Found", {}, "http://127.0.0.1:9001/2018-06-01/runtime")
+    assert handler.redirect_request(secure, None, 302, "Found", {}, "https://example.org/moved") is not None
+    assert not may_fetch("http://127.0.0.1:9001/x.png", found_on="https://example.org/page")
+    assert may_fetch("https://cdn.example.org/x.png", found_on="https://example.org/page")

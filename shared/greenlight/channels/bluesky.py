@@ -40,6 +40,7 @@ from greenlight.channels.http import (
     error_text,
     expect_fields,
     fetch,
+    may_fetch,
     rate_budget,
     request_json,
 )
@@ -208,7 +209,9 @@ class BlueskyChannel:
             return None, f"no link card: {reason}"
         external: dict[str, Any] = {"uri": post.link, "title": card.title, "description": card.description}
         note = None
-        if card.image:
+        if card.image and not may_fetch(card.image, found_on=post.link_page):
+            note = f"link card without its picture: {card.image} is not https"
+        elif card.image:
             try:
                 image = fetch(card.image, timeout=timeout, max_bytes=MAX_THUMB, accept="image/")
             except ValueError as reason:
