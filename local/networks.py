@@ -55,6 +55,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from greenlight import clock
+from greenlight.media import IMAGE_LIMITS, inspect, problems
 from greenlight.networks import NETWORKS, graphemes
 
 Answer = tuple[int, dict[str, str], bytes]
@@ -80,6 +81,7 @@ BLUESKY_ACCOUNTS = {
 MAX_BLOB = 5_000_000  # the PDS's upload limit (bytes)
 MAX_THUMB = 1_000_000  # app.bsky.embed.external: thumb maxSize
 WEB = "/_local/networks/web"  # pages of "the open web" for link cards
+MEDIA = "/_local/networks/media"  # the images the fakes received, as people see them
 
 IDEMPOTENCY_WINDOW = timedelta(hours=1)  # Mastodon keeps an Idempotency-Key this long
 ACCESS_TOKEN_LIFETIME = timedelta(hours=2)  # a Bluesky access JWT
@@ -258,6 +260,7 @@ class _Status:
     visibility: str = "public"  # the account's default
     language: str | None = None
     spoiler_text: str = ""
+    media: list[dict[str, Any]] = field(default_factory=list)  # the media attachments' JSON
 
 
 @dataclass
@@ -277,6 +280,7 @@ class _SandboxPost:
     request_id: str
     scheduled_at: str
     published_at: datetime
+    images: list[dict[str, str]] = field(default_factory=list)  # alt, content_type, url
 
 
 @dataclass
@@ -288,6 +292,8 @@ class _State:
     sessions: dict[str, datetime] = field(default_factory=dict)  # access token -> expiry
     sandbox: dict[str, _SandboxPost] = field(default_factory=dict)
     sandbox_keys: dict[str, str] = field(default_factory=dict)
+    mastodon_media: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> attachment JSON
+    images: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # path -> (type, bytes), served
     faults: dict[str, deque[Fault]] = field(default_factory=lambda: {n: deque() for n in NETWORK_NAMES})
     publish_calls: dict[str, int] = field(default_factory=lambda: dict.fromkeys(NETWORK_NAMES, 0))
     read_calls: dict[str, int] = field(default_factory=lambda: dict.fromkeys(NETWORK_NAMES, 0))
@@ -344,6 +350,11 @@ class FakeNetworks:
                     return self._sandbox(method, path[len(SANDBOX) :], query, body, host, now)
                 if path.startswith(WEB + "/") and method == "GET":
                     return _web(path[len(WEB) + 1 :], f"http://{host}{WEB}")
+                if path.startswith(MEDIA + "/") and method == "GET":
+                    found = self._state.images.get(path[len(MEDIA) + 1 :])
+                    if found is None:
+                        return _json(404, {"error": "no such image"})
+                    return 200, {"content-type": found[0], "cache-control": "no-store"}, found[1]
                 if path == "/_local/networks/faults":
                     return self._faults(method, body)
                 if path == "/_local/networks/stats" and method == "GET":
@@ -451,7 +462,7 @@ class FakeNetworks:
                 return _page(404, "Not found", "<p>This status does not exist.</p>")
             counts = engagement("mastodon", status.id, now - status.created_at)
             return _page(200, f"@{MASTODON_ACCOUNT}", _post_html(status.text, status.created_at, counts))
-        if not path.startswith("/api/v1/"):
+        if not path.startswith(("/api/v1/", "/api/v2/")):
             return _json(404, {"error": "Not Found"})
         authorization = headers.get("authorization")
         if method in ("POST", "DELETE") or path == "/api/v1/accounts/verify_credentials" or authorization:
@@ -463,6 +474,8 @@ class FakeNetworks:
         limits = self._mastodon_limits(now) if authorization is not None else {}
         if path == "/api/v1/statuses" and method == "POST":
             return self._mastodon_post(headers, body, base, now, limits)
+        if path == "/api/v2/media" and method == "POST":
+            return self._mastodon_media(headers, body, base, limits)
         if path == "/api/v1/statuses" and method == "GET":
             return self._mastodon_batch(query, base, now, limits)
         if path == "/api/v1/accounts/verify_credentials" and method == "GET":
@@ -477,6 +490,49 @@ class FakeNetworks:
                 return _json(200, self._status_json(status, base, now) | {"text": status.text}, limits)
             return _json(200, self._status_json(status, base, now), limits)
         return _json(404, {"error": "Not Found"}, limits)
+
+    def _mastodon_media(
+        self, headers: dict[str, str], body: bytes, base: str, limits: dict[str, str]
+    ) -> Answer:
+        """``POST /api/v2/media`` (multipart: ``file``, ``description``): an image attachment a status
+        can then take by id. Refused as Mastodon does: no file, a type or size it does not take, a
+        description over 1,500 characters."""
+        form = _multipart(headers.get("content-type", ""), body)
+        upload = form.get("file")
+        if not isinstance(upload, tuple):
+            return _json(422, {"error": "Validation failed: File can't be blank"}, limits)
+        data = upload[1]  # Mastodon reads the type from the bytes, not from what the client says
+        description = form.get("description") if isinstance(form.get("description"), str) else ""
+        rules = IMAGE_LIMITS["mastodon"]
+        try:
+            facts = inspect(data)
+        except ValueError:
+            return _json(422, {"error": "Validation failed: File content type is invalid"}, limits)
+        if facts.content_type not in rules.formats or facts.size > rules.max_bytes:
+            return _json(422, {"error": "Validation failed: File is invalid"}, limits)
+        if len(str(description)) > rules.max_alt:
+            return _json(
+                422,
+                {
+                    "error": "Validation failed: Description is too long "
+                    f"(maximum is {rules.max_alt} characters)"
+                },
+                limits,
+            )
+        self._state.status_sequence += 1
+        media_id = str(100_000 + self._state.status_sequence)
+        self._state.images[f"mastodon/{media_id}"] = (facts.content_type, data)
+        url = f"{base.rsplit('/mastodon', 1)[0]}/media/mastodon/{media_id}"
+        attachment = {
+            "id": media_id,
+            "type": "image",
+            "url": url,
+            "preview_url": url,
+            "description": description,
+            "meta": {"original": {"width": facts.width, "height": facts.height}},
+        }
+        self._state.mastodon_media[media_id] = attachment
+        return _json(200, attachment, limits)
 
     def _mastodon_batch(
         self, query: dict[str, list[str]], base: str, now: datetime, limits: dict[str, str]
@@ -520,6 +576,14 @@ class FakeNetworks:
         if language is not None and not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]+)*", str(language)):
             return _json(422, {"error": "Validation failed: Language is not a valid ISO 639 code"}, limits)
         spoiler = str(document.get("spoiler_text") or "")
+        media_ids = document.get("media_ids") or document.get("media_ids[]") or []
+        media_ids = [media_ids] if isinstance(media_ids, str) else media_ids
+        if len(media_ids) > IMAGE_LIMITS["mastodon"].count:
+            return _json(
+                422, {"error": "Validation failed: Media attachments are too many (at most 4)"}, limits
+            )
+        if any(str(m) not in self._state.mastodon_media for m in media_ids):
+            return _json(422, {"error": "Validation failed: Media attachments are not valid"}, limits)
         network = NETWORKS["mastodon"]
         # Mastodon counts the content warning and the text together.
         if network.length(spoiler + text, None) > network.max_length:
@@ -539,7 +603,10 @@ class FakeNetworks:
         state.status_sequence += 1
         # Snowflake-like ids, as Mastodon's: milliseconds, then a sequence.
         status_id = str(int(now.timestamp() * 1000) << 16 | state.status_sequence & 0xFFFF)
-        status = state.statuses[status_id] = _Status(status_id, text, now, visibility, language, spoiler)
+        attached = [state.mastodon_media[str(m)] for m in media_ids]
+        status = state.statuses[status_id] = _Status(
+            status_id, text, now, visibility, language, spoiler, attached
+        )
         if key:
             state.idempotency[(MASTODON_ACCOUNT, key)] = (status_id, now)
         return _json(200, self._status_json(status, base, now), limits)
@@ -561,6 +628,7 @@ class FakeNetworks:
             "favourites_count": counts["likes"],
             "quotes_count": counts["quotes"],
             "content": "<p>" + html.escape(status.text).replace("\n", "<br>") + "</p>",
+            "media_attachments": status.media,
             "account": {
                 "id": "1",
                 "username": MASTODON_ACCOUNT,
@@ -734,6 +802,7 @@ class FakeNetworks:
         mime = headers.get("content-type", "application/octet-stream").split(";")[0].strip()
         cid = _cid({"blob": hashlib.sha256(body).hexdigest()}, codec=0x55)
         self._state.blobs[cid] = (mime, len(body))
+        self._state.images[f"bluesky/{cid}"] = (mime, body)
         blob = {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(body)}
         return _json(200, {"blob": blob})
 
@@ -891,7 +960,10 @@ class FakeNetworks:
                 return _json(404, {"error": "no such post"})
             if kind == "p" and not metrics:
                 counts = engagement("sandbox", post.id, now - post.published_at)
-                return _page(200, "Sandbox post", _post_html(post.text, post.published_at, counts))
+                pictures = "".join(
+                    f'<img src="{html.escape(i["url"])}" alt="{html.escape(i["alt"])}">' for i in post.images
+                )
+                return _page(200, "Sandbox post", _post_html(post.text, post.published_at, counts) + pictures)
             if metrics:
                 return _json(200, self._sandbox_metrics(post, now))
             return _json(200, self._sandbox_json(post, base, now, with_metrics=True))
@@ -912,6 +984,14 @@ class FakeNetworks:
             return _json(200, self._sandbox_json(state.sandbox[state.sandbox_keys[key]], base, now))
         # The id comes from the key: the same demo gives the same ids, and so the same engagement.
         post_id = "sbx-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        images = _sandbox_images(document.get("images") or [])
+        if isinstance(images, str):
+            return _json(422, {"error": images})
+        shown = []
+        for number, (alt, content_type, data) in enumerate(images):
+            state.images[f"sandbox/{post_id}/{number}"] = (content_type, data)
+            url = f"{base.rsplit('/_local/', 1)[0]}{MEDIA}/sandbox/{post_id}/{number}"
+            shown.append({"alt": alt, "content_type": content_type, "url": url})
         post = _SandboxPost(
             id=post_id,
             key=key,
@@ -920,6 +1000,7 @@ class FakeNetworks:
             request_id=str(document.get("request_id") or ""),
             scheduled_at=str(document.get("scheduled_at") or ""),
             published_at=now,
+            images=shown,
         )
         state.sandbox[post_id] = post
         state.sandbox_keys[key] = post_id
@@ -937,6 +1018,7 @@ class FakeNetworks:
             "channel": post.channel,
             "request_id": post.request_id,
             "scheduled_at": post.scheduled_at,
+            "images": post.images,
         }
         if with_metrics:
             document["metrics"] = self._sandbox_metrics(post, now)
@@ -953,6 +1035,48 @@ class _BadBody(Exception):
     def __init__(self, answer: Answer):
         super().__init__("unreadable body")
         self.answer = answer
+
+
+def _sandbox_images(items: Any) -> list[tuple[str, str, bytes]] | str:
+    """The images of a sandbox post (alt, content type, bytes), or why they are refused."""
+    if not isinstance(items, list):
+        return "images must be a list"
+    found: list[tuple[str, str, bytes]] = []
+    facts = []
+    for item in items:
+        try:
+            data = base64.b64decode(item["data"], validate=True)
+            alt = str(item["alt"])
+            image = inspect(data)
+        except (KeyError, TypeError, ValueError) as error:
+            return f"each image needs alt and data (an image in base64): {error}"
+        found.append((alt, image.content_type, data))
+        facts.append((image, alt))
+    if refused := problems("sandbox", facts):
+        return "; ".join(refused)
+    return found
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, str | tuple[str, bytes]]:
+    """A ``multipart/form-data`` body: text fields as strings, files as (content type, bytes)."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    if not content_type.startswith("multipart/form-data"):
+        return {}
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields: dict[str, str | tuple[str, bytes]] = {}
+    for part in message.iter_parts() if message.is_multipart() else []:
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        if not isinstance(name, str):
+            continue
+        if part.get_filename():
+            fields[name] = (part.get_content_type(), data)
+        else:
+            fields[name] = data.decode("utf-8", "replace")
+    return fields
 
 
 def _parse_json(body: bytes, error: dict[str, str] | None = None) -> Any:
@@ -1092,8 +1216,10 @@ def _invalid_facet(facet: Any, text: bytes) -> str | None:
 
 
 def _invalid_embed(embed: Any, blobs: dict[str, tuple[str, int]]) -> str | None:
+    if isinstance(embed, dict) and embed.get("$type") == "app.bsky.embed.images":
+        return _invalid_images(embed, blobs)
     if not isinstance(embed, dict) or embed.get("$type") != "app.bsky.embed.external":
-        return "Record/embed must be one of the embeds this fake knows (app.bsky.embed.external)"
+        return "Record/embed must be one of the embeds this fake knows (app.bsky.embed.external, images)"
     external = embed.get("external")
     if not isinstance(external, dict):
         return "Record/embed/external must be an object"
@@ -1104,6 +1230,30 @@ def _invalid_embed(embed: Any, blobs: dict[str, tuple[str, int]]) -> str | None:
         return "Record/embed/external/uri must be a valid uri"
     if "thumb" in external:
         return _invalid_blob(external["thumb"], blobs, "Record/embed/external/thumb", MAX_THUMB)
+    return None
+
+
+def _invalid_images(embed: dict[str, Any], blobs: dict[str, tuple[str, int]]) -> str | None:
+    """``app.bsky.embed.images``: 1 to 4 images, each a blob (image/*, at most 1,000,000 bytes) with
+    ``alt`` (required, may be empty in the lexicon) and an optional ``aspectRatio`` of positive
+    integers."""
+    images = embed.get("images")
+    if not isinstance(images, list) or not 1 <= len(images) <= 4:
+        return "Record/embed/images must be an array of 1 to 4 images"
+    for number, image in enumerate(images):
+        where = f"Record/embed/images/{number}"
+        if not isinstance(image, dict) or not isinstance(image.get("alt"), str):
+            return f'{where} must have the property "alt"'
+        ratio = image.get("aspectRatio")
+        if ratio is not None and not (
+            isinstance(ratio, dict)
+            and all(isinstance(ratio.get(k), int) and ratio[k] >= 1 for k in ("width", "height"))
+        ):
+            return f"{where}/aspectRatio must have positive integer width and height"
+        if problem := _invalid_blob(
+            image.get("image"), blobs, f"{where}/image", IMAGE_LIMITS["bluesky"].max_bytes
+        ):
+            return problem
     return None
 
 

@@ -10,6 +10,7 @@ import pytest
 from greenlight import risk
 
 from local.runtime import LocalRuntime
+from tests.integration.test_team import sign_in
 from tests.integration.test_triage import (
     ended,
     execution,
@@ -81,6 +82,8 @@ def test_reviewers_see_each_channels_options_and_limits(http: Http) -> None:
     assert "Posted with visibility public; language en" in page
     assert "Posted with languages en" in page
     assert re.search(r"\d+ of 300 graphemes, \d+ of 3,000 bytes", page)
+    team_page = sign_in(http, "lee@example.org").get(f"/team/requests/{request_id}").text
+    assert "Posted with visibility public; language en" in team_page, "the team sees them too"
 
 
 def test_risky_requests_need_every_required_role(runtime: LocalRuntime, http: Http) -> None:

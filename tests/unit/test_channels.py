@@ -4,9 +4,12 @@ Business time is frozen (``greenlight.clock.now`` patched) so engagement, rate-l
 expiry are deterministic; tests move it with ``clock_at.advance``.
 """
 
+import io
 import json
+import random
 import socket
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -14,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import PIL.Image
 import pytest
 from greenlight import clock
 from greenlight.channels import (
@@ -23,6 +27,7 @@ from greenlight.channels import (
     MastodonChannel,
     Metrics,
     Post,
+    PostImage,
     RateLimited,
     Receipt,
     SandboxChannel,
@@ -1131,3 +1136,87 @@ def test_fake_reads_spend_the_budget_and_answer_its_headers(fake: Fake, clock_at
         "GET", "/_local/networks/mastodon/api/v1/accounts/verify_credentials", {}, b""
     )
     assert status == 401
+
+
+# ---- images (issue 14, part 1: the networks' side) ----
+
+
+def png(width: int = 64, height: int = 48) -> PostImage:
+    out = io.BytesIO()
+    PIL.Image.new("RGB", (width, height), (200, 80, 40)).save(out, format="PNG")
+    return PostImage(out.getvalue(), "An orange square, our logo's colour", "image/png", width, height)
+
+
+def test_mastodon_uploads_each_image_with_its_alt_text_and_attaches_it(fake: Fake) -> None:
+    post = make_post("mastodon", images=(png(), png(30, 90)))
+    receipt = fake.mastodon().publish(post)
+    status = fake.networks._state.statuses[receipt.post_id]
+    assert [m["description"] for m in status.media] == ["An orange square, our logo's colour"] * 2
+    assert [m["meta"]["original"] for m in status.media] == [
+        {"width": 64, "height": 48},
+        {"width": 30, "height": 90},
+    ]
+    code, served = 0, b""
+    with urllib.request.urlopen(status.media[0]["url"], timeout=5) as answer:
+        code, served = answer.status, answer.read()
+    assert code == 200 and served == post.images[0].data, "the fake serves what it received"
+
+
+def test_bluesky_embeds_images_with_alt_and_aspect_ratio_and_no_link_card(fake: Fake) -> None:
+    page = f"{fake.base}/_local/networks/web/webinar"
+    post = make_post("bluesky", text=f"Our logo {page}", link=page, link_page=page, images=(png(120, 63),))
+    fake.bluesky().publish(post)
+    embed = fake.networks._state.records[record_key(post)].value["embed"]
+    assert embed["$type"] == "app.bsky.embed.images", "images, not the link card"
+    [image] = embed["images"]
+    assert image["alt"] == "An orange square, our logo's colour"
+    assert image["aspectRatio"] == {"width": 120, "height": 63}
+    assert (
+        image["image"]["mimeType"] == "image/png"
+        and image["image"]["ref"]["$link"] in fake.networks._state.blobs
+    )
+
+
+def test_sandbox_takes_images_and_shows_them(fake: Fake) -> None:
+    receipt = fake.sandbox().publish(make_post("sandbox", images=(png(),)))
+    _, found = http("GET", f"{fake.base}/_local/channels/sandbox/posts/{receipt.post_id}")
+    [image] = found["images"]
+    assert image["alt"] == "An orange square, our logo's colour" and image["content_type"] == "image/png"
+    with urllib.request.urlopen(receipt.url, timeout=5) as answer:
+        assert 'alt="An orange square, our logo&#x27;s colour"' in answer.read().decode()
+
+
+@pytest.mark.parametrize("network", ["mastodon", "bluesky", "sandbox"])
+def test_images_that_break_a_networks_limits_are_refused_before_any_upload(fake: Fake, network: str) -> None:
+    channel = {"mastodon": fake.mastodon, "bluesky": fake.bluesky, "sandbox": fake.sandbox}[network]()
+    no_alt = replace(png(), alt=" ")
+    with pytest.raises(PublishRejected, match="image 1 needs alt text"):
+        channel.publish(make_post(network, images=(no_alt,)))
+    with pytest.raises(PublishRejected, match="at most 4 images, this post has 5"):
+        channel.publish(make_post(network, images=(png(),) * 5))
+    assert fake.stats(network)["posts"] == 0
+
+
+def test_bluesky_refuses_an_image_over_a_million_bytes_that_mastodon_takes(fake: Fake) -> None:
+    out = io.BytesIO()
+    noise = PIL.Image.frombytes("RGB", (800, 600), random.Random(7).randbytes(800 * 600 * 3))
+    noise.save(out, format="PNG")
+    big = PostImage(out.getvalue(), "Static", "image/png", 800, 600)
+    assert len(big.data) > 1_000_000
+    with pytest.raises(PublishRejected, match="Bluesky takes images of at most 1,000,000 bytes"):
+        fake.bluesky().publish(make_post("bluesky", images=(big,)))
+    assert fake.mastodon().publish(make_post("mastodon", images=(big,))).post_id
+
+
+def test_a_card_never_follows_https_to_plain_http() -> None:
+    """A page of the open web must not send the publishing function to a plain-http address only it
+    can reach (in Lambda, the runtime API on 127.0.0.1:9001)."""
+    from greenlight.channels.http import NoDowngrade, may_fetch
+
+    handler = NoDowngrade()
+    secure = urllib.request.Request("https://example.org/page")
+    with pytest.raises(urllib.error.HTTPError, match="from https to http"):
+        handler.redirect_request(secure, None, 302, "Found", {}, "http://127.0.0.1:9001/2018-06-01/runtime")
+    assert handler.redirect_request(secure, None, 302, "Found", {}, "https://example.org/moved") is not None
+    assert not may_fetch("http://127.0.0.1:9001/x.png", found_on="https://example.org/page")
+    assert may_fetch("https://cdn.example.org/x.png", found_on="https://example.org/page")

@@ -4,7 +4,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from greenlight.errors import ChannelUnavailable
+from greenlight.errors import ChannelUnavailable, PublishRejected
+
+
+@dataclass(frozen=True)
+class PostImage:
+    """An image that goes out with a post: its bytes, its alt text (required), and what it is."""
+
+    data: bytes
+    alt: str
+    content_type: str
+    width: int
+    height: int
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,7 @@ class Post:
     language: str | None = None
     content_warning: str = ""
     langs: tuple[str, ...] = ()
+    images: tuple[PostImage, ...] = ()  # with images, a Bluesky post carries them, not a link card
 
 
 @dataclass(frozen=True)
@@ -139,3 +151,18 @@ class Channel(Protocol):
     def followers(self) -> AccountStats:
         """The publishing account's followers and post count now. Raises RateLimited on a 429."""
         ...
+
+
+def refuse_images(network: str, post: Post) -> None:
+    """Raise PublishRejected, naming every reason, when the post's images break the network's
+    limits: refused before any upload, as the network itself would refuse them."""
+    if not post.images:
+        return
+    from greenlight.media import ImageFacts, problems
+
+    facts = [
+        (ImageFacts(image.content_type, image.width, image.height, len(image.data)), image.alt)
+        for image in post.images
+    ]
+    if found := problems(network, facts):
+        raise PublishRejected(f"{network}: " + "; ".join(found))

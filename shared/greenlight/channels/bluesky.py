@@ -22,7 +22,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from greenlight import clock, richtext
-from greenlight.channels.base import AccountStats, Gone, Metrics, Post, RateBudget, RateLimited, Receipt
+from greenlight.channels.base import (
+    AccountStats,
+    Gone,
+    Metrics,
+    Post,
+    RateBudget,
+    RateLimited,
+    Receipt,
+    refuse_images,
+)
 from greenlight.channels.cards import read_card
 from greenlight.channels.http import (
     DEFAULT_TIMEOUT,
@@ -31,6 +40,7 @@ from greenlight.channels.http import (
     error_text,
     expect_fields,
     fetch,
+    may_fetch,
     rate_budget,
     request_json,
 )
@@ -146,8 +156,9 @@ class BlueskyChannel:
     def publish(self, post: Post) -> Receipt:
         session = self._current_session()
         rkey = record_key(post)
+        refuse_images(self.name, post)
         rich, notes = facets(post.text, self._resolve)
-        embed, card_note = self._link_card(post)
+        embed, card_note = self._images(post) if post.images else self._link_card(post)
         record = post_record(post, facets=rich, embed=embed)
         answer = self._call(
             "POST",
@@ -198,7 +209,9 @@ class BlueskyChannel:
             return None, f"no link card: {reason}"
         external: dict[str, Any] = {"uri": post.link, "title": card.title, "description": card.description}
         note = None
-        if card.image:
+        if card.image and not may_fetch(card.image, found_on=post.link_page):
+            note = f"link card without its picture: {card.image} is not https"
+        elif card.image:
             try:
                 image = fetch(card.image, timeout=timeout, max_bytes=MAX_THUMB, accept="image/")
             except ValueError as reason:
@@ -206,6 +219,19 @@ class BlueskyChannel:
             else:
                 external["thumb"] = self._upload(image.body, image.content_type)
         return {"$type": "app.bsky.embed.external", "external": external}, note
+
+    def _images(self, post: Post) -> tuple[dict[str, Any], None]:
+        """``app.bsky.embed.images``: each image uploaded as a blob, with its alt text and aspect
+        ratio (so the app lays it out before loading it). A post with images carries no link card."""
+        images = [
+            {
+                "image": self._upload(image.data, image.content_type),
+                "alt": image.alt,
+                "aspectRatio": {"width": image.width, "height": image.height},
+            }
+            for image in post.images
+        ]
+        return {"$type": "app.bsky.embed.images", "images": images}, None
 
     def _upload(self, data: bytes, content_type: str) -> dict[str, Any]:
         """``com.atproto.repo.uploadBlob``: the blob reference a record embeds."""

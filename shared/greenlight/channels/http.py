@@ -9,6 +9,7 @@ read the answer themselves.
 
 import http.client
 import json
+import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Collection, Mapping
@@ -114,6 +115,47 @@ def request_json(
     raise error_for(network, response)
 
 
+def multipart(fields: Mapping[str, str], file: tuple[str, str, str, bytes]) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body with text ``fields`` and one ``file`` (field name, file name,
+    content type, bytes), and its content type (with the boundary) for ``request_json(upload=…)``."""
+    boundary = "greenlight-" + secrets.token_hex(16)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + value.encode()
+        + b"\r\n"
+        for name, value in fields.items()
+    ]
+    name, filename, content_type, data = file
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+    )
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+class NoDowngrade(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, but never from https to http: a page of the open web must not send the
+    function to plain-http addresses it can reach and the world cannot (in Lambda, the runtime API
+    on 127.0.0.1)."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        if urlsplit(req.full_url).scheme == "https" and urlsplit(newurl).scheme != "https":
+            raise urllib.error.HTTPError(newurl, code, "a redirect from https to http", headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_fetch_direct = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoDowngrade)
+_fetch_default = urllib.request.build_opener(NoDowngrade)
+
+
+def may_fetch(url: str, found_on: str) -> bool:
+    """Whether an address named by a page (a card's picture) may be fetched: from an https page,
+    only https, for the reason NoDowngrade gives."""
+    return urlsplit(found_on).scheme != "https" or urlsplit(url).scheme == "https"
+
+
 class Fetched(NamedTuple):
     content_type: str  # lower-cased, without parameters
     body: bytes
@@ -130,12 +172,14 @@ def fetch(url: str, *, timeout: float, max_bytes: int, accept: str, cut: bool = 
     request = urllib.request.Request(url, method="GET")
     request.add_header("User-Agent", USER_AGENT)
     request.add_header("Accept", f"{accept}*" if accept.endswith("/") else accept)
-    opener = _direct if urlsplit(url).hostname in LOOPBACK else _default
+    opener = _fetch_direct if urlsplit(url).hostname in LOOPBACK else _fetch_default
     try:
         with opener.open(request, timeout=timeout) as answer:
             status, content_type = answer.status, answer.headers.get_content_type()
             body = answer.read(max_bytes + 1)
     except urllib.error.HTTPError as error:
+        if error.msg == "a redirect from https to http":
+            raise ValueError(f"{url} redirects from https to http, which is not followed") from error
         raise ValueError(f"{url} answered HTTP {error.code}") from error
     except (OSError, http.client.HTTPException) as error:  # time-outs and refused connections too
         raise ValueError(f"{url} could not be read ({error})") from error

@@ -8,8 +8,26 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from greenlight import clock
-from greenlight.channels.base import AccountStats, Gone, Metrics, Post, RateBudget, RateLimited, Receipt
-from greenlight.channels.http import DEFAULT_TIMEOUT, Response, expect_fields, rate_budget, request_json
+from greenlight.channels.base import (
+    AccountStats,
+    Gone,
+    Metrics,
+    Post,
+    PostImage,
+    RateBudget,
+    RateLimited,
+    Receipt,
+    refuse_images,
+)
+from greenlight.channels.http import (
+    DEFAULT_TIMEOUT,
+    Response,
+    error_text,
+    expect_fields,
+    multipart,
+    rate_budget,
+    request_json,
+)
 from greenlight.errors import ChannelUnavailable, PublishRejected
 
 BATCH = 20  # Mastodon's DEFAULT_STATUSES_LIMIT: more ids in one call is a 422 validation error
@@ -34,7 +52,11 @@ class MastodonChannel:
         self.budget: RateBudget | None = None
 
     def publish(self, post: Post) -> Receipt:
+        refuse_images(self.name, post)
+        media_ids = [self._upload(image) for image in post.images]
         body: dict[str, Any] = {"status": post.text}
+        if media_ids:
+            body["media_ids"] = media_ids
         if post.visibility:
             body["visibility"] = post.visibility
         if post.language:
@@ -48,8 +70,14 @@ class MastodonChannel:
             body=body,
             headers=self._headers | {"Idempotency-Key": post.key},
             timeout=self.timeout,
+            accept=(422,),
         )
         self._note_budget(answer)
+        if answer.status == 422:
+            reason = error_text(answer.body)
+            if "not finished processing" in reason:  # a large image still being processed: retry
+                raise ChannelUnavailable(f"mastodon: {reason}")
+            raise PublishRejected(f"mastodon: {reason or 'HTTP 422'}")
         status = expect_fields(self.name, answer.body, ("id", "created_at"))
         return Receipt(
             channel=self.name,
@@ -58,6 +86,24 @@ class MastodonChannel:
             url=str(status.get("url") or status.get("uri") or f"{self.base_url}/statuses/{status['id']}"),
             published_at=str(status["created_at"]),
         )
+
+    def _upload(self, image: PostImage) -> str:
+        """``POST /api/v2/media`` with the image and its alt text (``description``): the id a
+        status attaches. A retry uploads again; Mastodon removes attachments no status uses."""
+        extension = image.content_type.removeprefix("image/").replace("jpeg", "jpg")
+        data, content_type = multipart(
+            {"description": image.alt}, ("file", f"image.{extension}", image.content_type, image.data)
+        )
+        answer = request_json(
+            self.name,
+            "POST",
+            f"{self.base_url}/api/v2/media",
+            headers=self._headers,
+            timeout=self.timeout,
+            upload=(data, content_type),
+        )
+        self._note_budget(answer)
+        return str(expect_fields(self.name, answer.body, ("id",))["id"])
 
     def find(self, post: Post) -> Receipt | None:
         """Mastodon cannot look a status up by idempotency key, so this re-POSTs with the same

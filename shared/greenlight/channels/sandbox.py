@@ -1,7 +1,8 @@
 """The sandbox: a plain HTTP test network (served locally by ``local/networks.py``) so every part of
 Greenlight — publishing, retries, charts, pilot verdicts — runs without a real account.
 
-API: ``POST {base}/posts`` with ``{key, text, channel, request_id, scheduled_at}`` answers 201 with
+API: ``POST {base}/posts`` with ``{key, text, channel, request_id, scheduled_at, images}`` (each
+image ``{alt, content_type, data}``, the bytes in base64) answers 201 with
 ``{id, url, published_at}``, or 200 with the same post when the key was seen before (idempotent);
 ``GET {base}/posts/by-key/{key}`` (404 when unknown); ``GET {base}/posts/{id}/metrics``;
 ``GET {base}/posts?id=a&id=b`` (at most 50 ids: ``{"posts": [{id, ..., metrics}]}``, leaving out
@@ -9,11 +10,21 @@ posts it does not have, as the real networks' batch reads do); ``DELETE {base}/p
 ``GET {base}/account`` (``{followers, posts}``). A 429 may carry ``Retry-After``.
 """
 
+import base64
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from greenlight import clock
-from greenlight.channels.base import AccountStats, Gone, Metrics, Post, RateBudget, RateLimited, Receipt
+from greenlight.channels.base import (
+    AccountStats,
+    Gone,
+    Metrics,
+    Post,
+    RateBudget,
+    RateLimited,
+    Receipt,
+    refuse_images,
+)
 from greenlight.channels.http import DEFAULT_TIMEOUT, expect_fields, rate_budget, request_json
 from greenlight.errors import ChannelUnavailable, PublishRejected
 
@@ -30,6 +41,7 @@ class SandboxChannel:
         self.budget: RateBudget | None = None  # the sandbox sends no rate-limit headers (today)
 
     def publish(self, post: Post) -> Receipt:
+        refuse_images(self.name, post)
         answer = request_json(
             self.name,
             "POST",
@@ -40,6 +52,14 @@ class SandboxChannel:
                 "channel": post.channel,
                 "request_id": post.request_id,
                 "scheduled_at": post.scheduled_at,
+                "images": [
+                    {
+                        "alt": image.alt,
+                        "content_type": image.content_type,
+                        "data": base64.b64encode(image.data).decode(),
+                    }
+                    for image in post.images
+                ],
             },
             timeout=self.timeout,
         )

@@ -197,6 +197,7 @@ def team_request(
         change_csrf=change_csrf,
         posts=posts or [],
         clicks=_clicks(stored),
+        fits=_fits(stored),
         **(form or {}),
     )
 
