@@ -10,7 +10,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from greenlight import clock
@@ -33,6 +33,7 @@ from greenlight.reports.weekly import (
 from greenlight.reports.weeks import IsoWeek
 from greenlight.steps import WeeklyDigestOutput
 from greenlight.storage import Store
+from greenlight.storage.reports import Digest, DigestState
 
 if TYPE_CHECKING:
     from greenlight.mail import Mail, Mailer
@@ -454,7 +455,7 @@ def run_weekly_digest(*, store: Store, mailer: "Mailer", settings: DigestSetting
         return result
     result.state = digest.state.value
     ends = datetime.fromisoformat(digest.window_ends)
-    ready = digest.state.value == "drafting" and (digest.note or now >= ends)
+    ready = digest.state is DigestState.drafting and (digest.note or now >= ends)
     if ready and store.start_sending_digest(week.label):
         report = with_charts(gather(store, week, zone=settings.zone, age_seconds=settings.age_seconds))
         report.goals = goal_progress(store, settings)
@@ -531,7 +532,7 @@ def _send_digest(store: Store, mailer: "Mailer", report: WeeklyReport, settings:
     return sent
 
 
-def note_allowed(store: Store, week: IsoWeek) -> Any:
+def note_allowed(store: Store, week: IsoWeek) -> Digest | None:
     """The week's digest while the lead may still add a note, else None."""
     digest = store.digest(week.label)
-    return digest if digest and digest.state.value == "drafting" else None
+    return digest if digest and digest.state is DigestState.drafting else None
