@@ -317,11 +317,19 @@ def celebrate_goals(store: Store, mailer: "Mailer", settings: "DigestSettings") 
     from greenlight.mail import notice
 
     celebrated = []
-    pending = [g for g in team_goals(store) if not store.goal_celebrated(g.id)]
+    now = clock.now()
+    # A goal is looked at until a week after its period (a rate is only judged once it is over).
+    pending = {
+        g.id
+        for g in team_goals(store)
+        if g.bounds(settings.zone)[1] + timedelta(days=7) > now and not store.goal_celebrated(g.id)
+    }
     if not pending:
         return []
     for item in goal_progress(store, settings):
         goal = item.goal
+        if goal.id not in pending:
+            continue
         if not item.reached or item.done is None or not store.claim_goal_celebration(goal.id, item.done):
             continue
         sent = []
