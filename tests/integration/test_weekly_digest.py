@@ -26,6 +26,10 @@ from tests.integration.test_team import sign_in
 from tests.integration.test_triage import hidden, reaches
 from tests.support import Http, mails_to, wait_until
 
+# The module's fixture drives two weeks of business time (five requests, a dozen clock steps, each
+# waiting for the sweep): more than the suite's 120 s per test on a busy shared machine.
+pytestmark = pytest.mark.timeout(600)
+
 BERLIN = ZoneInfo("Europe/Berlin")
 HOUR, DAY = 3600, 86400
 LEAD = "lee@example.org"
