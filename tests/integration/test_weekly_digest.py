@@ -9,7 +9,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from html.parser import HTMLParser
@@ -25,6 +25,10 @@ from tests.integration.test_measurement import approved
 from tests.integration.test_team import sign_in
 from tests.integration.test_triage import hidden, reaches
 from tests.support import Http, mails_to, wait_until
+
+# The module's fixture drives two weeks of business time (five requests, a dozen clock steps, each
+# waiting for the sweep): more than the suite's 120 s per test on a busy shared machine.
+pytestmark = pytest.mark.timeout(600)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HOUR, DAY = 3600, 86400
@@ -190,7 +194,14 @@ def _items(runtime: LocalRuntime) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def expected(runtime: LocalRuntime, week: str) -> dict[str, int]:
+def _bounds(week: str) -> tuple[datetime, datetime]:
+    year, number = (int(part) for part in week.split("-W"))
+    monday = date.fromisocalendar(year, number, 1)
+    start = datetime.combine(monday, time(0), BERLIN)
+    return start, datetime.combine(monday + timedelta(days=7), time(0), BERLIN)
+
+
+def expected(runtime: LocalRuntime, week: str) -> dict[str, Any]:
     items = _items(runtime)
     posts = {
         (i["request_id"], i["channel"])
@@ -209,7 +220,45 @@ def expected(runtime: LocalRuntime, week: str) -> dict[str, int]:
     submitted = [
         i for i in items if i["sk"] == "REQUEST" and label(datetime.fromisoformat(i["created_at"])) == week
     ]
+    by_impressions, per_follower = [0, 0], [0, 0]
+    for i in at_24h:
+        engagements = i["likes"] + i["reposts"] + i["replies"] + i["quotes"]
+        if i.get("impressions") is not None:
+            if i["impressions"] > 0:
+                by_impressions[0] += engagements
+                by_impressions[1] += i["impressions"]
+        elif i.get("followers_at_publish"):
+            per_follower[0] += engagements
+            per_follower[1] += i["followers_at_publish"]
+    reviews: dict[str, int] = {}
+    for i in items:
+        if (
+            i["sk"] == "REQUEST"
+            and i.get("review")
+            and label(datetime.fromisoformat(i["review"]["finished_at"])) == week
+        ):
+            reviews[i["review"]["lane"]] = reviews.get(i["review"]["lane"], 0) + 1
+    start, end = _bounds(week)
+    gained = []
+    for channel in {
+        i["channel"] for i in items if i["pk"].startswith("ACCOUNT#") and i["sk"].startswith("DAY#")
+    }:
+        days = sorted(
+            (datetime.fromisoformat(i["taken_at"]), i["followers"])
+            for i in items
+            if i["pk"] == f"ACCOUNT#{channel}" and i["sk"].startswith("DAY#")
+        )
+        before = [f for at, f in days if at < start]
+        during = [f for at, f in days if start <= at < end]
+        if before and during:
+            gained.append(during[-1] - before[-1])
     return {
+        "by_impressions": f"{by_impressions[0] / by_impressions[1] * 100:.2f}%" if by_impressions[1] else "—",
+        "per_follower": f"{per_follower[0] / per_follower[1] * 1000:.1f} per 1,000 followers"
+        if per_follower[1]
+        else "—",
+        "reviews": reviews,
+        "gained": f"{sum(gained):+,}" if gained else "not known",
         "posts": len(posts),
         "measured": len(at_24h),
         "engagements": sum(i["likes"] + i["reposts"] + i["replies"] + i["quotes"] for i in at_24h),
@@ -225,7 +274,15 @@ def _figure(text: str, pattern: str) -> int:
     return int(match[1].replace(",", ""))
 
 
-def _check_figures(text: str, want: dict[str, int]) -> None:
+def _check_figures(text: str, want: dict[str, Any]) -> None:
+    assert f"Engagement rate at 24h (by impressions): {want['by_impressions']} (before" in text
+    assert f"Engagements per 1,000 followers at 24h: {want['per_follower']} (before" in text
+    assert f"Followers gained: {want['gained']} (before" in text
+    for lane, words in (("fast", "fast track"), ("full", "full review")):
+        if want["reviews"].get(lane):
+            assert f"  {words}: {want['reviews'][lane]} reviews, median" in text, lane
+        else:
+            assert f"  {words}: " not in text, lane
     assert _figure(text, r"Posts published: (\d+)") == want["posts"]
     assert _figure(text, r"Posts published: \d+ \((\d+) measured at 24h\)") == want["measured"]
     assert _figure(text, r"Engagements at 24h: ([\d,]+)") == want["engagements"]

@@ -10,7 +10,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from greenlight import clock
@@ -33,6 +33,7 @@ from greenlight.reports.weekly import (
 from greenlight.reports.weeks import IsoWeek
 from greenlight.steps import WeeklyDigestOutput
 from greenlight.storage import Store
+from greenlight.storage.reports import Digest, DigestState
 
 if TYPE_CHECKING:
     from greenlight.mail import Mail, Mailer
@@ -316,11 +317,19 @@ def celebrate_goals(store: Store, mailer: "Mailer", settings: "DigestSettings") 
     from greenlight.mail import notice
 
     celebrated = []
-    pending = [g for g in team_goals(store) if not store.goal_celebrated(g.id)]
+    now = clock.now()
+    # A goal is looked at until a week after its period (a rate is only judged once it is over).
+    pending = {
+        g.id
+        for g in team_goals(store)
+        if g.bounds(settings.zone)[1] + timedelta(days=7) > now and not store.goal_celebrated(g.id)
+    }
     if not pending:
         return []
     for item in goal_progress(store, settings):
         goal = item.goal
+        if goal.id not in pending:
+            continue
         if not item.reached or item.done is None or not store.claim_goal_celebration(goal.id, item.done):
             continue
         sent = []
@@ -454,7 +463,7 @@ def run_weekly_digest(*, store: Store, mailer: "Mailer", settings: DigestSetting
         return result
     result.state = digest.state.value
     ends = datetime.fromisoformat(digest.window_ends)
-    ready = digest.state.value == "drafting" and (digest.note or now >= ends)
+    ready = digest.state is DigestState.drafting and (digest.note or now >= ends)
     if ready and store.start_sending_digest(week.label):
         report = with_charts(gather(store, week, zone=settings.zone, age_seconds=settings.age_seconds))
         report.goals = goal_progress(store, settings)
@@ -531,7 +540,7 @@ def _send_digest(store: Store, mailer: "Mailer", report: WeeklyReport, settings:
     return sent
 
 
-def note_allowed(store: Store, week: IsoWeek) -> Any:
+def note_allowed(store: Store, week: IsoWeek) -> Digest | None:
     """The week's digest while the lead may still add a note, else None."""
     digest = store.digest(week.label)
-    return digest if digest and digest.state.value == "drafting" else None
+    return digest if digest and digest.state is DigestState.drafting else None
