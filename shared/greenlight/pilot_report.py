@@ -3,6 +3,7 @@ chart per channel, the verdict in plain words with its uncertainty, and the reco
 once per person (text and HTML, the chart inline by cid:) to the requester, the triager who
 accepted the request and the team leads."""
 
+import base64
 import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,25 @@ def context(stored: StoredRequest, found: "PilotOutcome") -> dict[str, Any]:
             for f in figures
         ],
     }
+
+
+def page_context(store: Store, stored: StoredRequest) -> dict[str, Any] | None:
+    """What the status page and the team's request page show of a pilot: the plan while it runs,
+    then the report with its charts (as data: URIs; mail uses cid:). None for a request without one."""
+    plan = stored.plan
+    if plan is None or plan.pilot_plan is None:
+        return None
+    recorded = store.pilot_verdict(stored.id)
+    if recorded is None:
+        return {"pilot": plan.pilot_plan, "found": None}
+    from greenlight.pilots.outcome import PilotOutcome
+
+    found = PilotOutcome.model_validate(recorded)
+    charts = [
+        {"src": "data:image/png;base64," + base64.b64encode(image.png).decode(), "alt": image.alt}
+        for image in charts_for(plan.pilot_plan, found, plan.channels)
+    ]
+    return {**context(stored, found), "charts": charts}
 
 
 def mail_report(store: Store, mailer: "Mailer", stored: StoredRequest, found: "PilotOutcome") -> int:

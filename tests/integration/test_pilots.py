@@ -7,68 +7,20 @@ the winner, and the report mail parses as MIME with its chart inline.
 
 It moves business time about ten days; other modules count their time from "now" as well."""
 
-import time
 from collections import Counter
-from collections.abc import Callable
-from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
 
 from greenlight.pilots.plan import slot_request_id
-from greenlight.storage import Store
 
 from local.runtime import LocalRuntime
 from tests.integration.test_review import review, review_link
 from tests.integration.test_triage import post_decision, reaches, submit, triage_link
+from tests.pilot_support import Watch
 from tests.support import Http, mails_to
 
 MARK = "[B]"  # the sandbox multiplies the engagement of posts that carry it
 VARIANT_B = f"Plan less, do more {MARK}: our spring webinar saves you a week."
-STEP = timedelta(hours=4)  # within the 6 h grace of a 24 h snapshot
-
-
-class Watch:
-    """The pilot's execution and the sweep's due snapshots, read with one client each (a new boto3
-    client per poll would take the CPU the runtime's threads need)."""
-
-    def __init__(self, runtime: LocalRuntime, request_id: str):
-        self.runtime, self.request_id = runtime, request_id
-        self.sfn = runtime.client("stepfunctions")
-        self.store = Store(runtime.client("dynamodb"), runtime.stack.physical_name("Table"))
-        machine = runtime.state_machine_arn("PilotStateMachine")
-        self.last = ""
-        self.arn = machine.replace(":stateMachine:", ":execution:") + f":{request_id}"
-
-    def pilot(self) -> dict[str, Any] | None:
-        try:
-            status = self.sfn.describe_execution(executionArn=self.arn)["status"]
-        except self.sfn.exceptions.ExecutionDoesNotExist:
-            return None
-        events = self.sfn.get_execution_history(executionArn=self.arn)["events"]
-        waiting = bool(events) and max(events, key=lambda e: e["id"])["type"] in (
-            "TaskSubmitted",
-            "WaitStateEntered",
-        )
-        return {"status": status, "waiting": waiting}
-
-    def settled(self) -> bool:
-        """The pilot waits (or is over) and the sweep has taken every snapshot due 10 minutes ago
-        (the sweep runs every 5 minutes: one due since then is taken after the next jump)."""
-        where = self.pilot()
-        due = list(self.store.due_snapshots(self.runtime.clock.now() - timedelta(minutes=10), 10))
-        self.last = f"pilot {where}, due {[(d.request_id, d.age_seconds, d.due_at) for d in due]}"
-        if where is None or (where["status"] == "RUNNING" and not where["waiting"]):
-            return False
-        return not due
-
-    def until(self, check: Callable[[], Any], seconds: float, message: str) -> Any:
-        deadline = time.monotonic() + seconds
-        while not (result := check()):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {seconds}s waiting for {message} ({self.last})")
-            time.sleep(0.5)
-        return result
 
 
 def _raw_mail(http: Http, number: int) -> EmailMessage:
@@ -117,17 +69,7 @@ def test_a_pilot_with_a_large_true_effect_publishes_each_slot_once_and_names_the
     assert len(pilot.slots) == 12 and pilot.variants == ["", VARIANT_B]
     watch.until(watch.settled, 120, "the pilot to start and wait for its first slot")
 
-    end = max(s.at for s in pilot.slots) + timedelta(hours=pilot.age_hours) + timedelta(hours=8)
-    marks = sorted({s.at for s in pilot.slots} | {s.at + timedelta(hours=24, minutes=5) for s in pilot.slots})
-    now: datetime = runtime.clock.now()
-    while now < end:
-        upcoming = [m for m in marks if m > now]
-        target = min([now + STEP, end, *upcoming[:1]])
-        runtime.clock.advance((target - now).total_seconds() + 1)
-        now = runtime.clock.now()
-        watch.until(watch.settled, 120, f"the pilot and the sweep at {now}")
-
-    watch.until(lambda: (watch.pilot() or {}).get("status") == "SUCCEEDED", 120, "the pilot to finish")
+    watch.run_to_the_verdict(pilot)
     # Each slot went out exactly once, with its variant's copy, and was measured at 24 h.
     posts = http.get("/_local/channels/sandbox/posts.json").json()
     ours = Counter(p["request_id"] for p in posts if p["request_id"].startswith(f"{request_id}-s"))
@@ -153,3 +95,10 @@ def test_a_pilot_with_a_large_true_effect_publishes_each_slot_once_and_names_the
     html = message.get_body(preferencelist=("html",))
     cid = str(images[0]["Content-ID"]).strip("<>")
     assert html is not None and f'src="cid:{cid}"' in html.get_content()
+
+    # The requester's status page shows the same report, the chart as a data: URI.
+    mail = http.mail_about(request_id)
+    link = next(link for link in mail["links"] if f"/requests/{request_id}?token=" in link)
+    page = http.get(link).text
+    assert "Winner: variant B" in page and "Roll out variant B." in page
+    assert '<img src="data:image/png;base64,' in page and "probability to be best" in page.lower()

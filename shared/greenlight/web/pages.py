@@ -79,7 +79,10 @@ def goal_help() -> str:
 
 
 def request_status(
-    stored: StoredRequest, history: list[AuditEvent], measurement: dict[str, Any] | None = None
+    stored: StoredRequest,
+    history: list[AuditEvent],
+    measurement: dict[str, Any] | None = None,
+    pilot_report: dict[str, Any] | None = None,
 ) -> str:
     request = stored.request
     return render(
@@ -92,6 +95,7 @@ def request_status(
         metric_label=METRICS[request.goal.metric],
         channel_labels=[NETWORKS[c].label for c in request.channels],
         measurement=measurement,
+        pilot_report=pilot_report,
     )
 
 
@@ -178,10 +182,12 @@ def team_request(
     change_csrf: str | None = None,
     posts: list[PostRecord] | None = None,
     measurement: dict[str, Any] | None = None,
+    pilot_report: dict[str, Any] | None = None,
 ) -> str:
     return render(
         "pages/team_request.html",
         measurement=measurement,
+        pilot_report=pilot_report,
         title=stored.request.title,
         stored=stored,
         request=stored.request,

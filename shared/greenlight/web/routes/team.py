@@ -82,11 +82,14 @@ def _detail(
         )
     changeable = csrf if stored.status in publishing.CHANGEABLE else None
     posts = store().posts(stored.id)
+    from greenlight import pilot_report
     from greenlight.result_report import page_context  # Pillow only for pages that draw a chart
 
     measured = page_context(store(), stored)["measurement"]
+    piloted = pilot_report.page_context(store(), stored)
     return html(
-        pages.team_request(stored, store().history(stored.id), form, changeable, posts, measured), status
+        pages.team_request(stored, store().history(stored.id), form, changeable, posts, measured, piloted),
+        status,
     )
 
 
