@@ -24,6 +24,9 @@ and ``/_local/channels/``:
   ``DELETE /posts/:id``, ``GET /posts/:id/metrics``, ``GET /account`` (followers and posts),
   ``GET /posts.json`` (every post with its metrics), ``/p/:id`` (a page);
 - ``/_local/networks/web/<page>``: pages with Open Graph tags and their pictures, for link cards;
+  ``GET /posts.json`` (every post with its metrics), ``/p/:id`` (a page), ``POST /effects``
+  ``{"contains": "…", "factor": 3.0}`` (a known true effect for simulated pilots: the engagement of
+  every post whose text contains that string is multiplied by the factor, capped at its impressions);
 - ``/_local/networks/faults`` (POST to queue failures for a network's publish endpoint, or with
   ``"on": "read"`` for its metrics reads (the batch reads and a post's counts), GET to list,
   DELETE to clear) and ``/_local/networks/stats`` (publish calls received, posts held).
@@ -294,6 +297,7 @@ class _State:
     sandbox_keys: dict[str, str] = field(default_factory=dict)
     mastodon_media: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> attachment JSON
     images: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # path -> (type, bytes), served
+    sandbox_effects: dict[str, float] = field(default_factory=dict)  # text it contains -> factor
     faults: dict[str, deque[Fault]] = field(default_factory=lambda: {n: deque() for n in NETWORK_NAMES})
     publish_calls: dict[str, int] = field(default_factory=lambda: dict.fromkeys(NETWORK_NAMES, 0))
     read_calls: dict[str, int] = field(default_factory=lambda: dict.fromkeys(NETWORK_NAMES, 0))
@@ -920,6 +924,19 @@ class FakeNetworks:
         base = f"http://{host}{SANDBOX}"
         if method == "POST" and path == "/posts":
             return self._sandbox_post(body, base, now)
+        if method == "POST" and path == "/effects":
+            document = _parse_json(body, {"error": "the body must be JSON"})
+            contains = document.get("contains") if isinstance(document, dict) else None
+            factor = document.get("factor") if isinstance(document, dict) else None
+            if (
+                not isinstance(contains, str)
+                or not contains
+                or not isinstance(factor, int | float)
+                or factor <= 0
+            ):
+                return _json(400, {"error": "contains (text) and factor (> 0) are required"})
+            state.sandbox_effects[contains] = float(factor)
+            return _json(200, {"effects": state.sandbox_effects})
         if method == "DELETE" and (found := re.fullmatch(r"/posts/([\w-]+)", path)):
             post = state.sandbox.pop(found.group(1), None)
             if post is None:
@@ -1025,7 +1042,14 @@ class FakeNetworks:
         return document
 
     def _sandbox_metrics(self, post: _SandboxPost, now: datetime) -> dict[str, Any]:
-        return {"taken_at": clock.iso(now)} | engagement("sandbox", post.id, now - post.published_at)
+        counts = engagement("sandbox", post.id, now - post.published_at)
+        factor = math.prod(f for text, f in self._state.sandbox_effects.items() if text in post.text)
+        if factor != 1:
+            engaged = ("likes", "reposts", "replies", "quotes")
+            total = sum(counts[k] for k in engaged)
+            scale = min(factor, counts["impressions"] / total) if total else 1.0
+            counts |= {k: int(counts[k] * scale) for k in engaged}
+        return {"taken_at": clock.iso(now)} | counts
 
 
 # ---- helpers ----

@@ -14,6 +14,8 @@ class Settings(Model):
     table_name: str = Field(min_length=1)
     idempotency_table_name: str = Field(min_length=1)
     lifecycle_state_machine_arn: str = Field(min_length=1)
+    # The pilot's own state machine, started by the lifecycle's "Start pilot".
+    pilot_state_machine_arn: str = ""
     sender_email: str = Field(min_length=3)
     # Where the pages are served, for links in mail. Empty: taken from the request's own host.
     public_base_url: str = ""
@@ -71,6 +73,7 @@ _ENV = {
     "table_name": "TABLE_NAME",
     "idempotency_table_name": "IDEMPOTENCY_TABLE_NAME",
     "lifecycle_state_machine_arn": "LIFECYCLE_STATE_MACHINE_ARN",
+    "pilot_state_machine_arn": "PILOT_STATE_MACHINE_ARN",
     "sender_email": "SENDER_EMAIL",
     "public_base_url": "PUBLIC_BASE_URL",
     "status_link_days": "STATUS_LINK_DAYS",

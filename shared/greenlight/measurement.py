@@ -17,6 +17,7 @@ from greenlight import clock
 from greenlight.metrics.ages import Age, Timeliness, as_utc, classify, due_times, format_span
 from greenlight.metrics.figures import Snapshot, SnapshotStatus, channel_label
 from greenlight.models import GoalMetric, PostState, StoredRequest
+from greenlight.pilots.plan import is_slot_request
 from greenlight.steps import MeasurePostsOutput
 from greenlight.storage import Store
 from greenlight.storage.measurements import DueSnapshot, MeasurementPlan
@@ -451,7 +452,7 @@ def finish_measurement(store: Store, mailer: "Mailer | None", request_id: str) -
         result = compute_result(store, stored)
         if not store.record_result(request_id, result, result_summary(result), stored.content_version):
             result = store.goal_result(request_id) or result  # a concurrent sweep got there first
-    if mailer is not None:
+    if mailer is not None and not is_slot_request(request_id):  # a pilot's slot: the pilot reports
         from greenlight.result_report import mail_result
 
         mail_result(store, mailer, stored, result)

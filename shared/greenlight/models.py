@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from greenlight import clock
 from greenlight.base import Model
 from greenlight.networks import NETWORKS
+from greenlight.pilots.plan import PilotPlan
 
 
 class GoalMetric(StrEnum):
@@ -417,6 +418,8 @@ class PublishingPlan(Model):
     copy_text: dict[str, str] = Field(alias="copy")
     publish_at: str
     pilot: bool = False
+    # The pilot's plan (variants, slots, what it can detect), fixed at triage when `pilot` is set.
+    pilot_plan: PilotPlan | None = None
     # Count clicks through Greenlight's own /r/ link (the triager's choice; ClickTracking can still
     # turn it off for the whole deployment). Plans stored before the choice existed are tracked.
     track_clicks: bool = True

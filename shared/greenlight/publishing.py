@@ -68,6 +68,8 @@ def check_schedule(request_id: str, store: Store) -> CheckScheduleOutput:
         publish_at = stored.plan.publish_at if stored.plan else ""
         return CheckScheduleOutput(action=ScheduleAction.cancel, wait_seconds=1, publish_at=publish_at)
     plan = _plan(stored)
+    if plan.pilot_plan is not None:  # the pilot's own state machine waits for each of its slots
+        return CheckScheduleOutput(action=ScheduleAction.pilot, wait_seconds=1, publish_at=plan.publish_at)
     remaining = (plan.publish_time - clock.now()).total_seconds()
     if remaining >= 1:
         return CheckScheduleOutput(
@@ -75,8 +77,6 @@ def check_schedule(request_id: str, store: Store) -> CheckScheduleOutput:
         )
     if stored.status != RequestStatus.publishing:
         note = f"Publishing now (planned for {plan.publish_at})"
-        if plan.pilot:
-            note += "; a pilot was asked for, but pilots are not built yet, so it goes out as planned"
         stored = store.change_status(stored, RequestStatus.publishing, kind="status_changed", summary=note)
     return CheckScheduleOutput(
         action=ScheduleAction.publish, wait_seconds=1, publish_at=plan.publish_at, channels=plan.channels

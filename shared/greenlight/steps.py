@@ -163,6 +163,7 @@ class ScheduleAction(StrEnum):
     wait = "wait"  # not due yet: wait for the publish time
     cancel = "cancel"  # the team cancelled it
     publish = "publish"  # due: publish on every channel now
+    pilot = "pilot"  # a pilot: its own state machine publishes its slots
 
 
 class CheckScheduleOutput(Model):
@@ -313,3 +314,45 @@ class WeeklyDigestOutput(Model):
     with_note: bool = False
     state: str = ""  # the digest's state after the run (drafting, sent), or "" when there is none
     celebrated: list[str] = Field(default_factory=list)  # team goals reached, mailed this run
+
+
+# ---- the pilot (statemachines/pilot.asl.json; the lifecycle's "Start pilot" begins it) ----
+
+
+class StartPilotInput(Model):
+    request_id: str
+
+
+class StartPilotOutput(Model):
+    request_id: str
+    slots: int  # slot requests, one per planned slot
+    started: bool  # False: the pilot's execution existed already (a retry)
+
+
+class NextPilotSlotInput(Model):
+    request_id: str
+
+
+class PilotAction(StrEnum):
+    wait = "wait"  # the next slot is not due: wait for it (a reschedule or a cancel wakes the wait)
+    publish = "publish"  # the next slot is due: publish it on every channel
+    cancel = "cancel"  # the team cancelled the pilot: no further slot goes out
+    measure = "measure"  # every slot is out: wait for the figures at the plan's post age
+
+
+class NextPilotSlotOutput(Model):
+    action: PilotAction
+    wait_seconds: int = Field(ge=1)
+    publish_at: str  # the plan's publish time as "Wait for slot time" expects it
+    slot_request_id: str = ""  # the slot to publish (a request of its own)
+    channels: list[str] = Field(default_factory=list)
+
+
+class EvaluatePilotInput(Model):
+    request_id: str
+
+
+class EvaluatePilotOutput(Model):
+    done: bool  # False: figures still due; wait `wait_seconds` and evaluate again
+    wait_seconds: int = Field(ge=1)
+    verdict: str = ""  # winner / leaning / no_clear_difference, once done

@@ -31,6 +31,8 @@ from greenlight.models import (
     TriageOutcome,
 )
 from greenlight.networks import NETWORKS
+from greenlight.pilots.design import MIN_BLOCKS
+from greenlight.pilots.plan import make_plan, pilot_summary
 from greenlight.roster import active_leads, active_with_role
 from greenlight.rounds import triage_escalates, triage_round_kind
 from greenlight.steps import (
@@ -58,6 +60,11 @@ class TriageChoice(Model):
     copy_text: dict[str, str] = Field(default_factory=dict, validate_default=True)
     publish_at: AwareDatetime | None = None
     pilot: bool = False
+    # A pilot's plan: the other variants' copy (the control is the copy above), the hypothesis and
+    # the number of blocks (0: the default for the number of variants).
+    pilot_variants: list[str] = Field(default_factory=list, max_length=3)
+    pilot_hypothesis: str = Field(default="", max_length=1000)
+    pilot_blocks: int = Field(default=0, ge=0, le=20)
 
     @field_validator("comment")
     @classmethod
@@ -112,6 +119,47 @@ class TriageChoice(Model):
                     )
         return copy_text
 
+    @field_validator("pilot_variants")
+    @classmethod
+    def _variants_fit(cls, variants: list[str], info: ValidationInfo) -> list[str]:
+        variants = [v.strip() for v in variants if v.strip()]
+        if not info.data.get("pilot") or info.data.get("decision") != TriageOutcome.accept:
+            return variants
+        if not variants:
+            raise PydanticCustomError("pilot", "A pilot needs at least one variant besides the control.")
+        for text in variants:
+            for channel in info.data.get("channels") or []:
+                network = NETWORKS[channel]
+                if network.length(text, None) > network.max_length:
+                    raise PydanticCustomError(
+                        "too_long",
+                        "A variant is {length} {counts}; {label} allows {limit}.",
+                        {
+                            "label": network.label,
+                            "length": network.length(text, None),
+                            "counts": network.counts,
+                            "limit": network.max_length,
+                        },
+                    )
+        return variants
+
+    @field_validator("pilot_hypothesis")
+    @classmethod
+    def _hypothesis_needed(cls, hypothesis: str, info: ValidationInfo) -> str:
+        hypothesis = hypothesis.strip()
+        if info.data.get("pilot") and info.data.get("decision") == TriageOutcome.accept and not hypothesis:
+            raise PydanticCustomError("hypothesis", "Say in words what the pilot should show.")
+        return hypothesis
+
+    @field_validator("pilot_blocks")
+    @classmethod
+    def _enough_blocks(cls, blocks: int) -> int:
+        if 0 < blocks < MIN_BLOCKS:
+            raise PydanticCustomError(
+                "blocks", "A pilot needs at least {least} blocks.", {"least": MIN_BLOCKS}
+            )
+        return blocks
+
     @field_validator("publish_at")
     @classmethod
     def _inside_window(cls, publish_at: datetime | None, info: ValidationInfo) -> datetime | None:
@@ -125,11 +173,21 @@ class TriageChoice(Model):
     def plan(self, request: RequestInput) -> PublishingPlan:
         """The accepted plan: what goes out where and when."""
         text = request.draft.as_posted
+        publish_at = self.publish_at or request.publish_window.earliest
+        pilot_plan = None
+        if self.pilot and self.pilot_variants:
+            pilot_plan = make_plan(
+                challengers=self.pilot_variants,
+                hypothesis=self.pilot_hypothesis,
+                first_slot=publish_at,
+                blocks=self.pilot_blocks or None,
+            )
         return PublishingPlan(
             channels=self.channels,
             copy={c: (self.copy_text.get(c) or "").strip() or text for c in self.channels},
-            publish_at=(self.publish_at or request.publish_window.earliest).isoformat(),
+            publish_at=publish_at.isoformat(),
             pilot=self.pilot,
+            pilot_plan=pilot_plan,
             track_clicks=self.track_clicks,
         )
 
@@ -271,6 +329,7 @@ def accept_request(
             + ", ".join(NETWORKS[c].label for c in plan.channels)
             + f" at {datetime.fromisoformat(plan.publish_at):%Y-%m-%d %H:%M %Z}"
             + (", as a pilot first." if plan.pilot else "."),
+            *([pilot_summary(plan.pilot_plan)] if plan.pilot_plan else []),
         ],
     )
     return AcceptRequestOutput(request_id=request_id, status=stored.status, plan=stored.plan or plan)

@@ -277,13 +277,20 @@ def test_removing_a_field_the_asl_reads_is_caught(logical_id: str, path: Path) -
         return create_model(model.__name__, **kept)  # type: ignore[call-overload]
 
     read_fields = {
-        ("CheckScheduleOutput", "action"),
-        ("CheckScheduleOutput", "channels"),
-        ("FinishReviewOutput", "outcome"),
-        ("AssessRiskOutput", "full_waits"),
-        ("CloseRequestOutput", "closed"),
-        ("DecisionAnswer", "decision"),
-    }
+        "RequestLifecycleStateMachine": {
+            ("CheckScheduleOutput", "action"),
+            ("CheckScheduleOutput", "channels"),
+            ("FinishReviewOutput", "outcome"),
+            ("AssessRiskOutput", "full_waits"),
+            ("CloseRequestOutput", "closed"),
+            ("DecisionAnswer", "decision"),
+        },
+        "PilotStateMachine": {
+            ("NextPilotSlotOutput", "action"),
+            ("NextPilotSlotOutput", "channels"),
+            ("EvaluatePilotOutput", "done"),
+        },
+    }[logical_id]
     for model_name, field in sorted(read_fields):
 
         def model_of(function: str, state: dict[str, Any]) -> type[BaseModel] | None:

@@ -93,7 +93,12 @@ def test_accept_through_the_link_records_the_plan_and_ends_accepted(
         link,
         "accept",
         "Good one",
-        **{"copy.sandbox": "Final words https://example.org/x", "pilot": "on"},
+        **{
+            "copy.sandbox": "Final words https://example.org/x",
+            "pilot": "on",
+            "pilot_variant": "Other words https://example.org/x",
+            "pilot_hypothesis": "Other words get more engagement",
+        },
     )
     assert answer.status == 200, answer.text
     assert "accepted" in answer.text

@@ -74,6 +74,7 @@ from greenlight.storage.clicks import Clicks
 from greenlight.storage.decisions import Decisions
 from greenlight.storage.links import Links
 from greenlight.storage.measurements import DueSnapshot, MeasurementPlan, Measurements
+from greenlight.storage.pilots import Pilots
 from greenlight.storage.posts import Posts
 from greenlight.storage.reports import Digest, Partition, Reports
 from greenlight.storage.requests import GREENLIGHT, RECORDED_FACTS, Requests
@@ -101,6 +102,20 @@ class Store:
         self._team = Team(client, table_name)
         self._accounts = Accounts(client, table_name)
         self._reports = Reports(client, table_name)
+        self._pilots = Pilots(client, table_name)
+
+    # ---- pilots: slot requests and the verdict ----
+
+    def put_slot_request(self, slot: StoredRequest, pilot_of: str) -> bool:
+        return self._pilots.put_slot_request(slot, pilot_of)
+
+    def record_pilot_verdict(
+        self, request_id: str, verdict: dict[str, Any], summary: str, version: int
+    ) -> bool:
+        return self._pilots.record_verdict(request_id, verdict, summary, version)
+
+    def pilot_verdict(self, request_id: str) -> dict[str, Any] | None:
+        return self._pilots.verdict(request_id)
 
     # ---- requests, their status and audit trail ----
 

@@ -79,7 +79,10 @@ def goal_help() -> str:
 
 
 def request_status(
-    stored: StoredRequest, history: list[AuditEvent], measurement: dict[str, Any] | None = None
+    stored: StoredRequest,
+    history: list[AuditEvent],
+    measurement: dict[str, Any] | None = None,
+    pilot_report: dict[str, Any] | None = None,
 ) -> str:
     request = stored.request
     return render(
@@ -92,6 +95,7 @@ def request_status(
         metric_label=METRICS[request.goal.metric],
         channel_labels=[NETWORKS[c].label for c in request.channels],
         measurement=measurement,
+        pilot_report=pilot_report,
     )
 
 
@@ -183,11 +187,13 @@ def team_request(
     posts: list[PostRecord] | None = None,
     measurement: dict[str, Any] | None = None,
     retry_csrf: str | None = None,
+    pilot_report: dict[str, Any] | None = None,
 ) -> str:
     return render(
         "pages/team_request.html",
         measurement=measurement,
         retry_csrf=retry_csrf,
+        pilot_report=pilot_report,
         title=stored.request.title,
         stored=stored,
         request=stored.request,

@@ -23,6 +23,9 @@ def initial_values(stored: StoredRequest) -> dict[str, Any]:
         "publish_at": "",
         "timezone": "UTC",
         "pilot": request.pilot_requested,
+        "pilot_variants": ["", "", ""],
+        "pilot_hypothesis": "",
+        "pilot_blocks": "",
         "track_clicks": True,
         "comment": "",
     }
@@ -36,6 +39,9 @@ def read(body: str) -> tuple[dict[str, Any], dict[str, Any], int | None]:
         "publish_at": "",
         "timezone": "UTC",
         "pilot": False,
+        "pilot_variants": [],
+        "pilot_hypothesis": "",
+        "pilot_blocks": "",
         "track_clicks": False,  # an unticked box sends nothing
         "comment": "",
         "decision": "",
@@ -46,6 +52,8 @@ def read(body: str) -> tuple[dict[str, Any], dict[str, Any], int | None]:
             typed["channels"].append(value)
         elif name.startswith("copy."):
             typed["copy"][name[5:]] = value
+        elif name == "pilot_variant":
+            typed["pilot_variants"].append(value)
         elif name in ("pilot", "track_clicks"):
             typed[name] = value in ("on", "true", "1")
         elif name == "version":
@@ -62,8 +70,12 @@ def read(body: str) -> tuple[dict[str, Any], dict[str, Any], int | None]:
         if typed["publish_at"]
         else None,
         "pilot": typed["pilot"],
+        "pilot_variants": typed["pilot_variants"],
+        "pilot_hypothesis": typed["pilot_hypothesis"],
+        "pilot_blocks": int(typed["pilot_blocks"]) if typed["pilot_blocks"].strip().isdigit() else 0,
         "track_clicks": typed["track_clicks"],
     }
+    typed["pilot_variants"] = (typed["pilot_variants"] + ["", "", ""])[:3]
     return typed, choice, version
 
 

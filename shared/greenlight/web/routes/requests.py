@@ -38,6 +38,8 @@ def create_request() -> Response:
 def request_status(request_id: str) -> Response:
     token = status.current_event.get_query_string_value("token")
     stored, history = request_for_token(store(), request_id, token)
+    from greenlight import pilot_report
     from greenlight.result_report import page_context  # Pillow only for pages that draw a chart
 
-    return html(pages.request_status(stored, history, page_context(store(), stored)["measurement"]))
+    measured = page_context(store(), stored)["measurement"]
+    return html(pages.request_status(stored, history, measured, pilot_report.page_context(store(), stored)))

@@ -145,11 +145,15 @@ def _detail(
         else None
     )
     posts = store().posts(stored.id)
+    from greenlight import pilot_report
     from greenlight.result_report import page_context  # Pillow only for pages that draw a chart
 
     measured = page_context(store(), stored)["measurement"]
+    piloted = pilot_report.page_context(store(), stored)
     return html(
-        pages.team_request(stored, store().history(stored.id), form, changeable, posts, measured, retryable),
+        pages.team_request(
+            stored, store().history(stored.id), form, changeable, posts, measured, retryable, piloted
+        ),
         status,
     )
 

@@ -1,0 +1,156 @@
+"""The pilot's report for sceptics: the hypothesis, what ran and when, each variant's numbers, a
+chart per channel, the verdict in plain words with its uncertainty, and the recommendation. Mailed
+once per person (text and HTML, the chart inline by cid:) to the requester, the triager who
+accepted the request and the team leads."""
+
+import base64
+import statistics
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from greenlight.metrics.figures import RateKind, channel_label, rate_kind
+from greenlight.models import StoredRequest
+from greenlight.pilots.plan import LETTERS, PilotPlan, variant_name
+from greenlight.storage import Store
+
+if TYPE_CHECKING:
+    from greenlight.mail import Mailer
+    from greenlight.metrics.mime import InlineImage
+    from greenlight.pilots.outcome import PilotOutcome
+
+
+@dataclass(frozen=True)
+class VariantRow:
+    name: str
+    text: str
+    measured: int
+    missing: int
+    uplift: str
+    interval: str
+    p_best: str
+    expected_loss: str
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:+.0%}"
+
+
+def variant_rows(stored: StoredRequest, pilot: PilotPlan, found: "PilotOutcome") -> list[VariantRow]:
+    plan = stored.plan
+    control = plan.copy_text.get(plan.channels[0], "") if plan and plan.channels else ""
+    rows = []
+    for index, text in enumerate(pilot.variants):
+        result = found.analysis.variants[index] if found.analysis else None
+        measured = sum(1 for f in found.figures if f.variant == index and f.value is not None)
+        missing = sum(1 for f in found.figures if f.variant == index and f.value is None)
+        rows.append(
+            VariantRow(
+                name=variant_name(index),
+                text=text or control,
+                measured=measured,
+                missing=missing,
+                uplift="control" if index == 0 else _percent(result.uplift if result else None),
+                interval=""
+                if index == 0 or result is None or result.low is None
+                else f"{_percent(result.low)} to {_percent(result.high)}",
+                p_best=f"{result.p_best:.0%}" if result else "",
+                expected_loss=f"{result.expected_loss:.3f}"
+                if result and result.expected_loss is not None
+                else "",
+            )
+        )
+    return rows
+
+
+def charts_for(pilot: PilotPlan, found: "PilotOutcome", channels: list[str]) -> list["InlineImage"]:
+    """One bar chart per channel: each variant's median figure at the plan's post age."""
+    from greenlight.metrics import charts
+    from greenlight.metrics.mime import InlineImage
+
+    images = []
+    for channel in channels:
+        fmt = charts.percent if rate_kind(channel) is RateKind.per_impression else charts.per_thousand
+        bars = []
+        for index in range(len(pilot.variants)):
+            values = [f.value for f in found.figures if f.channel == channel and f.variant == index]
+            measured = [v for v in values if v is not None]
+            bars.append((LETTERS[index].upper(), statistics.median(measured) if measured else 0.0))
+        label = rate_kind(channel).label
+        title = f"{channel_label(channel)}: median {label} at {pilot.age_hours} h, by variant"
+        png = charts.bar_chart(bars, title=title, y_label=label, x_label="variant", fmt=fmt)
+        alt = f"{title}: " + ", ".join(f"{name} {fmt(value)}" for name, value in bars) + "."
+        images.append(InlineImage(png=png, alt=alt, name=f"pilot-{channel}"))
+    return images
+
+
+def context(stored: StoredRequest, found: "PilotOutcome") -> dict[str, Any]:
+    plan = stored.plan
+    assert plan is not None and plan.pilot_plan is not None
+    pilot = plan.pilot_plan
+    figures = sorted(found.figures, key=lambda f: (f.block, f.published_at, f.channel))
+    return {
+        "pilot": pilot,
+        "found": found,
+        "variants": variant_rows(stored, pilot, found),
+        "figures": [
+            {
+                "block": f.block + 1,
+                "variant": variant_name(f.variant),
+                "channel": channel_label(f.channel),
+                "published_at": f.published_at[:16].replace("T", " "),
+                "figure": f.shown or f.note,
+            }
+            for f in figures
+        ],
+    }
+
+
+def page_context(store: Store, stored: StoredRequest) -> dict[str, Any] | None:
+    """What the status page and the team's request page show of a pilot: the plan while it runs,
+    then the report with its charts (as data: URIs; mail uses cid:). None for a request without one."""
+    plan = stored.plan
+    if plan is None or plan.pilot_plan is None:
+        return None
+    recorded = store.pilot_verdict(stored.id)
+    if recorded is None:
+        return {"pilot": plan.pilot_plan, "found": None}
+    from greenlight.pilots.outcome import PilotOutcome
+
+    found = PilotOutcome.model_validate(recorded)
+    charts = [
+        {"src": "data:image/png;base64," + base64.b64encode(image.png).decode(), "alt": image.alt}
+        for image in charts_for(plan.pilot_plan, found, plan.channels)
+    ]
+    return {**context(stored, found), "charts": charts}
+
+
+def mail_report(store: Store, mailer: "Mailer", stored: StoredRequest, found: "PilotOutcome") -> int:
+    from greenlight.mail import Mail, compose, send_once
+    from greenlight.result_report import people_to_tell
+
+    plan = stored.plan
+    assert plan is not None and plan.pilot_plan is not None
+    images = charts_for(plan.pilot_plan, found, plan.channels)
+    word = found.verdict.word.label if found.verdict else "No clear difference"
+    subject = f"Pilot result ({word}): {stored.request.title}"
+    sent = 0
+    for email, name in people_to_tell(store, stored).items():
+
+        def build(email: str = email, name: str = name) -> Mail:
+            mail = compose(
+                "pilot",
+                to=email,
+                subject=subject,
+                greeting=f"Hello {name},",
+                request=stored.request,
+                request_id=stored.id,
+                images=images,
+                **context(stored, found),
+            )
+            return Mail(
+                to=mail.to, subject=mail.subject, text=mail.text, html=mail.html, images=tuple(images)
+            )
+
+        if send_once(store, mailer, stored.id, f"mail:pilot:{email}", build, stored.content_version):
+            sent += 1
+    return sent

@@ -1,0 +1,62 @@
+"""The pilot's report on the requester's status page, in headless Chromium: a pilot of 2 variants
+in 3 blocks run to its verdict on the local runtime's business clock (variant B with a known large
+effect on the sandbox); the page shows the verdict in words, the recommendation, each variant's
+numbers, every slot, and the chart as an inline image that has loaded and says what it shows."""
+
+import uuid
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from local.runtime import LocalRuntime
+from tests.integration.test_review import review, review_link
+from tests.integration.test_triage import post_decision, submit, triage_link
+from tests.pilot_support import Watch
+from tests.support import Http
+
+MOVES_CLOCK = True  # a week of business time: the package runs this module last (conftest)
+MARK = "[B]"
+
+
+def _piloted(runtime: LocalRuntime) -> dict[str, Any]:
+    http = Http(runtime.base_url)
+    assert http.post_json("/_local/channels/sandbox/effects", {"contains": MARK, "factor": 10}).status == 200
+    title = f"Pilot in the browser {uuid.uuid4().hex[:6]}"
+    request_id = submit(http, title, channels=["sandbox"], pilot_requested=True)
+    fields = {"pilot": "on", "pilot_variant": f"Plan less {MARK}", "pilot_hypothesis": "B is better"}
+    fields["pilot_blocks"] = "3"
+    assert post_decision(http, triage_link(http, request_id), "accept", "", **fields).status == 200
+    assert review(http, review_link(http, request_id, "kim@example.org"), "approve").status == 200
+    watch = Watch(runtime, request_id)
+    stored = watch.store.get_request(request_id)
+    assert stored.plan and stored.plan.pilot_plan
+    watch.until(watch.settled, 120, "the pilot to start")
+    watch.run_to_the_verdict(stored.plan.pilot_plan)
+    return {"id": request_id, "title": title, "http": http, "slots": len(stored.plan.pilot_plan.slots)}
+
+
+def test_the_status_page_shows_the_pilot_report_with_a_loaded_chart(
+    page: Page, runtime: LocalRuntime
+) -> None:
+    piloted = _piloted(runtime)
+    http: Http = piloted["http"]
+    mail = http.mail_about(piloted["id"])
+    link = next(link for link in mail["links"] if f"/requests/{piloted['id']}?token=" in link)
+    answer = page.goto(link)
+    assert answer is not None and answer.status == 200
+    section = page.locator('section[aria-labelledby="pilot-report"]')
+    expect(section.get_by_role("heading", name="Pilot")).to_be_visible()
+    expect(section).to_contain_text("Recommendation:")
+    expect(section).to_contain_text("this pilot can tell apart a difference of about")
+    variants = section.get_by_role("table", name="Each variant")
+    expect(variants.get_by_role("row")).to_have_count(3)
+    expect(variants).to_contain_text("control (A)")
+    expect(variants).to_contain_text("variant B")
+    slots = section.get_by_role("table", name="What ran and when")
+    expect(slots.get_by_role("row")).to_have_count(1 + piloted["slots"])
+    chart = section.locator("img")
+    expect(chart).to_have_count(1)
+    chart.scroll_into_view_if_needed()
+    assert chart.evaluate("img => img.complete && img.naturalWidth > 0"), "the chart did not load"
+    alt = chart.get_attribute("alt") or ""
+    assert alt.startswith("Sandbox: median engagement rate at 24 h, by variant: A ")
