@@ -23,6 +23,8 @@ class Settings(Model):
     click_tracking: Literal["Enabled", "Disabled"] = "Enabled"
     # The networks' credentials: a Secrets Manager secret holding {"<channel>": {...}}.
     channels_secret_arn: str = ""
+    # Request images, stored under images/<sha256 of the bytes>.
+    images_bucket: str = ""
     # When each published post is measured (template parameter SnapshotAges): "1h,24h,72h,7d".
     snapshot_ages: str = "1h,24h,72h,7d"
 
@@ -60,6 +62,7 @@ _ENV = {
     "snapshot_ages": "SNAPSHOT_AGES",
     "click_tracking": "CLICK_TRACKING",
     "follower_milestones": "FOLLOWER_MILESTONES",
+    "images_bucket": "IMAGES_BUCKET",
 }
 
 
