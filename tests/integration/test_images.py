@@ -16,8 +16,8 @@ from PIL import Image
 from local.runtime import LocalRuntime
 from tests.integration.test_publishing import DAY, posts_on, waits_for_publish_time
 from tests.integration.test_review import review, review_link
-from tests.integration.test_triage import hidden, reaches, triage_link
-from tests.support import Http, sample_form, sample_request
+from tests.integration.test_triage import hidden, post_decision, reaches, triage_link
+from tests.support import Http, link_in, mails_to, sample_form, sample_request, wait_until
 
 CHANNELS = ("sandbox", "mastodon", "bluesky")
 ALT = "Three people planning an event around a whiteboard"
@@ -179,3 +179,31 @@ def test_the_api_refuses_a_file_that_is_not_what_its_key_names(http: Http) -> No
         ),
     )
     assert missing.status == 422 and "nothing was uploaded as" in missing.text
+
+
+def test_a_revision_keeps_the_images_and_new_alt_text_is_a_new_version(http: Http) -> None:
+    image = png(30, 30)
+    answer = post_form(
+        http, "Revise my picture", {"images.0.file": image}, channels=("sandbox",), **{"images.0.alt": ALT}
+    )
+    request_id = request_id_of(answer)
+    assert (
+        post_decision(http, triage_link(http, request_id), "revise", "Say who is on the picture").status
+        == 200
+    )
+    mail = wait_until(
+        lambda: mails_to(http, "ana@example.org", "Not like this yet", request_id), message="revise mail"
+    )
+    revise = link_in(mail[0])
+    form = http.get(revise)
+    key = hidden(form.text, "images.0.key")
+    assert key == "images/" + hashlib.sha256(image).hexdigest()
+    fields = [(k, v) for k, v in sample_form(title="Revise my picture") if k != "submission_id"]
+    better = "Ana and Kim planning the spring webinar at a whiteboard"
+    fields += [("csrf", hidden(form.text, "csrf")), ("images.0.key", key), ("images.0.alt", better)]
+    assert http.post_form(revise, fields).status == 200
+    view = reaches(http, request_id, "awaiting_triage")
+    assert view["content_version"] == 2
+    assert [(i["key"], i["alt"]) for i in view["request"]["draft"]["images"]] == [(key, better)]
+    page = http.get(triage_link(http, request_id, subject="Triage: Revise my picture"))
+    assert f'alt="{better}"' in page.text
