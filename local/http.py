@@ -20,7 +20,7 @@ from local.outbox import raw_message, read_outbox
 if TYPE_CHECKING:
     from local.runtime import LocalRuntime
 
-MAX_BODY = 1024 * 1024
+MAX_BODY = 10 * 1024 * 1024  # API Gateway HTTP APIs take 10 MB
 # API Gateway HTTP APIs pass these bodies as text; others (form posts included) arrive base64-encoded.
 TEXT_TYPES = ("text/", "application/json", "application/xml")
 
@@ -173,6 +173,12 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/_local/"):
             self._local(method, path, body)
             return
+        if path.split("/")[1] in self.server_app.runtime.buckets:
+            if method == "GET":
+                self._object(path)
+            elif method == "POST":
+                self._upload(path, body)
+            return
         found = self.server_app.find(method, path)
         if found is None:
             self._send(404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
@@ -271,6 +277,37 @@ class _Handler(BaseHTTPRequestHandler):
                 ValueError
             ) as error:  # bad JSON (JSONDecodeError) or a shape not documented (FaultRequestError)
                 self._json(400, {"error": str(error)})
+
+    def _object(self, path: str) -> None:
+        """A presigned GET (S3 path style at this runtime's address, see runtime.py): the object from
+        moto's S3. The signature is not checked here; the functions signed it with the fake keys."""
+        _, bucket, key = path.split("/", 2)
+        try:
+            found = self.server_app.runtime.client("s3").get_object(Bucket=bucket, Key=key)
+        except Exception:  # NoSuchKey
+            self._send(404, {"content-type": "application/xml"}, b"<Error><Code>NoSuchKey</Code></Error>")
+            return
+        self._send(
+            200, {"content-type": found.get("ContentType") or "binary/octet-stream"}, found["Body"].read()
+        )
+
+    def _upload(self, path: str, body: bytes) -> None:
+        """A browser's presigned POST: the file stored under the form's key in moto's S3, and 204 as
+        S3 answers. The policy (expiry, size range) is not checked here; on AWS, S3 checks it."""
+        from local.networks import _multipart
+
+        fields = _multipart(self.headers.get("content-type") or "", body)
+        key, file = fields.get("key"), fields.get("file")
+        if not isinstance(key, str) or not isinstance(file, tuple):
+            self._send(
+                400, {"content-type": "application/xml"}, b"<Error><Code>InvalidArgument</Code></Error>"
+            )
+            return
+        bucket = path.split("/")[1]
+        self.server_app.runtime.client("s3").put_object(
+            Bucket=bucket, Key=key, Body=file[1], ContentType=file[0]
+        )
+        self._send(204, {}, b"")
 
     def _json(self, status: int, payload: Any) -> None:
         self._send(status, {"content-type": "application/json"}, json.dumps(payload, indent=1).encode())

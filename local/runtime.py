@@ -132,6 +132,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self.pump: Any = None
         self.networks: Any = None
         self.events: Any = None
+        self.buckets: set[str] = set()
 
     @property
     def base_url(self) -> str:
@@ -240,7 +241,11 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
             self._create_secret(logical_id)
         environment = stack.global_environment()
         environment["PUBLIC_BASE_URL"] = environment.get("PUBLIC_BASE_URL") or self.base_url
+        # S3 at this runtime's address: moto answers the functions' calls there, and the presigned
+        # URLs the pages and the form hand to browsers are served by the local HTTP server.
+        environment["AWS_ENDPOINT_URL_S3"] = environment["MOTO_S3_CUSTOM_ENDPOINTS"] = self.base_url
         os.environ.update(environment)  # one process: Globals are the functions' environment
+        import greenlight.aws
         import greenlight.config
         import greenlight.service
 
@@ -249,6 +254,11 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         # A warm Lambda keeps the channel credentials for five minutes; a second runtime in the same
         # process (a test module with its own) has a new address in its secret: read it afresh.
         greenlight.service._channels.clear()
+        greenlight.aws.client.cache_clear()  # an S3 client made for another runtime's address
+
+        for logical_id in stack.of_type("AWS::S3::Bucket"):
+            self.client("s3").create_bucket(Bucket=stack.physical_name(logical_id))
+            self.buckets.add(stack.physical_name(logical_id))
 
         for logical_id, resource in stack.of_type("AWS::DynamoDB::Table").items():
             create_table(self.client("dynamodb"), stack.physical_name(logical_id), resource["Properties"])

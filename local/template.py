@@ -68,9 +68,11 @@ class Stack:
 
     def physical_name(self, logical_id: str) -> str:
         props = self.resources[logical_id].get("Properties", {})
-        for key in ("Name", "TableName", "FunctionName"):
+        for key in ("Name", "TableName", "FunctionName", "BucketName"):
             if key in props:
                 return str(self.resolve(props[key]))
+        if self.resources[logical_id]["Type"] == "AWS::S3::Bucket":
+            return f"{self.name}-{logical_id}".lower()  # bucket names are lower case
         return f"{self.name}-{logical_id}"
 
     def arn(self, logical_id: str) -> str:
@@ -83,6 +85,8 @@ class Stack:
             return prefix.format("states") + f"stateMachine:{name}"
         if kind == "AWS::DynamoDB::Table":
             return prefix.format("dynamodb") + f"table/{name}"
+        if kind == "AWS::S3::Bucket":
+            return f"arn:aws:s3:::{name}"
         if kind == "AWS::Serverless::LayerVersion":
             return prefix.format("lambda") + f"layer:{name}:1"
         raise UnsupportedTemplate(f"no ARN for {logical_id} ({kind})")

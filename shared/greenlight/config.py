@@ -25,6 +25,8 @@ class Settings(Model):
     click_tracking: Literal["Enabled", "Disabled"] = "Enabled"
     # The networks' credentials: a Secrets Manager secret holding {"<channel>": {...}}.
     channels_secret_arn: str = ""
+    # Request images, stored under images/<sha256 of the bytes>.
+    images_bucket: str = ""
     # When each published post is measured (template parameter SnapshotAges): "1h,24h,72h,7d".
     snapshot_ages: str = "1h,24h,72h,7d"
 
@@ -85,6 +87,7 @@ _ENV = {
     "team_time_zone": "TEAM_TIME_ZONE",
     "digest_recipients": "DIGEST_RECIPIENTS",
     "digest_note_minutes": "DIGEST_NOTE_MINUTES",
+    "images_bucket": "IMAGES_BUCKET",
 }
 
 

@@ -136,9 +136,25 @@ class PublishWindow(Strict):
         return self
 
 
+class DraftImage(Strict):
+    """An image of the draft: where it is stored (``images/<sha256>``, so the key names exactly these
+    bytes and a changed image is a changed version), its alt text, and what the file is, read from
+    its bytes when it was stored (never taken from a client)."""
+
+    key: str = Field(pattern=r"^images/[0-9a-f]{64}$", description="images/<sha256 of the file>")
+    alt: Text = Field(min_length=1, max_length=2000, description="What the image shows (required)")
+    # Read from the stored file by Greenlight (the API overwrites what a client sends).
+    content_type: str = ""
+    width: int = Field(default=0, ge=0)
+    height: int = Field(default=0, ge=0)
+    size: int = Field(default=0, ge=0)
+
+
 class Draft(Strict):
     text: Text = Field(min_length=1, max_length=5000)
     link: HttpUrl | None = None
+    # Published with the post, in this order, each with its alt text (accessibility is not optional).
+    images: list[DraftImage] = Field(default_factory=list, max_length=4)
 
     @property
     def as_posted(self) -> str:
@@ -192,6 +208,19 @@ class RequestInput(Strict):
     @classmethod
     def _unique_flags(cls, flags: list[RiskFlag]) -> list[RiskFlag]:
         return list(dict.fromkeys(flags))
+
+    @field_validator("draft")
+    @classmethod
+    def _images_fit_every_channel(cls, draft: Draft, info: ValidationInfo) -> Draft:
+        """Every chosen network's image limits (count, bytes, pixels, formats, alt text), named."""
+        from greenlight.media import ImageFacts, problems
+
+        images = [(ImageFacts(i.content_type, i.width, i.height, i.size), i.alt) for i in draft.images]
+        channels = info.data.get("channels") or []
+        found = list(dict.fromkeys(p for channel in channels for p in problems(channel, images)))
+        if found:
+            raise PydanticCustomError("images", "{detail}.", {"detail": "; ".join(found)})
+        return draft
 
     @field_validator("draft")
     @classmethod

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from greenlight import clock, decisions, tracking
-from greenlight.channels import Channel, Post, Receipt, channel_for
+from greenlight.channels import Channel, Post, PostImage, Receipt, channel_for
 from greenlight.config import settings
 from greenlight.errors import Conflict, InvalidInput, OutOfOrder, PublishRejected
 from greenlight.labels import STEP_LABELS
@@ -168,6 +168,20 @@ def _post(store: Store, stored: StoredRequest, channel: str, created_at: str) ->
         language=options.language,
         content_warning=options.content_warning,
         langs=tuple(options.langs),
+        images=_images(stored),
+    )
+
+
+def _images(stored: StoredRequest) -> tuple[PostImage, ...]:
+    """The approved version's images, loaded from the images bucket (their keys are the hashes
+    of their bytes: what was approved is what goes out)."""
+    if not stored.request.draft.images:
+        return ()
+    from greenlight.media import bucket
+
+    return tuple(
+        PostImage(bucket.get(i.key), i.alt, i.content_type, i.width, i.height)
+        for i in stored.request.draft.images
     )
 
 

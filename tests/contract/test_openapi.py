@@ -63,4 +63,4 @@ def test_document_describes_reading_a_request_with_its_token() -> None:
 
 
 def test_document_describes_only_the_json_api() -> None:
-    assert set(_generated()["paths"]) == {"/api/requests", "/api/requests/{request_id}"}
+    assert set(_generated()["paths"]) == {"/api/requests", "/api/requests/{request_id}", "/api/uploads"}

@@ -22,6 +22,7 @@ DESIGN_ROUTES = {
     "POST /api/requests",
     "GET /api/requests/{}",
     "GET /api/openapi.json",
+    "POST /api/uploads",
     "GET /r/{}",
 }
 # GET / redirects to the form; link previews (Mastodon's first) ask a tracked link with HEAD.

@@ -159,3 +159,27 @@ def test_draft_over_3000_bytes_for_bluesky_is_refused_naming_the_network() -> No
     assert "Bluesky allows 3,000 bytes, this post is 3,750 bytes" in found["draft"]
     assert "Mastodon" not in found["draft"], "it fits on Mastodon"
     assert RequestInput.model_validate(sample_request(channels=["mastodon"], draft={"text": families}))
+
+
+def _image(**facts: Any) -> dict[str, Any]:
+    image = {"key": "images/" + "a" * 64, "alt": "A red square", "content_type": "image/png"}
+    return image | {"width": 800, "height": 600, "size": 200_000} | facts
+
+
+def test_images_are_checked_against_every_chosen_network_naming_image_and_network() -> None:
+    def draft(*images: dict[str, Any]) -> dict[str, Any]:
+        return {"text": "Plan less, do more.", "images": list(images)}
+
+    ok = RequestInput.model_validate(sample_request(channels=["bluesky"], draft=draft(_image())))
+    assert ok.draft.images[0].alt == "A red square"
+    big = _image(size=1_500_000)
+    assert errors_of(sample_request(channels=["mastodon", "bluesky"], draft=draft(_image(), big))) == {
+        "draft": "Bluesky takes images of at most 1,000,000 bytes, image 2 is 1,500,000."
+    }
+    assert RequestInput.model_validate(sample_request(channels=["mastodon"], draft=draft(big)))
+    huge = _image(width=10_000, height=8_000)
+    assert (
+        "Mastodon takes images of at most 33,177,600 pixels, image 1 is 10000 × 8000"
+        in errors_of(sample_request(channels=["mastodon"], draft=draft(huge)))["draft"]
+    )
+    assert "draft.images" in errors_of(sample_request(draft=draft(*[_image()] * 5)))

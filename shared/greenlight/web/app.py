@@ -34,6 +34,7 @@ def _route(app: APIGatewayHttpResolver) -> str:
 
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+MULTIPART_TYPE = "multipart/form-data"
 CROSS_SITE = "This form was sent from another site. Open Greenlight's own page and send it from there."
 Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response]
 
@@ -45,32 +46,36 @@ def same_origin(origin: str, event: Any) -> bool:
     return urlparse(origin).netloc in ours - {None, ""}
 
 
-def checked_request(form_posts: bool, max_body: int = MAX_BODY) -> Middleware:
+def checked_request(form_posts: bool, max_body: int = MAX_BODY, max_multipart: int = 0) -> Middleware:
     """A check every route of a resolver passes first: a body of at most `max_body` bytes (API
     Gateway allows 10 MB), UTF-8 text, and with `form_posts` a POST must be a web form sent from
     one of Greenlight's own pages (browsers say where from in Sec-Fetch-Site and Origin; a client
-    that is not a browser sends neither, and has no one's cookies to abuse)."""
+    that is not a browser sends neither, and has no one's cookies to abuse). With `max_multipart`, a
+    form may also come as multipart/form-data (with its images) of at most that many bytes."""
 
     def check(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
         event = app.current_event
         raw = event.body or ""
+        content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+        multipart = bool(max_multipart) and content_type == MULTIPART_TYPE
+        limit = max_multipart if multipart else max_body
         # A base64 body is a third longer than its bytes.
-        if len(raw) * (3 if event.is_base64_encoded else 4) > max_body * 4:
+        if len(raw) * (3 if event.is_base64_encoded else 4) > limit * 4:
             raise Refused(
-                413, "Too long", f"This is larger than {max_body // 1024} KiB, more than Greenlight takes."
+                413, "Too long", f"This is larger than {limit // 1024:,} KiB, more than Greenlight takes."
             )
         try:
-            event.decoded_body  # noqa: B018 (decoding is the check)
+            if not multipart:  # images are bytes; the multipart reader checks the text fields
+                event.decoded_body  # noqa: B018 (decoding is the check)
         except (UnicodeDecodeError, binascii.Error, ValueError):
             raise Refused(
                 400, "Not readable", "The body is not UTF-8 text: send text encoded as UTF-8."
             ) from None
-        content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
         if form_posts and event.http_method == "POST":
             site, origin = event.headers.get("sec-fetch-site"), event.headers.get("origin")
             if site not in (None, "same-origin", "none") or (origin and not same_origin(origin, event)):
                 raise Refused(403, "Sent from another site", CROSS_SITE)
-        if form_posts and event.http_method == "POST" and content_type != FORM_TYPE:
+        if form_posts and event.http_method == "POST" and content_type != FORM_TYPE and not multipart:
             raise Refused(
                 415, "Unsupported form", "Send the form as a web form (application/x-www-form-urlencoded)."
             )
@@ -79,13 +84,13 @@ def checked_request(form_posts: bool, max_body: int = MAX_BODY) -> Middleware:
     return check
 
 
-def pages(*routers: Router) -> APIGatewayHttpResolver:
-    """A resolver for server-rendered pages."""
+def pages(*routers: Router, max_multipart: int = 0) -> APIGatewayHttpResolver:
+    """A resolver for server-rendered pages (`max_multipart`: see checked_request)."""
     # Imported here, not at the top: the JSON API never renders a page (or loads Jinja2).
     from greenlight.web import pages as page
 
     app = APIGatewayHttpResolver()
-    app.use([checked_request(form_posts=True)])
+    app.use([checked_request(form_posts=True, max_multipart=max_multipart)])
 
     @app.exception_handler(SignInRequired)
     def sign_in_first(_: SignInRequired) -> Response:

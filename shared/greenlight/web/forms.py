@@ -1,7 +1,8 @@
-"""Request bodies into models: the request form (dotted names, local times, check boxes) and the
-messages every form and the JSON API give for each bad field."""
+"""Request bodies into models: the request form (dotted names, local times, check boxes, images
+with their alt text) and the messages every form and the JSON API give for each bad field."""
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -14,16 +15,105 @@ from greenlight.models import RequestInput
 LIST_FIELDS = {"channels", "risk_flags"}
 BOOLEAN_FIELDS = {"pilot_requested"}
 MAX_BODY = 64 * 1024
+# A form with images: a Lambda takes 6 MB of event, and the body arrives base64-encoded. Larger
+# images go straight to S3 by presigned POST (POST /api/uploads) and the JSON API.
+MAX_MULTIPART = 4 * 1024 * 1024
+IMAGE_FIELD = re.compile(r"^images\.([0-9])\.(key|alt|file)$")
+IMAGE_SLOTS = 4
 
 
-def read_form(body: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A url-encoded form as typed (to show it again) and nested as the JSON API has it
-    (dotted names such as goal.target become objects).
+def url_encoded(body: str) -> list[tuple[str, str]]:
+    return parse_qsl(body, keep_blank_values=True)
+
+
+def multipart(body: bytes, content_type: str) -> tuple[list[tuple[str, str]], dict[str, bytes]]:
+    """A multipart/form-data body: its text fields in order, and its files' bytes by field name
+    (a file input left empty is left out)."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    if not message.is_multipart():
+        raise ValueError("not a multipart form")
+    fields: list[tuple[str, str]] = []
+    files: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        if part.get_filename() is not None:
+            if data:
+                files[name] = data
+        else:
+            fields.append((name, data.decode(part.get_content_charset() or "utf-8", errors="replace")))
+    return fields, files
+
+
+def images_from_form(
+    typed: dict[str, Any], files: Mapping[str, bytes]
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The draft's images from the form's slots (images.N.file, images.N.alt, and images.N.key for an
+    image stored by an earlier post of the form): each new file is checked and stored in the images
+    bucket under its hash, and its key kept in `typed` so the form shown again need not ask for it."""
+    from greenlight.media import bucket
+
+    images: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    for slot in range(IMAGE_SLOTS):
+        alt = str(typed.get(f"images.{slot}.alt") or "").strip()
+        data, key = files.get(f"images.{slot}.file"), str(typed.get(f"images.{slot}.key") or "")
+        if not data and not key:
+            if alt:
+                errors.append(
+                    {"field": f"images.{slot}.file", "message": "Choose the image this alt text describes."}
+                )
+            continue
+        try:
+            if data:
+                key, facts = bucket.put(data)
+                typed[f"images.{slot}.key"] = key
+            elif re.fullmatch(bucket.KEY_PATTERN, key):
+                facts = bucket.facts(key)
+            else:
+                raise ValueError("choose the file again")
+        except ValueError as error:
+            typed.pop(f"images.{slot}.key", None)
+            errors.append({"field": f"images.{slot}.file", "message": f"Image {slot + 1}: {error}."})
+            continue
+        if not alt:
+            errors.append(
+                {
+                    "field": f"images.{slot}.alt",
+                    "message": f"Image {slot + 1} needs alt text: describe it for people who cannot see it.",
+                }
+            )
+            continue
+        images.append(
+            {
+                "key": key,
+                "alt": alt,
+                "content_type": facts.content_type,
+                "width": facts.width,
+                "height": facts.height,
+                "size": facts.size,
+            }
+        )
+    return images, errors
+
+
+def read_form(form: str | Sequence[tuple[str, str]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A form's fields (a url-encoded body, or the fields of a multipart one) as typed (to show it
+    again) and nested as the JSON API has it (dotted names such as goal.target become objects; the
+    image slots are left to `images_from_form`).
 
     Dates come from `datetime-local` inputs, which carry no zone: the form's `timezone` field
     says which zone the person meant."""
     typed: dict[str, Any] = {}
-    for name, value in parse_qsl(body, keep_blank_values=True):
+    for name, value in url_encoded(form) if isinstance(form, str) else form:
         if name in LIST_FIELDS:
             typed.setdefault(name, []).append(value)
         else:
@@ -41,7 +131,7 @@ def read_form(body: str) -> tuple[dict[str, Any], dict[str, Any]]:
             flat[name] = local_time(flat[name], zone)
     nested: dict[str, Any] = {}
     for name, value in flat.items():
-        if name in ("submission_id", "csrf"):
+        if name in ("submission_id", "csrf") or IMAGE_FIELD.match(name):
             continue
         node = nested
         *parents, leaf = name.split(".")
@@ -54,10 +144,15 @@ def read_form(body: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return typed, nested
 
 
-def request_from_form(body: str) -> tuple[dict[str, Any], RequestInput | None, list[dict[str, str]]]:
+def request_from_form(
+    form: str | Sequence[tuple[str, str]], files: Mapping[str, bytes] | None = None
+) -> tuple[dict[str, Any], RequestInput | None, list[dict[str, str]]]:
     """A posted request form: what was typed, the request if it is valid, and every error."""
-    typed, nested = read_form(body)
-    errors = timezone_error(typed)
+    typed, nested = read_form(form)
+    images, errors = images_from_form(typed, files or {})
+    if images and isinstance(nested.get("draft"), dict):
+        nested["draft"]["images"] = images
+    errors += timezone_error(typed)
     try:
         request = RequestInput.model_validate(nested)
     except ValidationError as error:

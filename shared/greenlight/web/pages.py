@@ -38,6 +38,8 @@ LABELS = {
     "risk_flags": "Risk flags",
     "pilot_requested": "Pilot",
 }
+LABELS |= {f"images.{n}.file": f"Image {n + 1}" for n in range(4)}
+LABELS |= {f"images.{n}.alt": f"Image {n + 1}: alt text" for n in range(4)}
 # Errors on a group point at its first input.
 ANCHORS = {"publish_window": "publish_window.earliest", "draft": "draft.text", "goal": "goal.metric"}
 
@@ -114,6 +116,7 @@ def triage_decision(stored: StoredRequest, person: str, form: dict[str, Any]) ->
         stored=stored,
         request=stored.request,
         person=person,
+        images=images(stored),
         **form,
     )
 
@@ -157,6 +160,8 @@ def form_values(request: RequestInput) -> dict[str, Any]:
     values["timezone"] = "UTC"
     values["goal.target"] = number(request.goal.target)  # 300, as the requester wrote it
     values["draft.link"] = values.get("draft.link") or ""
+    for slot, image in enumerate(values.pop("draft.images", [])):
+        values[f"images.{slot}.key"], values[f"images.{slot}.alt"] = image["key"], image["alt"]
     return values
 
 
@@ -204,6 +209,7 @@ def team_request(
         posts=posts or [],
         clicks=_clicks(stored),
         fits=_fits(stored),
+        images=images(stored),
         **(form or {}),
     )
 
@@ -234,7 +240,21 @@ def review_decision(
         clicks=_clicks(stored),
         channel_labels={n.id: n.label for n in NETWORKS.values()},
         fits=_fits(stored),
+        images=images(stored),
     )
+
+
+def images(stored: StoredRequest) -> list[dict[str, Any]]:
+    """The version's images as they will be published, each with its alt text, for a page: shown
+    from the images bucket through presigned GETs (the bucket is private)."""
+    if not stored.request.draft.images:
+        return []
+    from greenlight.media import bucket
+
+    return [
+        {"url": bucket.view_url(i.key), "alt": i.alt, "width": i.width, "height": i.height}
+        for i in stored.request.draft.images
+    ]
 
 
 def _fits(stored: StoredRequest) -> dict[str, dict[str, str | None]]:

@@ -2,6 +2,7 @@
 GET /api/openapi.json describes both (generated from these routes; docs/openapi.json is a copy)."""
 
 import json
+import re
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
@@ -11,7 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from greenlight.base import Model
 from greenlight.errors import KeyReused
@@ -80,21 +81,75 @@ def _no_constant(name: str) -> float:
     raise NotJsonNumber(name)
 
 
+MAX_DEPTH = 32  # a request is a few levels deep
+
+
+def _too_deep(body: str) -> bool:
+    """Whether JSON text nests arrays and objects deeper than MAX_DEPTH, found by one pass over it, so
+    the parser never recurses into a hostile body (a RecursionError in CPython 3.11 can leave the
+    interpreter's depth count wrong for later work in the same thread)."""
+    depth, in_string, escaped = 0, False, False
+    for char in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _image_facts(payload: Any) -> list[dict[str, str]]:
+    """The API takes images as references to files already in the images bucket (POST /api/uploads):
+    what each file is (type, pixels, bytes) is read from the bucket, never taken from the client,
+    so the limits are checked against the real file. Errors name the image."""
+    images = _mapping(_mapping(payload).get("draft")).get("images")
+    if not isinstance(images, list) or not images:
+        return []
+    from greenlight.media import bucket
+
+    errors = []
+    for number, image in enumerate(images, start=1):
+        key = image.get("key") if isinstance(image, dict) else None
+        if not isinstance(key, str) or not re.fullmatch(bucket.KEY_PATTERN, key):
+            message = f"Image {number}: give the key POST /api/uploads answered (images/<sha256>)."
+            errors.append({"field": "draft.images", "message": message})
+            continue
+        try:
+            facts = bucket.facts(key)
+        except ValueError as error:
+            errors.append({"field": "draft.images", "message": f"Image {number}: {error}."})
+            continue
+        image.update(content_type=facts.content_type, width=facts.width, height=facts.height, size=facts.size)
+    return errors
+
+
 def read_request_input(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
     """Fill create_request's typed arguments from the body and headers, with the API's own
     answers: 400 for what is not JSON (whatever its content type), 422 naming each bad field.
     (Powertools' validation would answer these in its own shape; a body over 64 KiB or not UTF-8
-    was refused before, by greenlight.web.app.readable_body.)"""
+    was refused before, by greenlight.web.app.checked_request.)"""
     event = app.current_event
     body = event.decoded_body or ""
+    if _too_deep(body):
+        return _error(400, "body", "The body is nested too deeply: a request is a few levels deep.")
     try:
         payload = json.loads(body, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         return _error(400, "body", f"The body is not JSON: {error.msg} at character {error.pos}.")
     except NotJsonNumber as error:
         return _error(400, "body", f"The body is not JSON: {error} is not a number; write a finite number.")
-    except RecursionError:
-        return _error(400, "body", "The body is nested too deeply: a request is a few levels deep.")
+    if image_errors := _image_facts(payload):
+        return json_errors(422, image_errors)
     try:
         request = RequestInput.model_validate(payload)
     except ValidationError as error:
@@ -152,6 +207,39 @@ def create_request(
     except KeyReused:
         return _error(422, "Idempotency-Key", "This key was already used for a different request.")
     return json_response(created, 201, {"Location": created["status_url"]})
+
+
+class UploadAsk(Model):
+    sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="The SHA-256 of the image file, in lower-case hex"
+    )
+
+
+class UploadForm(Model):
+    url: str = Field(description="Where the browser posts the form (the images bucket)")
+    fields: dict[str, str] = Field(description="The form's fields, in this order, before the file")
+    key: str = Field(description="The image's key: name it in draft.images[].key")
+
+
+@router.post(
+    "/api/uploads",
+    summary="Upload an image straight to storage",
+    description=(
+        "Answers a presigned POST for one image: post `fields` and then the file (as `file`) as "
+        "multipart/form-data to `url` within ten minutes, then name `key` with its alt text in "
+        "draft.images of POST /api/requests. The file is checked against its hash and every chosen "
+        "network's limits when the request is created."
+    ),
+    operation_id="createUpload",
+    status_code=201,
+    responses={
+        201: {"description": "The upload form", "content": {"application/json": {"model": UploadForm}}}
+    },
+)
+def create_upload(ask: Annotated[UploadAsk, Body()]) -> Response[Any]:
+    from greenlight.media import bucket
+
+    return json_response(bucket.upload_form(ask.sha256), 201)
 
 
 @router.get(

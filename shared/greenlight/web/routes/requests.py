@@ -1,6 +1,8 @@
 """The requester's pages: the request form (GET /requests/new, POST /requests) and the status page
 behind the secret link (GET /requests/{id}?token=…)."""
 
+import base64
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
@@ -26,8 +28,18 @@ def new_request() -> Response:
 @form.post("/requests")
 def create_request() -> Response:
     event = form.current_event
-    body = event.decoded_body or ""  # a web form of at most forms.MAX_BODY (web.app.readable_body)
-    typed, request, errors = forms.request_from_form(body)
+    kind = event.headers.get("content-type") or ""
+    # The body passed web.app.checked_request: a web form, or multipart (with its images) within
+    # forms.MAX_MULTIPART.
+    if kind.startswith("multipart/form-data"):
+        raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+        try:
+            fields, files = forms.multipart(raw, kind)
+        except ValueError as error:
+            raise Refused(400, "Unreadable form", "Send the form again from the page.") from error
+    else:
+        fields, files = forms.url_encoded(event.decoded_body or ""), {}
+    typed, request, errors = forms.request_from_form(fields, files)
     if request is None:
         return html(pages.request_form(typed, errors, typed.get("submission_id")), status=422)
     created = submit_idempotent(request, base_url(event), typed.get("submission_id"), form.lambda_context)
