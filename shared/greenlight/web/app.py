@@ -94,7 +94,7 @@ def pages(*routers: Router) -> APIGatewayHttpResolver:
     @app.exception_handler(ANSWERED)
     def refused(error: Exception) -> Response:
         answer = refusal(error, _route(app))
-        return html(page.message(answer.title, answer.text), answer.status)
+        return html(page.message(answer.title, answer.text), answer.status, answer.headers)
 
     for router in routers:
         app.include_router(router)
@@ -114,7 +114,7 @@ def json_api(*routers: Router) -> APIGatewayHttpResolver:
     @app.exception_handler(ANSWERED)
     def refused(error: Exception) -> Response:
         answer = refusal(error, _route(app))
-        return json_errors(answer.status, [{"field": answer.field, "message": answer.text}])
+        return json_errors(answer.status, [{"field": answer.field, "message": answer.text}], answer.headers)
 
     for router in routers:
         app.include_router(router)

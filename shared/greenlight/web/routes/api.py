@@ -21,7 +21,7 @@ from greenlight.service import store, submit_idempotent
 from greenlight.status import request_for_token
 from greenlight.web.app import json_api
 from greenlight.web.forms import field_errors, with_goal_error
-from greenlight.web.responses import base_url, json_errors, json_response
+from greenlight.web.responses import base_url, client, json_errors, json_response
 
 router = Router()
 
@@ -146,8 +146,9 @@ def create_request(
     ] = None,
 ) -> Response[Any]:
     try:
+        event = router.current_event
         created = submit_idempotent(
-            request, base_url(router.current_event), idempotency_key, router.lambda_context
+            request, base_url(event), idempotency_key, router.lambda_context, client(event)
         )
     except KeyReused:
         return _error(422, "Idempotency-Key", "This key was already used for a different request.")
