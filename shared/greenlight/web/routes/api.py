@@ -117,7 +117,10 @@ def read_request_input(app: APIGatewayHttpResolver, next_middleware: NextMiddlew
 @router.post(
     "/api/requests",
     summary="Create a request",
-    description="Stores the request and starts its lifecycle. The answer's Location is the status link.",
+    description=(
+        "Stores the request as unconfirmed and mails its requester a link to confirm their address; "
+        "the lifecycle starts once they do. The answer's Location is the status link."
+    ),
     operation_id="createRequest",
     enable_validation=False,  # read_request_input parses, with the API's own error answers
     middlewares=[read_request_input],
@@ -130,6 +133,7 @@ def read_request_input(app: APIGatewayHttpResolver, next_middleware: NextMiddlew
         },
         400: _errors("The body is not JSON, or the Idempotency-Key is not 1 to 255 characters"),
         413: _errors("The body is larger than 64 KiB"),
+        429: _errors("Too many requests this hour from this address or client (Retry-After: seconds)"),
         422: _errors(
             "A field is missing or wrong (each is named), or the Idempotency-Key was used for another request"
         ),
