@@ -401,7 +401,7 @@ def test_decline_requires_a_reason(page: Page, http: Http) -> None:
     open_link(page, status_link(http, request_id, title))
     wait_for_history(page, "Declined by the social team")
     expect(page.get_by_role("status")).to_contain_text("Declined by the social team")  # and stays so
-    decided = f"Triage: decline by sam@example.org on version 1 (via emailed link): “{reason}”"
+    decided = f"Triage: decline by Sam Rivera (social team) on version 1 (via emailed link): “{reason}”"
     expect(history_rows(page, decided)).to_have_count(1)
 
 
