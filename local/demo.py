@@ -105,6 +105,22 @@ def scenario(base: str) -> None:
         raise DemoFailed(f"a retry with the same Idempotency-Key should return the same request: {again}")
     step("A retry with the same Idempotency-Key returns the same request, not a second one")
 
+    def confirmation() -> Any:
+        mails = call("GET", f"{base}/_local/outbox.json")[1]
+        return next(
+            (m for m in reversed(mails) if m["subject"] == "Confirm your request to Greenlight"), None
+        )
+
+    confirm = wait_for("the confirmation mail", confirmation)
+    if created["id"] in confirm["text"] or "Spring webinar" in confirm["text"]:
+        raise DemoFailed("the confirmation mail must carry nothing the requester wrote")
+    confirm_link = next(link for link in confirm["links"] if "/l/" in link)
+    status, page = call("GET", confirm_link)
+    status, _ = call("POST", confirm_link, form=[("csrf", hidden(page, "csrf"))])
+    if status != 200:
+        raise DemoFailed(f"confirming the address should work, got {status}")
+    step("The requester confirms their address from the mail (nothing starts before that)")
+
     def acknowledgement() -> Any:
         mails = call("GET", f"{base}/_local/outbox.json")[1]
         return next((m for m in mails if created["id"] in m["text"]), None)

@@ -233,7 +233,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._send(status, headers, answer)
         elif method == "GET" and path == "/_local/outbox.json":
-            self._json(200, read_outbox())
+            since = dict(parse_qsl(urlsplit(self.path).query)).get("since", "0")
+            self._json(200, read_outbox(since=int(since) if since.isdecimal() else 0))
         elif method == "GET" and path == "/_local/outbox":
             self._html(200, outbox_page(read_outbox()))
         elif method == "GET" and (found := re.fullmatch(r"/_local/outbox/(\d+)\.eml", path)):

@@ -67,9 +67,12 @@ def raw_message(number: int, region: str = "us-east-1") -> bytes | None:
     return raw if isinstance(raw, bytes) else raw.encode()
 
 
-def read_outbox(region: str = "us-east-1") -> list[dict[str, Any]]:
+def read_outbox(region: str = "us-east-1", since: int = 0) -> list[dict[str, Any]]:
+    """Every mail sent, or those from the `since`-th on (each has its `number`)."""
     mails = []
     for number, sent in enumerate(ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages):
+        if number < since:
+            continue
         raw = getattr(sent, "raw_data", None)
         if raw is None:
             continue  # Greenlight sends raw MIME only

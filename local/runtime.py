@@ -112,12 +112,18 @@ def _stop_ends_callback_waits() -> list[Undo]:
 
 class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     def __init__(
-        self, port: int = 3000, host: str = "127.0.0.1", clock_scale: float = 1.0, schedules: bool = True
+        self,
+        port: int = 3000,
+        host: str = "127.0.0.1",
+        clock_scale: float = 1.0,
+        schedules: bool = True,
+        parameters: dict[str, str] | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.clock = LocalClock(scale=clock_scale)
-        self.stack = Stack(load())
+        # Template parameters other than their defaults (as `sam deploy --parameter-overrides`).
+        self.stack = Stack(load(), parameters=dict(parameters or {}))
         self.faults = Faults(
             {
                 logical_id: self.stack.physical_name(logical_id)

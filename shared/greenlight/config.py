@@ -38,6 +38,21 @@ class Settings(Model):
         parse_ages(value)  # a typo fails the function's first call, not the seventh day
         return value
 
+    # Requester addresses accepted (template parameter AllowedRequesterDomains): "example.org,
+    # example.com"; empty: any.
+    allowed_requester_domains: str = ""
+    # Rate limits per hour (template parameters): new requests per requester address and per
+    # client (form and API together), sign-in mails per address and per client.
+    requests_per_address_per_hour: int = Field(default=10, ge=1)
+    requests_per_client_per_hour: int = Field(default=30, ge=1)
+    sign_ins_per_hour: int = Field(default=5, ge=1)
+    # How long a requester's confirmation link works.
+    confirm_link_days: int = Field(default=2, ge=1)
+
+    @property
+    def requester_domains(self) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in self.allowed_requester_domains.split(",") if d.strip()]
+
     # Follower counts worth a celebration mail, "100,500,1000" (template parameter FollowerMilestones).
     follower_milestones: str = DEFAULT_FOLLOWER_MILESTONES
 
@@ -88,6 +103,10 @@ _ENV = {
     "digest_recipients": "DIGEST_RECIPIENTS",
     "digest_note_minutes": "DIGEST_NOTE_MINUTES",
     "images_bucket": "IMAGES_BUCKET",
+    "allowed_requester_domains": "ALLOWED_REQUESTER_DOMAINS",
+    "requests_per_address_per_hour": "REQUESTS_PER_ADDRESS_PER_HOUR",
+    "requests_per_client_per_hour": "REQUESTS_PER_CLIENT_PER_HOUR",
+    "sign_ins_per_hour": "SIGN_INS_PER_HOUR",
 }
 
 

@@ -15,6 +15,7 @@ from greenlight.models import (
 
 # Where a request is, as its requester and the team read it.
 STEP_LABELS: dict[RequestStatus, str] = {
+    RequestStatus.unconfirmed: "Waiting for you to confirm your email address (see your mail)",
     RequestStatus.submitted: "Received: the workflow is starting",
     RequestStatus.awaiting_triage: "Waiting for the social team to triage",
     RequestStatus.revision_requested: "Sent back: the social team asked for changes",

@@ -237,6 +237,7 @@ class RequestInput(Strict):
 
 
 class RequestStatus(StrEnum):
+    unconfirmed = "unconfirmed"  # stored; waits for the requester to confirm their address
     submitted = "submitted"
     awaiting_triage = "awaiting_triage"
     revision_requested = "revision_requested"
@@ -302,6 +303,7 @@ class LinkKind(StrEnum):
     revision = "revision"  # the requester's revise form
     review = "review"  # an approver's decision
     sign_in = "sign_in"  # a team member's one-time sign-in
+    confirm = "confirm"  # the requester confirms their address: the request's workflow starts
 
 
 class Link(Model):

@@ -61,7 +61,20 @@ def mailer() -> "Mailer":
 def submit(request: RequestInput, base_url: str) -> dict[str, Any]:
     from greenlight.intake import submit_request
 
-    return submit_request(request, base_url, store(), workflow(), settings().status_link_days).as_json()
+    config = settings()
+    return submit_request(
+        request, base_url, store(), mailer(), config.status_link_days, config.confirm_link_days
+    ).as_json()
+
+
+def limit_requests(email: str, client: str) -> None:
+    """Count a new request against its requester's and its client's hourly limits (RateLimited)."""
+    from greenlight import clock, limits
+
+    config = settings()
+    now = clock.now()
+    limits.check(store(), "requests-client", client, config.requests_per_client_per_hour, now)
+    limits.check_address(store(), "requests", email, config.requests_per_address_per_hour, now)
 
 
 @cache
@@ -101,11 +114,12 @@ def fresh_status_url(request_id: str, base_url: str) -> str:
 
 
 def submit_idempotent(
-    request: RequestInput, base_url: str, key: str | None, lambda_context: Any
+    request: RequestInput, base_url: str, key: str | None, lambda_context: Any, client: str
 ) -> dict[str, Any]:
     """Submit once per idempotency key: a retry or a double click gets the first answer back, with
     a fresh status link (the idempotency record keeps only the request id); the same key with a
-    different request raises KeyReused."""
+    different request raises KeyReused. Every try counts against the rate limits (RateLimited)."""
+    limit_requests(request.requester.email, client)
     if not key:
         return submit(request, base_url)
     from aws_lambda_powertools.utilities.idempotency.exceptions import (

@@ -45,8 +45,7 @@ def for_requester(
 ) -> list[AuditEvent]:
     """The history without the team's addresses and the networks' error details."""
     names = {address: who(m) for m in members for address in (m.email, *m.aliases)}
-    requester = stored.request.requester
-    names[requester.email] = requester.name
+    names[stored.request.requester.email] = stored.request.requester.email  # their own: theirs to see
 
     def name(found: re.Match[str]) -> str:
         return names.get(found[0].lower(), "the Greenlight team")

@@ -1,7 +1,9 @@
 """Browser tests: the real pages in headless Chromium (Debian's, not Playwright's download),
 against a whole local Greenlight started once for the package."""
 
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -51,8 +53,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture(scope="package")
 def runtime() -> Iterator[LocalRuntime]:
-    with local_runtime() as running:
+    with local_runtime() as running, confirming(running):
         yield running
+
+
+@contextmanager
+def confirming(runtime: LocalRuntime) -> Iterator[None]:
+    """Requests sent from the browser's form are confirmed as their requester would, by following
+    the link in the confirmation mail: a thread looks at the outbox every 0.2 s."""
+    stop = threading.Event()
+
+    def confirm() -> None:
+        http = Http(runtime.base_url)
+        while not stop.wait(0.2):
+            with suppress(Exception):  # the runtime stopping under it
+                http.confirm_requests()
+
+    thread = threading.Thread(target=confirm, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 @pytest.fixture

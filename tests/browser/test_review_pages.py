@@ -198,7 +198,7 @@ def test_fast_track_approval_in_the_browser(page: Page, http: Http) -> None:
     open_link(page, status_link(http, request_id, title))
     wait_for_history(page, "Review (fast lane): approved")
     expect(page.get_by_role("status")).to_contain_text("Approved")
-    decided = f"Review (on duty): approve by {ON_DUTY} on version 1 (via emailed link)"
+    decided = "Review (on duty): approve by Kim Okafor (social team) on version 1 (via emailed link)"
     expect(history_rows(page, decided)).to_have_count(1)
 
     # The spent link shows the decision and offers nothing to press.
@@ -257,7 +257,7 @@ def test_request_changes_needs_a_comment_and_supersedes_the_other_review(page: P
     open_link(page, status_link(http, request_id, title))
     wait_for_history(page, "Review (full lane): changes")
     expect(history_rows(page, REVIEW_DECIDED)).to_have_count(1)
-    decided = f"Review (legal): changes by {LEGAL} on version 1 (via emailed link): “{feedback}”"
+    decided = f"Review (legal): changes by Lu Ferreira (legal) on version 1 (via emailed link): “{feedback}”"
     expect(history_rows(page, decided)).to_have_count(1)
 
 
@@ -291,7 +291,7 @@ def test_reject_needs_a_reason_and_closes_the_request(page: Page, http: Http) ->
     open_link(page, status_link(http, request_id, title))
     wait_for_history(page, "Review (full lane): rejected")
     expect(page.get_by_role("status")).to_contain_text("Rejected in review")
-    decided = f"Review (legal): reject by {LEGAL} on version 1 (via emailed link): “{reason}”"
+    decided = f"Review (legal): reject by Lu Ferreira (legal) on version 1 (via emailed link): “{reason}”"
     expect(history_rows(page, decided)).to_have_count(1)
     expect(history_rows(page, REVIEW_DECIDED)).to_have_count(1)
 

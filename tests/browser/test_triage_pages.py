@@ -300,8 +300,8 @@ def test_not_like_this_needs_feedback_then_the_requester_revises_and_the_triager
     open_link(page, status_link(http, request_id, title))
     wait_for_history(page, "Accepted by the social team")
     expect(heading(page)).to_have_text(new_title)
-    expect(history_rows(page, "Triage: revise by sam@example.org on version 1")).to_have_count(1)
-    expect(history_rows(page, "Triage: accept by kim@example.org on version 2")).to_have_count(1)
+    expect(history_rows(page, "Triage: revise by Sam Rivera (social team) on version 1")).to_have_count(1)
+    expect(history_rows(page, "Triage: accept by Kim Okafor (social team) on version 2")).to_have_count(1)
     expect(history_rows(page, "Lead with the date, please.")).to_have_count(1)
 
 
@@ -373,7 +373,7 @@ def test_second_use_of_a_link_says_already_decided(page: Page, context: BrowserC
     open_link(page, status_link(http, request_id, title))
     wait_for_history(page, "Accepted by the social team")
     expect(history_rows(page, DECIDED)).to_have_count(1)
-    expect(history_rows(page, "Triage: accept by sam@example.org on version 1")).to_have_count(1)
+    expect(history_rows(page, "Triage: accept by Sam Rivera (social team) on version 1")).to_have_count(1)
 
 
 def test_decline_requires_a_reason(page: Page, http: Http) -> None:
@@ -401,7 +401,7 @@ def test_decline_requires_a_reason(page: Page, http: Http) -> None:
     open_link(page, status_link(http, request_id, title))
     wait_for_history(page, "Declined by the social team")
     expect(page.get_by_role("status")).to_contain_text("Declined by the social team")  # and stays so
-    decided = f"Triage: decline by sam@example.org on version 1 (via emailed link): “{reason}”"
+    decided = f"Triage: decline by Sam Rivera (social team) on version 1 (via emailed link): “{reason}”"
     expect(history_rows(page, decided)).to_have_count(1)
 
 

@@ -26,7 +26,7 @@ def test_api_request_runs_the_lifecycle_and_mails_a_working_status_link(
     created = http.post_json("/api/requests", sample_request(title="End to end"))
     assert created.status == 201, created.text
     body = created.json()
-    assert body["status"] == "submitted"
+    assert body["status"] == "unconfirmed", "it starts once the requester confirms (the helper does)"
     assert created.headers["location"] == body["status_url"]
 
     mail = http.mail_about(body["id"])
@@ -41,7 +41,8 @@ def test_api_request_runs_the_lifecycle_and_mails_a_working_status_link(
     assert page.headers["referrer-policy"] == "no-referrer"
 
     view = http.get(link.replace("/requests/", "/api/requests/")).json()
-    assert [event["kind"] for event in view["history"]][:3] == ["submitted", "mail_sent", "status_changed"]
+    kinds = [event["kind"] for event in view["history"]][:5]
+    assert kinds == ["submitted", "mail_sent", "confirmed", "mail_sent", "status_changed"]
     assert view["status"] == "awaiting_triage"
     assert execution(runtime, body["id"])["status"] == "RUNNING", "waiting for triage"
 

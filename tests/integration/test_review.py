@@ -103,7 +103,7 @@ def test_risky_requests_need_every_required_role(runtime: LocalRuntime, http: Ht
     view = status_of(http, request_id)
     assert view["status"] == "approved"
     decided = {e["actor"] for e in view["history"] if e["kind"].startswith("review-")}
-    assert decided == {"lu@example.org", "bo@example.org"}
+    assert decided == {"Lu Ferreira (legal)", "Bo Lindqvist (brand)"}  # names, not addresses
 
 
 def test_changes_supersede_the_other_reviews_then_the_new_version_is_reviewed_again(

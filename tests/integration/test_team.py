@@ -112,7 +112,7 @@ def test_triage_from_the_dashboard_with_csrf(runtime: LocalRuntime, http: Http) 
     assert plan.status == 200 and "The plan" in plan.text and "Copy for sandbox" in plan.text
     history = status_of(http, request_id)["history"]
     decided = next(e for e in history if e["kind"] == "triage_decided")
-    assert decided["actor"] == "kim@example.org" and "dashboard" in decided["summary"]
+    assert decided["actor"] == "Kim Okafor (social team)" and "dashboard" in decided["summary"]
 
     assert kim.post("/team/sign-out", [("csrf", csrf)]).status == 303
     assert "Mail me a sign-in link" in kim.get("/team").text, "signed out"

@@ -107,7 +107,7 @@ def test_accept_through_the_link_records_the_plan_and_ends_accepted(
     assert "triage_decided" in kinds
     decided = next(e for e in view["history"] if e["kind"] == "triage_decided")
     assert (
-        decided["actor"] == "sam@example.org"
+        decided["actor"] == "Sam Rivera (social team)"  # the requester sees names, not addresses
         and decided["version"] == 1
         and "emailed link" in decided["summary"]
     )

@@ -72,6 +72,7 @@ from greenlight.models import (
 from greenlight.storage.accounts import Accounts
 from greenlight.storage.clicks import Clicks
 from greenlight.storage.decisions import Decisions
+from greenlight.storage.limits import Limits
 from greenlight.storage.links import Links
 from greenlight.storage.measurements import DueSnapshot, MeasurementPlan, Measurements
 from greenlight.storage.pilots import Pilots
@@ -96,6 +97,7 @@ class Store:
         self._requests = Requests(client, table_name)
         self._decisions = Decisions(client, table_name)
         self._links = Links(client, table_name)
+        self._limits = Limits(client, table_name)
         self._posts = Posts(client, table_name)
         self._measurements = Measurements(client, table_name)
         self._clicks = Clicks(client, table_name)
@@ -120,9 +122,14 @@ class Store:
     # ---- requests, their status and audit trail ----
 
     def create_request(
-        self, request_id: str, request: RequestInput, base_url: str, status_link: Link
+        self,
+        request_id: str,
+        request: RequestInput,
+        base_url: str,
+        status_link: Link,
+        status: RequestStatus = RequestStatus.submitted,
     ) -> StoredRequest:
-        return self._requests.create_request(request_id, request, base_url, status_link)
+        return self._requests.create_request(request_id, request, base_url, status_link, status)
 
     def get_request(self, request_id: str) -> StoredRequest:
         return self._requests.get_request(request_id)
@@ -213,6 +220,11 @@ class Store:
 
     def use_link(self, link: Link) -> bool:
         return self._links.use_link(link)
+
+    # ---- rate limits ----
+
+    def count_hit(self, scope: str, who_hash: str, window_start: int, expires_at: int) -> int:
+        return self._limits.count_hit(scope, who_hash, window_start, expires_at)
 
     # ---- posts ----
 

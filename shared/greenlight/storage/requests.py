@@ -30,14 +30,19 @@ GREENLIGHT = "greenlight"  # the actor of what the workflow does by itself
 
 class Requests(TableAccess):
     def create_request(
-        self, request_id: str, request: RequestInput, base_url: str, status_link: Link
+        self,
+        request_id: str,
+        request: RequestInput,
+        base_url: str,
+        status_link: Link,
+        status: RequestStatus = RequestStatus.submitted,
     ) -> StoredRequest:
         """Store a new request with its first version, its first audit event and the requester's
         status link, all or nothing."""
         now = clock.now()
         stored = StoredRequest(
             id=request_id,
-            status=RequestStatus.submitted,
+            status=status,
             content_version=1,
             lock=1,
             created_at=now,
@@ -236,13 +241,14 @@ class Requests(TableAccess):
     # ---- at most once ----
 
     def claim_once(self, request_id: str, key: str) -> bool:
-        """True the first time a key is claimed for a request, False ever after."""
+        """True the first time a key is claimed for a request (or claimed again after a release),
+        False ever after."""
         return (
             unless_condition_fails(
                 self.client.put_item,
                 TableName=self.table,
                 Item=to_item({"pk": f"REQ#{request_id}", "sk": f"ONCE#{key}", "at": clock.iso(clock.now())}),
-                ConditionExpression="attribute_not_exists(pk)",
+                ConditionExpression="attribute_not_exists(pk) OR attribute_exists(released_at)",
             )
             is not None
         )
@@ -285,8 +291,14 @@ class Requests(TableAccess):
         )
 
     def release_once(self, request_id: str, key: str) -> None:
-        """Give a claim back when the side effect it guarded did not happen."""
-        self.client.delete_item(TableName=self.table, Key=request_key(request_id, f"ONCE#{key}"))
+        """Give a claim back when the side effect it guarded did not happen. Marked, not deleted:
+        no function may delete items in a request's partition, where its audit trail lives."""
+        self.client.update_item(
+            TableName=self.table,
+            Key=request_key(request_id, f"ONCE#{key}"),
+            UpdateExpression="SET released_at = :now",
+            ExpressionAttributeValues=to_item({":now": clock.iso(clock.now())}),
+        )
 
 
 def _request_item(stored: StoredRequest) -> dict[str, Any]:

@@ -46,6 +46,17 @@ def same_origin(origin: str, event: Any) -> bool:
     return urlparse(origin).netloc in ours - {None, ""}
 
 
+def cross_site(event: Any) -> bool:
+    """Whether a browser says the POST came from another site. Sec-Fetch-Site decides when it is
+    sent (every current browser); else Origin, unless "null": Greenlight's pages send no referrer
+    (Referrer-Policy: no-referrer), which makes a browser send "Origin: null" from our own forms."""
+    site = event.headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = event.headers.get("origin")
+    return bool(origin) and origin != "null" and not same_origin(origin, event)
+
+
 def checked_request(form_posts: bool, max_body: int = MAX_BODY, max_multipart: int = 0) -> Middleware:
     """A check every route of a resolver passes first: a body of at most `max_body` bytes (API
     Gateway allows 10 MB), UTF-8 text, and with `form_posts` a POST must be a web form sent from
@@ -71,10 +82,8 @@ def checked_request(form_posts: bool, max_body: int = MAX_BODY, max_multipart: i
             raise Refused(
                 400, "Not readable", "The body is not UTF-8 text: send text encoded as UTF-8."
             ) from None
-        if form_posts and event.http_method == "POST":
-            site, origin = event.headers.get("sec-fetch-site"), event.headers.get("origin")
-            if site not in (None, "same-origin", "none") or (origin and not same_origin(origin, event)):
-                raise Refused(403, "Sent from another site", CROSS_SITE)
+        if form_posts and event.http_method == "POST" and cross_site(event):
+            raise Refused(403, "Sent from another site", CROSS_SITE)
         if form_posts and event.http_method == "POST" and content_type != FORM_TYPE and not multipart:
             raise Refused(
                 415, "Unsupported form", "Send the form as a web form (application/x-www-form-urlencoded)."
@@ -99,7 +108,7 @@ def pages(*routers: Router, max_multipart: int = 0) -> APIGatewayHttpResolver:
     @app.exception_handler(ANSWERED)
     def refused(error: Exception) -> Response:
         answer = refusal(error, _route(app))
-        return html(page.message(answer.title, answer.text), answer.status)
+        return html(page.message(answer.title, answer.text), answer.status, answer.headers)
 
     for router in routers:
         app.include_router(router)
@@ -119,7 +128,7 @@ def json_api(*routers: Router) -> APIGatewayHttpResolver:
     @app.exception_handler(ANSWERED)
     def refused(error: Exception) -> Response:
         answer = refusal(error, _route(app))
-        return json_errors(answer.status, [{"field": answer.field, "message": answer.text}])
+        return json_errors(answer.status, [{"field": answer.field, "message": answer.text}], answer.headers)
 
     for router in routers:
         app.include_router(router)

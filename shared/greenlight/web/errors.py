@@ -9,6 +9,7 @@ from greenlight.access import NotAllowed
 from greenlight.decisions import AlreadyDecided, NotWaiting, Superseded
 from greenlight.errors import Conflict, InvalidInput, NotFound
 from greenlight.labels import OUTCOME_WORDS
+from greenlight.limits import RateLimited
 from greenlight.models import Decision
 
 
@@ -17,9 +18,16 @@ class Refused(Exception):
     page the route would show. The status is usually 4xx; a GET of a link that was already used
     answers 200, because a mail scanner opening it is not an error."""
 
-    def __init__(self, status: int, title: str, text: str, field: str = "body"):
+    def __init__(
+        self, status: int, title: str, text: str, field: str = "body", retry_after: int | None = None
+    ):
         super().__init__(f"{status} {title}: {text}")
         self.status, self.title, self.text, self.field = status, title, text, field
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
 
 
 class SignInRequired(Exception):
@@ -64,6 +72,7 @@ DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     Superseded,
     NotWaiting,
     NotAllowed,
+    RateLimited,
 )
 
 
@@ -78,6 +87,8 @@ def refusal(error: Exception, route: str) -> Refused:
             who = error.decision.decided_by
             return Refused(409, "Already decided", f"{who} decided this already. Nothing was changed.")
         return already_decided(error.decision)
+    if isinstance(error, RateLimited):
+        return Refused(429, "Too many requests", str(error), retry_after=error.retry_after)
     if isinstance(error, NotAllowed):
         return Refused(403, "Not yours to decide", str(error))
     if isinstance(error, Superseded | NotWaiting):

@@ -163,12 +163,31 @@ def request_from_form(
 
 def with_goal_error(errors: list[dict[str, str]], nested: Mapping[str, Any]) -> list[dict[str, str]]:
     """The model's errors and, unless goal.metric already has one, the refusal of a goal that none
-    of the chosen channels can measure (greenlight.goals: the form and the API refuse it alike)."""
+    of the chosen channels can measure (greenlight.goals: the form and the API refuse it alike);
+    and the refusal of a requester address outside the deployment's allowed domains."""
     from greenlight.goals import goal_error
 
+    errors = errors + domain_error(nested, errors)
     if any(e["field"] == "goal.metric" for e in errors):
         return errors
     return errors + goal_error(nested)
+
+
+def domain_error(nested: Mapping[str, Any], errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """AllowedRequesterDomains: a deployment may take requests from its own domains only."""
+    from greenlight.config import settings
+
+    allowed = settings().requester_domains
+    requester = nested.get("requester")
+    email = requester.get("email") if isinstance(requester, Mapping) else None
+    if not allowed or not isinstance(email, str) or any(e["field"] == "requester.email" for e in errors):
+        return []
+    if email.strip().lower().rpartition("@")[2] in allowed:
+        return []
+    domains = ", ".join(f"@{d}" for d in allowed)
+    return [
+        {"field": "requester.email", "message": f"Greenlight takes requests from {domains} addresses only."}
+    ]
 
 
 def known_zone(zone: str) -> bool:

@@ -41,9 +41,9 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
     )
 
 
-def json_errors(status: int, errors: list[dict[str, str]]) -> Response:
+def json_errors(status: int, errors: list[dict[str, str]], headers: dict[str, str] | None = None) -> Response:
     """The JSON API's error shape: {"errors": [{"field", "message"}]}."""
-    return json_response({"errors": errors}, status)
+    return json_response({"errors": errors}, status, headers)
 
 
 def redirect(location: str, cookies: list[Cookie] | None = None) -> Response:
@@ -59,3 +59,8 @@ def base_url(event: BaseProxyEvent) -> str:
         return configured
     # Every HTTP function is served by the HTTP API (payload 2.0): its resolver makes this event.
     return f"https://{APIGatewayProxyEventV2(event.raw_event).request_context.domain_name}"
+
+
+def client(event: BaseProxyEvent) -> str:
+    """Who is calling, for rate limits: the source address API Gateway saw."""
+    return APIGatewayProxyEventV2(event.raw_event).request_context.http.source_ip or "unknown"

@@ -22,7 +22,7 @@ from greenlight.service import store, submit_idempotent
 from greenlight.status import request_for_token
 from greenlight.web.app import json_api
 from greenlight.web.forms import field_errors, with_goal_error
-from greenlight.web.responses import base_url, json_errors, json_response
+from greenlight.web.responses import base_url, client, json_errors, json_response
 
 router = Router()
 
@@ -172,7 +172,10 @@ def read_request_input(app: APIGatewayHttpResolver, next_middleware: NextMiddlew
 @router.post(
     "/api/requests",
     summary="Create a request",
-    description="Stores the request and starts its lifecycle. The answer's Location is the status link.",
+    description=(
+        "Stores the request as unconfirmed and mails its requester a link to confirm their address; "
+        "the lifecycle starts once they do. The answer's Location is the status link."
+    ),
     operation_id="createRequest",
     enable_validation=False,  # read_request_input parses, with the API's own error answers
     middlewares=[read_request_input],
@@ -185,6 +188,7 @@ def read_request_input(app: APIGatewayHttpResolver, next_middleware: NextMiddlew
         },
         400: _errors("The body is not JSON, or the Idempotency-Key is not 1 to 255 characters"),
         413: _errors("The body is larger than 64 KiB"),
+        429: _errors("Too many requests this hour from this address or client (Retry-After: seconds)"),
         422: _errors(
             "A field is missing or wrong (each is named), or the Idempotency-Key was used for another request"
         ),
@@ -201,8 +205,9 @@ def create_request(
     ] = None,
 ) -> Response[Any]:
     try:
+        event = router.current_event
         created = submit_idempotent(
-            request, base_url(router.current_event), idempotency_key, router.lambda_context
+            request, base_url(event), idempotency_key, router.lambda_context, client(event)
         )
     except KeyReused:
         return _error(422, "Idempotency-Key", "This key was already used for a different request.")

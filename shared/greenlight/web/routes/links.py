@@ -4,11 +4,11 @@ open every link); a POST decides, once. Sign-in, triage, review and revise links
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from greenlight import access, decisions, links, team
+from greenlight import access, decisions, intake, links, team
 from greenlight.labels import OUTCOME_WORDS, REVIEW_WORDS, STEP_LABELS
 from greenlight.models import DecisionState, Link, LinkKind, ReviewOutcome, StoredRequest, TriageOutcome
 from greenlight.review import supersede_others
-from greenlight.service import sfn, store
+from greenlight.service import sfn, store, workflow
 from greenlight.triage import REVISION, TRIAGE, revision_feedback, submit_revision
 from greenlight.web import forms, pages, triage_form
 from greenlight.web.errors import Refused, already_decided
@@ -18,6 +18,7 @@ from greenlight.web.security import OPEN_MAIL_AGAIN, check_csrf, form_fields, li
 router = Router()
 
 SUPERSEDED_BY = "Another reviewer asked for changes or rejected this version, so this review is closed."
+CONFIRMED = "Thank you: your request is with the social team. A mail with your status link follows."
 SIGN_IN_USED = Refused(
     409, "Link already used", "This sign-in link was used already. Ask for a new one at /team."
 )
@@ -80,6 +81,12 @@ def show_link(token: str) -> Response:
         return html(
             pages.confirm("Sign in to Greenlight", f"Sign in as {link.person}.", action, csrf, "Sign in")
         )
+    if link.kind == LinkKind.confirm:
+        if link.used_at:
+            return html(pages.message("Already confirmed", CONFIRMED))
+        # Nothing the requester wrote: whoever opens this may not be who typed the request.
+        text = f"Confirm that you sent request {link.request_id} to the social team, from {link.person}."
+        return html(pages.confirm("Confirm your request", text, action, csrf, "Confirm my request"))
     stored = _open_request(link, posting=False)
     if link.kind == LinkKind.triage:
         form = triage_form.context(stored, triage_form.initial_values(stored), {}, action, csrf)
@@ -98,6 +105,9 @@ def use_link(token: str) -> Response:
     check_csrf(csrf, form_fields(body).get("csrf"), OPEN_MAIL_AGAIN)
     if link.kind == LinkKind.sign_in:
         return _sign_in(link, secure=base_url(event).startswith("https://"))
+    if link.kind == LinkKind.confirm:
+        intake.confirm_request(store(), workflow(), link)
+        return html(pages.message("Confirmed", CONFIRMED))
     stored = _open_request(link, posting=True)
     decide = {LinkKind.triage: _triage, LinkKind.review: _review, LinkKind.revision: _revise}[link.kind]
     answer = decide(stored, link, token, body, csrf)

@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from greenlight.service import store, submit_idempotent
 from greenlight.status import request_for_token
 from greenlight.web import forms, pages
-from greenlight.web.responses import base_url, html, redirect
+from greenlight.web.errors import Refused
+from greenlight.web.responses import base_url, client, html, redirect
 
 form = Router()
 status = Router()
@@ -42,7 +43,9 @@ def create_request() -> Response:
     typed, request, errors = forms.request_from_form(fields, files)
     if request is None:
         return html(pages.request_form(typed, errors, typed.get("submission_id")), status=422)
-    created = submit_idempotent(request, base_url(event), typed.get("submission_id"), form.lambda_context)
+    created = submit_idempotent(
+        request, base_url(event), typed.get("submission_id"), form.lambda_context, client(event)
+    )
     return redirect(created["status_url"])
 
 

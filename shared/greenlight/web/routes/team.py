@@ -8,7 +8,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from greenlight import access, decisions, publishing, team
+from greenlight import access, clock, decisions, limits, publishing, team
+from greenlight.config import settings
 from greenlight.labels import STEP_LABELS
 from greenlight.models import (
     EMAIL,
@@ -23,7 +24,7 @@ from greenlight.service import mailer, sfn, store, workflow
 from greenlight.triage import TRIAGE
 from greenlight.web import forms, pages, triage_form
 from greenlight.web.errors import Refused
-from greenlight.web.responses import base_url, html, redirect
+from greenlight.web.responses import base_url, client, html, redirect
 from greenlight.web.security import (
     RELOAD,
     MaybeMember,
@@ -96,6 +97,9 @@ def sign_in() -> Response:
     email = form_fields(event.decoded_body or "").get("email", "").strip().lower()
     if len(email) > 254 or not EMAIL.fullmatch(email):
         return html(pages.team_sign_in(email, error="Enter your work email address."), 422)
+    config, now = settings(), clock.now()
+    limits.check(store(), "sign-in-client", client(event), config.requests_per_client_per_hour, now)
+    limits.check_address(store(), "sign-in", email, config.sign_ins_per_hour, now)
     team.request_sign_in(store(), mailer(), email, base_url(event))
     return html(pages.team_sign_in(email, sent=True))
 
