@@ -7,7 +7,7 @@ from typing import Any
 from greenlight.ids import new_request_id
 from greenlight.links import new_link
 from greenlight.models import LinkKind, RequestInput, RequestStatus
-from greenlight.observability import logger
+from greenlight.observability import REQUESTS, logger, record_metric
 from greenlight.storage import Store
 from greenlight.workflow import Workflow
 
@@ -32,6 +32,7 @@ def submit_request(
     request_id = new_request_id()
     token, link = new_link(LinkKind.status, timedelta(days=link_days), request_id)
     store.create_request(request_id, request, base_url, link)
+    record_metric(REQUESTS)
     try:
         workflow.start(request_id)
     except Exception:

@@ -24,6 +24,7 @@ from greenlight.models import (
     Role,
     StoredRequest,
 )
+from greenlight.observability import TIME_TO_DECISION, record_metric
 from greenlight.risk import Policy, assess
 from greenlight.roster import active_backups, active_leads, active_with_role
 from greenlight.rounds import review_escalates, review_round_kind
@@ -181,6 +182,7 @@ def finish_review(request_id: str, store: Store, mailer: Mailer) -> FinishReview
         summary=f"Review ({assessment.lane} lane): {outcome} after {_duration(seconds)}",
         review=review,
     )
+    record_metric(TIME_TO_DECISION, seconds, seconds=True)
     comments = [
         f"{ROLE_NAMES[role].capitalize()} ({d.decided_by}): {d.comment}"
         for role, d in results.items()
