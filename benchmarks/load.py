@@ -116,7 +116,8 @@ def _drive(runtime: LocalRuntime, http: Http, inbox: Inbox, start: threading.Bar
 def run(count: int = 200, workers: int = 25, deadline_seconds: float = 1800) -> list[str]:
     deadline = time.monotonic() + deadline_seconds
     with LocalRuntime(port=0, schedules=False) as runtime:
-        http = Http(runtime.base_url)
+        # A slow answer under load is a figure, not a lost request: wait as long as the run may.
+        http = Http(runtime.base_url, timeout=deadline_seconds)
         inbox = Inbox()
         start = threading.Barrier(min(workers, count))
         with ThreadPoolExecutor(workers) as pool:

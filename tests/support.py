@@ -66,8 +66,9 @@ _opener = urllib.request.build_opener(_NoRedirect)
 class Http:
     """A tiny client for the local runtime that never follows redirects (tests check them)."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, timeout: float = 30):
         self.base_url = base_url
+        self.timeout = timeout  # seconds for one answer
 
     def request(
         self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
@@ -75,7 +76,7 @@ class Http:
         url = path if path.startswith("http") else self.base_url + path
         request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
         try:
-            with _opener.open(request, timeout=30) as answer:
+            with _opener.open(request, timeout=self.timeout) as answer:
                 return Answer(answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read())
         except urllib.error.HTTPError as error:
             return Answer(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
