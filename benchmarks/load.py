@@ -86,7 +86,8 @@ def _decide(http: Http, link: str, decision: str, **fields: str) -> None:
     form += [("decision", decision), ("comment", ""), *fields.items()]
     answer = http.post_form(link, form)
     if answer.status != 200:
-        raise RuntimeError(f"{decision}: {answer.status} {answer.text[:200]}")
+        title = re.search(r"<title>([^<]*)</title>", answer.text)
+        raise RuntimeError(f"{decision}: {answer.status} {title[1] if title else answer.text[:100]!r}")
 
 
 def _drive(runtime: LocalRuntime, http: Http, inbox: Inbox, start: threading.Barrier, deadline: float) -> Run:
@@ -97,7 +98,7 @@ def _drive(runtime: LocalRuntime, http: Http, inbox: Inbox, start: threading.Bar
         answer = http.post_json("/api/requests", sample_request(title="Load"))
         run.answered = time.perf_counter()
         if answer.status != 201:
-            raise RuntimeError(f"POST /api/requests: {answer.status} {answer.text[:200]}")
+            raise RuntimeError(f"POST /api/requests: {answer.status} {answer.text[:100]!r}")
         run.request_id = answer.json()["id"]
         _decide(http, inbox.link(run.request_id, TRIAGER, "Triage", deadline), "accept", channels="sandbox")
         _decide(http, inbox.link(run.request_id, APPROVER, "Review", deadline), "approve")
@@ -170,7 +171,7 @@ def run(count: int = 200, workers: int = 25, deadline_seconds: float = 1800) -> 
         "|---|---|",
         f"| published, exactly one sandbox post each | {len(published)} of {count} |",
         f'| one "Live:" mail to the requester each | {len(live)} of {count} |',
-        f"| lost (not published) | {count - len(published)} |",
+        f"| not published | {count - len(published)} |",
         f"| duplicated (two posts or more) | {len(duplicated)} |",
         f"| failed along the way | {len(failed)}{first_error} |",
         f"| wall time, first submission to last publication | {wall:.1f} s |",

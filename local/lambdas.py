@@ -72,11 +72,13 @@ class Functions:
     def __init__(self, faults: Faults) -> None:
         self.faults = faults
         self.handlers: dict[str, tuple[Handler, int]] = {}
-        # One event at a time for an HTTP function, as one Lambda container handles one: its
-        # resolver keeps the current event on a module-level object (Powertools' `app`, and the
-        # routers included in it), which concurrent threads would overwrite (a form's CSRF field read
-        # from another request's body). AWS runs concurrent requests in separate containers.
+        # One event at a time across the HTTP functions, as one Lambda container handles one:
+        # Powertools' resolver keeps the current event in a class attribute
+        # (`BaseRouter.current_event`, shared by every resolver and router in the process), which
+        # concurrent threads overwrite (a form's CSRF field read from another request's body, seen
+        # as 403 "Form expired" under load). AWS runs concurrent requests in separate containers.
         self.serial: dict[str, threading.Lock] = {}
+        self._http = threading.Lock()
         self.invocations: dict[str, int] = {}
         self._lock = threading.Lock()
         self._original: Any = None
@@ -86,7 +88,7 @@ class Functions:
     ) -> None:
         self.handlers[function_name] = (handler, timeout_seconds)
         if serial:
-            self.serial[function_name] = threading.Lock()
+            self.serial[function_name] = self._http
 
     def invoke(self, function_name: str, event: Any) -> tuple[bool, Any]:
         """Run a handler: (True, result) or (False, the Lambda error document)."""
