@@ -10,7 +10,7 @@ SAM := $(TOOLS)/sam/bin/sam
 PORT ?= 3000
 CLOCK_SCALE ?= 1
 
-.PHONY: install chromium run demo test test-fast lint format validate build bench bench-cold bench-measurement openapi clean
+.PHONY: install chromium run demo test test-fast lint format validate build bench bench-cold bench-measurement bench-load openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ bench-cold: install
 # Only the measuring sweep at scale (section 4 of benchmarks/RESULTS.md, replaced in place).
 bench-measurement: install
 	$(BIN)/python -m benchmarks --only measurement
+
+# Only the load: 200 requests driven to publication at once (section 5 of benchmarks/RESULTS.md).
+bench-load: install
+	$(BIN)/python -m benchmarks --only load
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

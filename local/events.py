@@ -59,7 +59,8 @@ class ExecutionEvents:
     def __init__(self, runtime: "LocalRuntime"):
         self.runtime = runtime
         self.rules = [(pattern, runtime.function_name(fn)) for _, pattern, fn in runtime.stack.event_rules()]
-        self.delivering = True  # off while the runtime stops its own executions on the way out
+        self.delivering = True  # off once the runtime is on its way out
+        self.quiet: set[str] = set()  # executions the runtime stopped itself (stop_executions)
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
@@ -79,7 +80,7 @@ class ExecutionEvents:
         return undo
 
     def ended(self, execution: Any) -> None:
-        if not self.delivering:
+        if not self.delivering or execution.exec_arn in self.quiet:
             return
         event = status_change(execution)
         for pattern, function in self.rules:

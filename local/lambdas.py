@@ -5,6 +5,7 @@ response_headers)` for every path (the `lambda:invoke` integration the ASL inter
 the Invoke API, async invokes). Replacing that one method runs our code instead of Docker.
 """
 
+import contextlib
 import importlib.util
 import json
 import threading
@@ -71,12 +72,23 @@ class Functions:
     def __init__(self, faults: Faults) -> None:
         self.faults = faults
         self.handlers: dict[str, tuple[Handler, int]] = {}
+        # One event at a time across the HTTP functions, as one Lambda container handles one:
+        # Powertools' resolver keeps the current event in a class attribute
+        # (`BaseRouter.current_event`, shared by every resolver and router in the process), which
+        # concurrent threads overwrite (a form's CSRF field read from another request's body, seen
+        # as 403 "Form expired" under load). AWS runs concurrent requests in separate containers.
+        self.serial: dict[str, threading.Lock] = {}
+        self._http = threading.Lock()
         self.invocations: dict[str, int] = {}
         self._lock = threading.Lock()
         self._original: Any = None
 
-    def register(self, function_name: str, handler: Handler, timeout_seconds: int) -> None:
+    def register(
+        self, function_name: str, handler: Handler, timeout_seconds: int, serial: bool = False
+    ) -> None:
         self.handlers[function_name] = (handler, timeout_seconds)
+        if serial:
+            self.serial[function_name] = self._http
 
     def invoke(self, function_name: str, event: Any) -> tuple[bool, Any]:
         """Run a handler: (True, result) or (False, the Lambda error document)."""
@@ -86,7 +98,8 @@ class Functions:
         if self.faults.function_fails(function_name):
             return False, {"errorType": INJECTED, "errorMessage": f"{function_name}: injected failure"}
         try:
-            return True, handler(event, LambdaContext(function_name, timeout_seconds=timeout))
+            with self.serial.get(function_name) or contextlib.nullcontext():
+                return True, handler(event, LambdaContext(function_name, timeout_seconds=timeout))
         except Exception as error:  # every exception becomes the Lambda error document
             return False, {
                 "errorType": type(error).__name__,

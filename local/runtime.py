@@ -151,6 +151,8 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         # whole state's repr, several KB a line; the execution history has what matters.
         logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
         os.environ.update(FAKE_CREDENTIALS)  # before any client exists: else NoCredentialsError
+        # No CloudWatch here: business metrics (EMF lines) would only crowd the terminal.
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         os.environ.pop("AWS_PROFILE", None)
         if str(SHARED) not in sys.path:
             sys.path.insert(0, str(SHARED))  # what the layer is on AWS: /opt/python
@@ -223,6 +225,8 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
             )
             for page in pages:
                 for execution in page["executions"]:
+                    if self.events:  # housekeeping, not a failure: nobody is told
+                        self.events.quiet.add(execution["executionArn"])
                     sfn.stop_execution(
                         executionArn=execution["executionArn"], cause="local runtime shutting down"
                     )
@@ -275,6 +279,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         )["Role"]["Arn"]
         lambda_client = self.client("lambda")
         globals_ = stack.template.get("Globals", {}).get("Function", {})
+        http_functions = {logical_id for _method, _path, logical_id in stack.http_routes()}
         for logical_id, resource in stack.of_type("AWS::Serverless::Function").items():
             name = stack.physical_name(logical_id)
             folder, handler = stack.function_code(logical_id)
@@ -288,7 +293,9 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
                 Timeout=timeout,
                 MemorySize=int(resource["Properties"].get("MemorySize", globals_.get("MemorySize", 128))),
             )
-            self.functions.register(name, load_handler(folder, handler, logical_id), timeout)
+            self.functions.register(
+                name, load_handler(folder, handler, logical_id), timeout, serial=logical_id in http_functions
+            )
 
         sfn = self.client("stepfunctions")
         for logical_id, resource in stack.of_type("AWS::Serverless::StateMachine").items():

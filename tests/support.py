@@ -85,8 +85,9 @@ class Http:
     once, as its requester would by following the link in the confirmation mail, so the tests of
     everything after intake start their requests as before. `request` confirms nothing."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, timeout: float = 30):
         self.base_url = base_url
+        self.timeout = timeout  # seconds for one answer
 
     def confirm_requests(self) -> int:
         """Follow every confirmation link mailed since the last look (GET, then POST the page's
@@ -115,7 +116,7 @@ class Http:
         url = path if path.startswith("http") else self.base_url + path
         request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
         try:
-            with _opener.open(request, timeout=30) as answer:
+            with _opener.open(request, timeout=self.timeout) as answer:
                 return Answer(answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read())
         except urllib.error.HTTPError as error:
             return Answer(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())

@@ -14,7 +14,7 @@ from greenlight import clock
 from greenlight.errors import GreenlightError
 from greenlight.labels import stage_label
 from greenlight.models import Decision, DecisionState, StoredRequest
-from greenlight.observability import logger
+from greenlight.observability import DECISIONS, logger, record_metric
 from greenlight.steps import DecisionAnswer
 from greenlight.storage import Store
 
@@ -99,6 +99,7 @@ def decide(
     if comment:
         summary += f": “{comment}”"
     store.append_event(stored.id, f"{stage}_decided", person, summary, version)
+    record_metric(DECISIONS)
     deliver(sfn, store, recorded)
     return recorded
 

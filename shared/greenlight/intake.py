@@ -13,7 +13,7 @@ from greenlight.errors import Conflict
 from greenlight.ids import new_request_id
 from greenlight.links import new_link
 from greenlight.models import Link, LinkKind, RequestInput, RequestStatus, StoredRequest
-from greenlight.observability import logger
+from greenlight.observability import REQUESTS, logger, record_metric
 from greenlight.storage import Store
 from greenlight.workflow import Workflow
 
@@ -92,6 +92,7 @@ def confirm_request(store: Store, workflow: Workflow, link: Link) -> StoredReque
         summary="The requester confirmed their address",
         actor=stored.request.requester.email,
     )
+    record_metric(REQUESTS)
     try:
         workflow.start(stored.id)
     except Exception:

@@ -28,6 +28,7 @@ from greenlight.models import (
     StoredRequest,
 )
 from greenlight.networks import NETWORKS
+from greenlight.observability import POSTS, PUBLISH_FAILURES, record_metric
 from greenlight.roster import active_leads
 from greenlight.steps import (
     CheckScheduleOutput,
@@ -286,6 +287,7 @@ def confirm(
                 f"{NETWORKS[post.channel].label}: {note}",
                 stored.content_version,
             )
+        record_metric(POSTS)
     return PublishPostOutput(channel=post.channel, state=PostState.published, receipt=facts)
 
 
@@ -299,6 +301,7 @@ def refuse(store: Store, mailer: Mailer, stored: StoredRequest, channel: str, re
         f"{NETWORKS[channel].label} refused the post: {reason}",
         stored.content_version,
     )
+    record_metric(PUBLISH_FAILURES)
     notify_once(
         store,
         mailer,
@@ -328,6 +331,7 @@ def needs_a_person(store: Store, mailer: Mailer, stored: StoredRequest, channel:
         "a person must check the account",
         stored.content_version,
     )
+    record_metric(PUBLISH_FAILURES)
     notify_once(
         store,
         mailer,

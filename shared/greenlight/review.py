@@ -25,6 +25,7 @@ from greenlight.models import (
     Role,
     StoredRequest,
 )
+from greenlight.observability import TIME_TO_DECISION, record_metric
 from greenlight.risk import Policy, assess
 from greenlight.roster import active_backups, active_leads, active_with_role
 from greenlight.rounds import review_escalates, review_round_kind
@@ -183,6 +184,7 @@ def finish_review(request_id: str, store: Store, mailer: Mailer) -> FinishReview
         review=review,
     )
     names = {m.email: m.name for m in store.members()}  # the requester reads names, not addresses
+    record_metric(TIME_TO_DECISION, seconds, seconds=True)
     comments = [
         f"{ROLE_NAMES[role].capitalize()} ({names.get(d.decided_by or '', 'a reviewer')}): {d.comment}"
         for role, d in results.items()

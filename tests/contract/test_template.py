@@ -70,6 +70,12 @@ UNSCOPABLE = {
     "xray:PutTelemetryRecords",
     "states:SendTaskSuccess",
     "states:SendTaskFailure",
+    # A state machine's log delivery: the Step Functions developer guide ("IAM policies for logging
+    # to CloudWatch Logs") grants these on "*" only; vended log deliveries have no resource ARN.
+    "logs:CreateLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:PutResourcePolicy",
 }
 BROAD_MANAGED = re.compile(r"(FullAccess|AdministratorAccess|PowerUserAccess)$")
 

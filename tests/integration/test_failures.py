@@ -172,3 +172,45 @@ def test_the_sweeper_records_a_workflow_that_ended_without_a_word(
     failed = reaches(faults, api_url, "failed", 15)
     assert any("stopped" in e["summary"] for e in failed["history"] if e["kind"] == "workflow_failed")
     assert len(failure_mails(faults, request_id)) == 1
+
+
+LIFECYCLE_STEPS = [
+    "SendAcknowledgementFunction",
+    "RequestTriageFunction",
+    "AcceptRequestFunction",
+    "AssessRiskFunction",
+    "RequestReviewFunction",
+    "FinishReviewFunction",
+    "CheckScheduleFunction",
+    "WaitForPublishTimeFunction",
+    "PublishPostFunction",
+    "FinishPublishingFunction",
+]
+
+
+def test_two_failures_of_every_step_on_the_way_to_publication_change_nothing(
+    runtime: LocalRuntime, faults: Http
+) -> None:
+    from tests.integration.test_publishing import DAY, approved, posts_on
+
+    for function in LIFECYCLE_STEPS:
+        inject(faults, function=function, times=2)
+    request_id = approved(faults, "Through every fault")
+    runtime.clock.advance(2 * DAY + 60)
+    wait_until(
+        lambda: mails_to(faults, REQUESTER, "Live:", request_id), 60, "the live mail despite the faults"
+    )
+    left = faults.get("/_local/faults").json()["functions"]
+    assert left == [], f"faults not reached: {left}"
+    assert len(posts_on(faults, "sandbox", request_id)) == 1, "one post"
+    time.sleep(1)
+    for subject in ("We have your request", "Triage:", "Live:"):
+        assert (
+            len(
+                mails_to(
+                    faults, REQUESTER if subject != "Triage:" else "sam@example.org", subject, request_id
+                )
+            )
+            == 1
+        )
+    assert failure_mails(faults, request_id) == []

@@ -202,3 +202,26 @@ def test_stop_ends_an_execution_waiting_on_a_task_token(runtime: LocalRuntime, h
         seconds=5,
         message="the stopped execution to end",
     )
+
+
+def test_concurrent_requests_to_one_http_function_each_see_their_own_event(
+    runtime: LocalRuntime, http: Http
+) -> None:
+    """An HTTP function's resolver keeps the current event on a module-level object: the runtime
+    gives it one event at a time, as a Lambda container does (docs/local-runtime.md)."""
+    barrier = threading.Barrier(12)
+    answers: dict[str, str] = {}
+
+    def submit(number: int) -> None:
+        barrier.wait()
+        answer = http.post_json("/api/requests", sample_request(title=f"Concurrent {number}"))
+        assert answer.status == 201, answer.text
+        view = http.get(answer.json()["status_url"].replace("/requests/", "/api/requests/")).json()
+        answers[f"Concurrent {number}"] = view["request"]["title"]
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(answers) == 12 and all(sent == stored for sent, stored in answers.items()), answers

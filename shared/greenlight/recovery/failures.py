@@ -8,6 +8,7 @@ from greenlight.errors import Conflict
 from greenlight.labels import STEP_LABELS
 from greenlight.mail import Mail, Mailer, notice, send_once
 from greenlight.models import OPEN_STATUSES, FailureRecord, RequestStatus, StoredRequest
+from greenlight.observability import FAILED_EXECUTIONS, record_metric
 from greenlight.roster import active_leads
 from greenlight.storage import Store
 from greenlight.workflow import Workflow, attempt_of, execution_name
@@ -52,6 +53,7 @@ def record_failure(
                 summary=f"The workflow stopped at “{failure.step}”: {failure.error}",
                 failure=failure,
             )
+            record_metric(FAILED_EXECUTIONS)
             break
         except Conflict:
             continue

@@ -1,0 +1,185 @@
+"""Load (section 5 of RESULTS.md): N requests submitted at once and driven to publication through the
+local runtime's HTTP API by scripted people, then checked for loss and duplication: every request
+published, exactly one sandbox post and one "Live:" mail each, none failed.
+
+Each of `workers` threads plays the people for its requests: POST /api/requests, the triager
+accepts through the emailed link (GET, POST), the on-duty approver approves through theirs, until
+the lifecycle waits for its publish time. Mail is read from moto's SES backend (each person's
+inbox), parsed once. Then the business clock moves past the publish times, once, and the posts go
+out together. Wall time counts from the first submission to the last publication."""
+
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from benchmarks.stats import percentile
+from local.outbox import parse
+from local.runtime import LocalRuntime
+from tests.support import Http, hidden, sample_request
+
+TITLE = "## 5. Load: requests driven to publication at once"
+DAY = 86400
+ID = re.compile(r"\b\d{8}-[a-z2-9]{8}\b")
+TRIAGER, APPROVER = "sam@example.org", "kim@example.org"  # kim is on duty: the fast lane
+REQUESTER = "ana@example.org"
+
+
+class Inbox:
+    """Decision links by (request id, person, subject prefix), from every mail sent so far."""
+
+    def __init__(self) -> None:
+        self._mails = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+        self._seen = 0
+        self._links: dict[tuple[str, str, str], str] = {}
+        self.mails: dict[str, list[tuple[str, str]]] = {}  # request id -> (subject, to) of each mail
+        self._lock = threading.Lock()
+
+    def _refresh(self) -> None:
+        while self._seen < len(self._mails):
+            raw = self._mails[self._seen].raw_data
+            self._seen += 1
+            mail = parse(raw if isinstance(raw, str) else raw.decode())
+            found = ID.search(mail["text"])
+            if not found:
+                continue
+            links = [link for link in mail["links"] if "/l/" in link]
+            for person in mail["to"]:
+                self.mails.setdefault(found[0], []).append((mail["subject"], person))
+                if links:
+                    self._links[(found[0], person, mail["subject"].split(":")[0])] = links[0]
+
+    def link(self, request_id: str, person: str, kind: str, deadline: float) -> str:
+        while time.monotonic() < deadline:
+            with self._lock:
+                self._refresh()
+                link = self._links.get((request_id, person, kind))
+            if link:
+                return link
+            time.sleep(0.05)
+        raise TimeoutError(f"no '{kind}:' mail to {person} about {request_id}")
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._refresh()
+
+
+@dataclass
+class Run:
+    request_id: str = ""
+    submitted: float = 0.0
+    answered: float = 0.0  # the POST's answer
+    waiting: float = 0.0  # accepted, approved, and waiting for its publish time
+    error: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _decide(http: Http, link: str, decision: str, **fields: str) -> None:
+    page = http.get(link)
+    form = [("csrf", hidden(page.text, "csrf"))]
+    if 'name="version"' in page.text:
+        form.append(("version", hidden(page.text, "version")))
+    form += [("decision", decision), ("comment", ""), *fields.items()]
+    answer = http.post_form(link, form)
+    if answer.status != 200:
+        title = re.search(r"<title>([^<]*)</title>", answer.text)
+        raise RuntimeError(f"{decision}: {answer.status} {title[1] if title else answer.text[:100]!r}")
+
+
+def _drive(runtime: LocalRuntime, http: Http, inbox: Inbox, start: threading.Barrier, deadline: float) -> Run:
+    run = Run()
+    try:
+        start.wait()
+        run.submitted = time.perf_counter()
+        answer = http.post_json("/api/requests", sample_request(title="Load"))
+        run.answered = time.perf_counter()
+        if answer.status != 201:
+            raise RuntimeError(f"POST /api/requests: {answer.status} {answer.text[:100]!r}")
+        run.request_id = answer.json()["id"]
+        _decide(http, inbox.link(run.request_id, TRIAGER, "Triage", deadline), "accept", channels="sandbox")
+        _decide(http, inbox.link(run.request_id, APPROVER, "Review", deadline), "approve")
+        while time.monotonic() < deadline:
+            where = runtime.where_is(run.request_id)
+            if where["state"] == "Wait for publish time" and where["waiting"]:
+                run.waiting = time.perf_counter()
+                return run
+            time.sleep(0.1)
+        raise TimeoutError(f"{run.request_id} never waited for its publish time")
+    except Exception as error:  # recorded: a lost request is a result, not a crash of the benchmark
+        run.error = f"{type(error).__name__}: {error}"
+        return run
+
+
+def run(count: int = 200, workers: int = 25, deadline_seconds: float = 1800) -> list[str]:
+    deadline = time.monotonic() + deadline_seconds
+    with LocalRuntime(port=0, schedules=False) as runtime:
+        # A slow answer under load is a figure, not a lost request: wait as long as the run may.
+        http = Http(runtime.base_url, timeout=deadline_seconds)
+        inbox = Inbox()
+        start = threading.Barrier(min(workers, count))
+        with ThreadPoolExecutor(workers) as pool:
+            runs = list(pool.map(lambda _: _drive(runtime, http, inbox, start, deadline), range(count)))
+        first = min(r.submitted for r in runs)
+        ready = [r for r in runs if not r.error]
+        if not ready:
+            raise RuntimeError(f"no request reached its publish wait: {runs[0].error}")
+        # Each publish wait holds two timers on the clock (moto's task timeout and its token wait):
+        # move the clock only once all of them have started, or a late one waits two more days.
+        while runtime.clock.waiting() < 2 * len(ready) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        moved = time.perf_counter()
+        runtime.clock.advance(2 * DAY + 60)
+        sfn = runtime.client("stepfunctions")
+        arn = runtime.state_machine_arn().replace(":stateMachine:", ":execution:")
+        pending = {r.request_id for r in ready}
+        ended: dict[str, str] = {}
+        while pending and time.monotonic() < deadline:
+            for request_id in list(pending):
+                status = sfn.describe_execution(executionArn=f"{arn}:{request_id}")["status"]
+                if status != "RUNNING":
+                    ended[request_id] = status
+                    pending.discard(request_id)
+            time.sleep(0.2)
+        last = time.perf_counter()
+        posts = http.get("/_local/channels/sandbox/posts.json").json()
+        time.sleep(1)
+        inbox.refresh()
+    per_request: dict[str, int] = {}
+    for post in posts:
+        per_request[post.get("request_id", "")] = per_request.get(post.get("request_id", ""), 0) + 1
+    ids = [r.request_id for r in ready]
+    published = [i for i in ids if ended.get(i) == "SUCCEEDED" and per_request.get(i) == 1]
+    duplicated = [i for i in ids if per_request.get(i, 0) > 1]
+    live = [i for i in ids if inbox.mails.get(i, []).count(("Live: Load", REQUESTER)) == 1]
+    failed = [r for r in runs if r.error] + [r for r in ready if ended.get(r.request_id) != "SUCCEEDED"]
+    wall = last - first
+    first_error = f": {failed[0].error}" if failed and failed[0].error else ""
+    intake = sorted((r.answered - r.submitted) * 1000 for r in ready)
+    to_wait = sorted(r.waiting - r.submitted for r in ready)
+    lines = [
+        TITLE,
+        "",
+        f"{count} requests submitted at once by {workers} threads over HTTP (`POST /api/requests`), each "
+        "accepted and approved through its emailed links as soon as the mail arrived, then published "
+        "together when the business clock passed their publish time (`python -m benchmarks --only load`).",
+        "",
+        "| what | result |",
+        "|---|---|",
+        f"| published, exactly one sandbox post each | {len(published)} of {count} |",
+        f'| one "Live:" mail to the requester each | {len(live)} of {count} |',
+        f"| not published | {count - len(published)} |",
+        f"| duplicated (two posts or more) | {len(duplicated)} |",
+        f"| failed along the way | {len(failed)}{first_error} |",
+        f"| wall time, first submission to last publication | {wall:.1f} s |",
+        f"| throughput end to end | **{count / wall:.2f} requests a second** |",
+        f"| intake answer (POST) median / p95 | {percentile(intake, 50):.0f} ms / "
+        f"{percentile(intake, 95):.0f} ms |",
+        f"| submission to waiting for the publish time, median / p95 | {percentile(to_wait, 50):.1f} s / "
+        f"{percentile(to_wait, 95):.1f} s |",
+        f"| clock moved to all {len(ended)} executions ended | {last - moved:.1f} s |",
+    ]
+    return lines
