@@ -270,7 +270,8 @@ class Requests(TableAccess):
                         "lease_until": clock.iso(now + lease),
                     }
                 ),
-                ConditionExpression="attribute_not_exists(pk) OR lease_until < :now",
+                # Free, given back (release_once marks it), or an earlier lease ran out.
+                ConditionExpression="attribute_not_exists(pk) OR attribute_exists(released_at) OR lease_until < :now",
                 ExpressionAttributeValues=to_item({":now": clock.iso(now)}),
             )
             if taken is not None:
@@ -278,8 +279,9 @@ class Requests(TableAccess):
             answer = self.client.get_item(
                 TableName=self.table, Key=request_key(request_id, f"ONCE#{key}"), ConsistentRead=True
             )
-            if "Item" in answer:
-                return False if "lease_until" in answer["Item"] else None
+            item = answer.get("Item")
+            if item and "released_at" not in item:
+                return False if "lease_until" in item else None
         return False
 
     def settle_once(self, request_id: str, key: str) -> None:
