@@ -18,6 +18,7 @@ from greenlight.mail import Mail, Mailer, notice, notify_once, send_once
 from greenlight.metrics.clicks import swap_link
 from greenlight.models import (
     ChannelOptions,
+    Decision,
     DecisionState,
     LinkKind,
     Member,
@@ -498,3 +499,59 @@ def submit_revision(
         raise
     decisions.deliver(sfn, store, answer)
     return updated
+
+
+def accept_as_new_version(
+    store: Store,
+    sfn: Any,
+    stored: StoredRequest,
+    version: int,
+    revised: RequestInput,
+    person: str,
+    via: str,
+    comment: str | None,
+    details: dict[str, Any],
+) -> Decision:
+    """A triager who changed the images accepts them: the changed request becomes the next content
+    version, stored together with the accepted triage of the version they saw and the same
+    decision recorded for the new one (the version that is accepted, reviewed and published);
+    then the waiting workflow is answered."""
+    if version != stored.content_version:
+        raise decisions.Superseded(f"version {version} of {stored.id} was replaced")
+    current = store.get_decision(stored.id, TRIAGE, version)
+    if current is None or current.state not in (DecisionState.open, DecisionState.decided):
+        raise decisions.NotWaiting(f"{stored.id} is not waiting for triage")
+    if current.state == DecisionState.decided:
+        raise decisions.AlreadyDecided(current)
+    answer = current.model_copy(
+        update={
+            "outcome": TriageOutcome.accept.value,
+            "comment": comment,
+            "decided_by": person,
+            "decided_via": via,
+            "decided_at": clock.iso(clock.now()),
+            "details": details,
+        }
+    )
+    try:
+        updated = store.add_version(
+            stored, revised, person, RequestStatus.awaiting_triage, answer, carried=True
+        )
+    except Conflict:
+        now = store.get_decision(stored.id, TRIAGE, version)
+        if now is not None and now.state == DecisionState.decided:
+            raise decisions.AlreadyDecided(now) from None
+        raise
+    summary = (
+        f"Triage: accept by {person} on version {updated.content_version} "
+        f"(images changed from version {version}; via {via})"
+    )
+    store.append_event(
+        stored.id,
+        "triage_decided",
+        person,
+        summary + (f": “{comment}”" if comment else ""),
+        updated.content_version,
+    )
+    decisions.deliver(sfn, store, answer)
+    return answer

@@ -1,6 +1,6 @@
 """Issue 14, part 1, in a real browser: the request form takes an image with its alt text (a plain
-multipart form post, no JavaScript), and the reviewer's page shows the image, loaded from the
-images bucket, with that alt text."""
+multipart form post, no JavaScript), and the reviewer's page and the requester's status page
+show the image, loaded from the images bucket, with that alt text."""
 
 import io
 
@@ -64,3 +64,22 @@ def test_an_image_without_alt_text_is_refused_beside_it_and_kept(page: Page) -> 
     page.get_by_role("group", name="Image 1").get_by_label("Alt text").fill(ALT)
     assert submit(page).status == 200
     expect_status_page(page, title)
+
+
+def test_the_status_page_shows_the_image_with_its_alt_text(page: Page) -> None:
+    title = unique_title("Status picture")
+    open_form(page)
+    fill_form(page, title)
+    page.get_by_role("checkbox", name=CHANNELS["sandbox"]).check()
+    first = page.get_by_role("group", name="Image 1")
+    first.get_by_label("File").set_input_files(
+        {"name": "logo.png", "mimeType": "image/png", "buffer": png(60, 30)}
+    )
+    first.get_by_label("Alt text").fill(ALT)
+    assert submit(page).status == 200
+    expect_status_page(page, title)
+    image = page.get_by_role("img", name=ALT)
+    expect(image).to_be_visible()
+    expect(page.get_by_text(f"Image 1, alt text: {ALT}")).to_be_visible()
+    loaded = image.evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]")
+    assert loaded == [True, 60, 30], "the requester sees the picture itself, from the images bucket"

@@ -16,7 +16,7 @@ from PIL import Image
 from local.runtime import LocalRuntime
 from tests.integration.test_publishing import DAY, posts_on, waits_for_publish_time
 from tests.integration.test_review import review, review_link
-from tests.integration.test_triage import hidden, post_decision, reaches, triage_link
+from tests.integration.test_triage import hidden, post_decision, reaches, status_of, triage_link
 from tests.support import Http, link_in, mails_to, sample_form, sample_request, wait_until
 
 CHANNELS = ("sandbox", "mastodon", "bluesky")
@@ -55,7 +55,10 @@ def post_form(
     form = [(k, v) for k, v in sample_form(title=title, **fields) if k != "channels"]
     form += [("channels", c) for c in channels]
     body, kind = multipart(form, images)
-    return http.request("POST", "/requests", body, {"content-type": kind})
+    answer = http.request("POST", "/requests", body, {"content-type": kind})
+    if answer.status == 303:
+        http.confirm_requests()  # as its requester would, by the link in the confirmation mail
+    return answer
 
 
 def request_id_of(answer: Any) -> str:
@@ -207,3 +210,54 @@ def test_a_revision_keeps_the_images_and_new_alt_text_is_a_new_version(http: Htt
     assert [(i["key"], i["alt"]) for i in view["request"]["draft"]["images"]] == [(key, better)]
     page = http.get(triage_link(http, request_id, subject="Triage: Revise my picture"))
     assert f'alt="{better}"' in page.text
+
+
+def test_a_triager_replaces_the_image_and_the_new_one_goes_out_once_with_its_alt_text(
+    runtime: LocalRuntime, http: Http
+) -> None:
+    old, new = png(30, 30), png(50, 20)
+    channels = ("sandbox", "mastodon")
+    request_id = request_id_of(
+        post_form(http, "Triage swaps", {"images.0.file": old}, channels=channels, **{"images.0.alt": ALT})
+    )
+    link = triage_link(http, request_id)
+    page = http.get(link)
+    assert 'enctype="multipart/form-data"' in page.text
+    key = hidden(page.text, "images.0.key")
+    better = "Ana and Kim at the spring webinar's whiteboard"
+    form = [("csrf", hidden(page.text, "csrf")), ("version", "1"), ("decision", "accept"), ("comment", "")]
+    form += [("channels", c) for c in channels] + [("images.0.key", key), ("images.0.alt", better)]
+
+    body, kind = multipart(form, {"images.0.file": new, "images.1.file": png(10, 10)})
+    refused = http.request("POST", link, body, {"content-type": kind})
+    assert refused.status == 422, "an added image without alt text is refused beside it"
+    assert "Image 2 needs alt text" in unescape(refused.text)
+    assert status_of(http, request_id)["content_version"] == 1, "nothing decided"
+
+    body, kind = multipart(form, {"images.0.file": new})
+    accepted = http.request("POST", link, body, {"content-type": kind})
+    assert accepted.status == 200, accepted.text
+    view = reaches(http, request_id, "in_review", "approved")
+    assert view["content_version"] == 2, "a changed image makes a new version"
+    new_key = "images/" + hashlib.sha256(new).hexdigest()
+    assert [(i["key"], i["alt"]) for i in view["request"]["draft"]["images"]] == [(new_key, better)]
+
+    review_page = http.get(review_link(http, request_id, "kim@example.org"))
+    shown = re.findall(r'<img src="([^"]+)" alt="([^"]+)"', review_page.text)
+    assert [unescape(a) for _, a in shown] == [better]
+    assert http.get(unescape(shown[0][0])).body == new
+    assert review(http, review_link(http, request_id, "kim@example.org"), "approve").status == 200
+    reaches(http, request_id, "approved")
+    waits_for_publish_time(http, request_id)
+    runtime.clock.advance(2 * DAY + 60)
+    reaches(http, request_id, "published")
+
+    (sandbox,) = posts_on(http, "sandbox", request_id)
+    assert [i["alt"] for i in sandbox["images"]] == [better], "the new image, once, with its alt text"
+    store = Store(runtime.client("dynamodb"), runtime.stack.physical_name("Table"))
+    mastodon = store.get_post(request_id, "mastodon")
+    assert mastodon is not None and mastodon.receipt is not None
+    status = http.get(f"/_local/networks/mastodon/api/v1/statuses/{mastodon.receipt.post_id}").json()
+    (attachment,) = status["media_attachments"]
+    assert attachment["description"] == better
+    assert http.get(attachment["url"]).body == new

@@ -153,8 +153,9 @@ class Store:
         actor: str,
         status: RequestStatus,
         answers: Decision,
+        carried: bool = False,
     ) -> StoredRequest:
-        return self._requests.add_version(stored, request, actor, status, answers)
+        return self._requests.add_version(stored, request, actor, status, answers, carried)
 
     def requests_with_status(self, status: RequestStatus, limit: int = 200) -> list[StoredRequest]:
         return self._requests.requests_with_status(status, limit)

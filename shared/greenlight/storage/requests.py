@@ -8,10 +8,19 @@ from pydantic import BaseModel
 
 from greenlight import clock
 from greenlight.errors import NotFound
-from greenlight.models import AuditEvent, Decision, Link, RequestInput, RequestStatus, StoredRequest
+from greenlight.models import (
+    AuditEvent,
+    Decision,
+    DecisionState,
+    Link,
+    RequestInput,
+    RequestStatus,
+    StoredRequest,
+)
 from greenlight.storage.items import (
     TableAccess,
     decided,
+    decision_key,
     event_item,
     from_item,
     link_item,
@@ -145,10 +154,12 @@ class Requests(TableAccess):
         actor: str,
         status: RequestStatus,
         answers: Decision,
+        carried: bool = False,
     ) -> StoredRequest:
         """A revised request becomes the next content version, if nobody changed it meanwhile, and
         in the same transaction answers the open decision that waited for it (so a crash cannot
-        keep the new version while the workflow still waits, or the other way round)."""
+        keep the new version while the workflow still waits, or the other way round). `carried`:
+        the answer is also the new version's decision, made (a triager's accept with new images)."""
         now = clock.now()
         version = stored.content_version + 1
         updated = stored.model_copy(
@@ -182,6 +193,18 @@ class Requests(TableAccess):
                 },
                 {"Put": {"Item": to_item(submitted)}},
                 {"Update": decided(answers)},
+                *(
+                    [
+                        {
+                            "Put": {
+                                "Item": _carried(answers, version),
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        }
+                    ]
+                    if carried
+                    else []
+                ),
             ],
             conflict=f"request {stored.id} changed since it was read, or its wait for a revision ended",
         )
@@ -338,3 +361,11 @@ def _stored(item: dict[str, Any]) -> StoredRequest:
     # would make every old request unreadable, so build the nested model without validation.
     request = RequestInput.model_validate(item["request"], context={"stored": True})
     return StoredRequest.model_validate({**item, "request": request})
+
+
+def _carried(answer: Decision, version: int) -> dict[str, Any]:
+    """The decision `answer` recorded, made, for the next content version (no wait holds a token for it)."""
+    made = answer.model_copy(update={"version": version, "state": DecisionState.decided, "task_token": None})
+    return decision_key(answer.request_id, answer.stage, version) | to_item(
+        made.model_dump(mode="json", exclude_none=True)
+    )

@@ -53,6 +53,23 @@ def multipart(body: bytes, content_type: str) -> tuple[list[tuple[str, str]], di
     return fields, files
 
 
+def posted(event: Any) -> tuple[list[tuple[str, str]], dict[str, bytes]]:
+    """A POSTed page form's fields and files: url-encoded, or multipart (with its images) when the
+    function takes it (web.app.checked_request let the body through within its limit)."""
+    kind = event.headers.get("content-type") or ""
+    if not kind.lower().startswith("multipart/form-data"):
+        return url_encoded(event.decoded_body or ""), {}
+    import base64
+
+    from greenlight.web.errors import Refused
+
+    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    try:
+        return multipart(raw, kind)
+    except ValueError as error:
+        raise Refused(400, "Unreadable form", "Send the form again from the page.") from error
+
+
 def images_from_form(
     typed: dict[str, Any], files: Mapping[str, bytes]
 ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:

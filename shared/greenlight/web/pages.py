@@ -98,6 +98,7 @@ def request_status(
         channel_labels=[NETWORKS[c].label for c in request.channels],
         measurement=measurement,
         pilot_report=pilot_report,
+        images=images(stored),
     )
 
 

@@ -6,7 +6,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import Request
 from aws_lambda_powertools.event_handler.depends import Depends
@@ -16,6 +15,7 @@ from greenlight import links, team
 from greenlight.models import Member, Session
 from greenlight.service import store
 from greenlight.web.errors import Refused, SignInRequired
+from greenlight.web.forms import posted
 
 SESSION_COOKIE = "gl_session"
 # What a stale or forged form is told, by where its page came from.
@@ -36,7 +36,8 @@ class SessionForm:
 
     signed_in: SignedIn
     fields: dict[str, str]
-    body: str
+    pairs: list[tuple[str, str]]  # every field in order (a name may repeat)
+    files: dict[str, bytes]  # a multipart form's files by field name
 
 
 def session_cookie(value: str, *, secure: bool) -> Cookie:
@@ -66,16 +67,6 @@ def check_csrf(expected: str, submitted: str | None, advice: str) -> None:
         raise Refused(403, "Form expired", advice)
 
 
-def form_fields(body: str) -> dict[str, str]:
-    """A url-encoded body as name → value (the last value of a repeated name)."""
-    return dict(parse_qsl(body, keep_blank_values=True))
-
-
-def body(request: Request) -> str:
-    event = request.resolved_event
-    return event.decoded_body or ""
-
-
 def signed_in(request: Request) -> SignedIn | None:
     """The member behind the request's session cookie, if any."""
     for cookie in getattr(request.resolved_event, "cookies", None) or []:
@@ -95,10 +86,10 @@ def required_member(request: Request) -> SignedIn:
 
 def session_form(signed: Annotated[SignedIn, Depends(required_member)], request: Request) -> SessionForm:
     """A POST from the dashboard: signed in, and carrying the session's CSRF token."""
-    text = body(request)
-    fields = form_fields(text)
+    pairs, files = posted(request.resolved_event)
+    fields = dict(pairs)
     check_csrf(signed.session.csrf, fields.get("csrf"), RELOAD)
-    return SessionForm(signed, fields, text)
+    return SessionForm(signed, fields, pairs, files)
 
 
 # What a route declares to get them.

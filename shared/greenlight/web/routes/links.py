@@ -1,21 +1,32 @@
 """Emailed links (/l/{token}): a GET only shows what would be decided and a form (mail scanners
 open every link); a POST decides, once. Sign-in, triage, review and revise links all come here."""
 
+from dataclasses import dataclass
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from greenlight import access, decisions, intake, links, team
 from greenlight.labels import OUTCOME_WORDS, REVIEW_WORDS, STEP_LABELS
-from greenlight.models import DecisionState, Link, LinkKind, ReviewOutcome, StoredRequest, TriageOutcome
+from greenlight.models import DecisionState, Link, LinkKind, ReviewOutcome, StoredRequest
 from greenlight.review import supersede_others
 from greenlight.service import sfn, store, workflow
 from greenlight.triage import REVISION, TRIAGE, revision_feedback, submit_revision
 from greenlight.web import forms, pages, triage_form
 from greenlight.web.errors import Refused, already_decided
 from greenlight.web.responses import base_url, html, redirect
-from greenlight.web.security import OPEN_MAIL_AGAIN, check_csrf, form_fields, link_csrf, session_cookie
+from greenlight.web.security import OPEN_MAIL_AGAIN, check_csrf, link_csrf, session_cookie
 
 router = Router()
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A link page's form: its fields in order, and a multipart form's files (the triage images)."""
+
+    pairs: list[tuple[str, str]]
+    files: dict[str, bytes]
+
 
 SUPERSEDED_BY = "Another reviewer asked for changes or rejected this version, so this review is closed."
 CONFIRMED = "Thank you: your request is with the social team. A mail with your status link follows."
@@ -101,8 +112,8 @@ def show_link(token: str) -> Response:
 def use_link(token: str) -> Response:
     link, csrf = _find(token), link_csrf(token)
     event = router.current_event
-    body = event.decoded_body or ""
-    check_csrf(csrf, form_fields(body).get("csrf"), OPEN_MAIL_AGAIN)
+    pairs, files = forms.posted(event)
+    check_csrf(csrf, dict(pairs).get("csrf"), OPEN_MAIL_AGAIN)
     if link.kind == LinkKind.sign_in:
         return _sign_in(link, secure=base_url(event).startswith("https://"))
     if link.kind == LinkKind.confirm:
@@ -110,7 +121,7 @@ def use_link(token: str) -> Response:
         return html(pages.message("Confirmed", CONFIRMED))
     stored = _open_request(link, posting=True)
     decide = {LinkKind.triage: _triage, LinkKind.review: _review, LinkKind.revision: _revise}[link.kind]
-    answer = decide(stored, link, token, body, csrf)
+    answer = decide(stored, link, token, Posted(pairs, files), csrf)
     if answer.status_code == 200:  # a decision was made: the link is spent
         store().use_link(link)
     return answer
@@ -128,23 +139,15 @@ def _sign_in(link: Link, secure: bool) -> Response:
     return redirect("/team", cookies=[session_cookie(value, secure=secure)])
 
 
-def _triage(stored: StoredRequest, link: Link, token: str, body: str, csrf: str) -> Response:
-    typed, submitted, _version = triage_form.read(body)
+def _triage(stored: StoredRequest, link: Link, token: str, posted: Posted, csrf: str) -> Response:
+    typed, submitted, _version = triage_form.read(posted.pairs)
     choice, errors = triage_form.validate(submitted, stored)
-    if choice is None:
-        context = triage_form.context(stored, typed, errors, f"/l/{token}", csrf)
+    revised, image_errors = triage_form.images(typed, posted.files, stored, submitted)
+    if choice is None or image_errors:
+        context = triage_form.context(stored, typed, errors | image_errors, f"/l/{token}", csrf)
         return html(pages.triage_decision(stored, link.person or "", context), 422)
-    decided = decisions.decide(
-        store(),
-        sfn(),
-        stored,
-        TRIAGE,
-        link.version or 0,
-        choice.decision.value,
-        link.person or "",
-        "emailed link",
-        choice.comment or None,
-        {"plan": choice.plan(stored.request)} if choice.decision == TriageOutcome.accept else None,
+    decided = triage_form.submit(
+        stored, choice, revised, link.version or 0, link.person or "", "emailed link"
     )
     return _decided(
         f"You {OUTCOME_WORDS[decided.outcome or '']} “{stored.request.title}”. "
@@ -152,8 +155,8 @@ def _triage(stored: StoredRequest, link: Link, token: str, body: str, csrf: str)
     )
 
 
-def _review(stored: StoredRequest, link: Link, token: str, body: str, csrf: str) -> Response:
-    fields = form_fields(body)
+def _review(stored: StoredRequest, link: Link, token: str, posted: Posted, csrf: str) -> Response:
+    fields = dict(posted.pairs)
     outcome, comment = fields.get("decision", ""), fields.get("comment", "").strip()
     error = ""
     if outcome not in {o.value for o in ReviewOutcome}:
@@ -186,8 +189,8 @@ def _review(stored: StoredRequest, link: Link, token: str, body: str, csrf: str)
     )
 
 
-def _revise(stored: StoredRequest, link: Link, token: str, body: str, csrf: str) -> Response:
-    typed, revised, errors = forms.request_from_form(body)
+def _revise(stored: StoredRequest, link: Link, token: str, posted: Posted, csrf: str) -> Response:
+    typed, revised, errors = forms.request_from_form(posted.pairs, posted.files)
     if revised is None:
         page = pages.revision_form(
             stored, typed, errors, f"/l/{token}", csrf, *revision_feedback(store(), stored)

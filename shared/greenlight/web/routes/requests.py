@@ -1,15 +1,12 @@
 """The requester's pages: the request form (GET /requests/new, POST /requests) and the status page
 behind the secret link (GET /requests/{id}?token=…)."""
 
-import base64
-
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from greenlight.service import store, submit_idempotent
 from greenlight.status import request_for_token
 from greenlight.web import forms, pages
-from greenlight.web.errors import Refused
 from greenlight.web.responses import base_url, client, html, redirect
 
 form = Router()
@@ -29,17 +26,7 @@ def new_request() -> Response:
 @form.post("/requests")
 def create_request() -> Response:
     event = form.current_event
-    kind = event.headers.get("content-type") or ""
-    # The body passed web.app.checked_request: a web form, or multipart (with its images) within
-    # forms.MAX_MULTIPART.
-    if kind.startswith("multipart/form-data"):
-        raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
-        try:
-            fields, files = forms.multipart(raw, kind)
-        except ValueError as error:
-            raise Refused(400, "Unreadable form", "Send the form again from the page.") from error
-    else:
-        fields, files = forms.url_encoded(event.decoded_body or ""), {}
+    fields, files = forms.posted(event)
     typed, request, errors = forms.request_from_form(fields, files)
     if request is None:
         return html(pages.request_form(typed, errors, typed.get("submission_id")), status=422)

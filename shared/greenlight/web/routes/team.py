@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from greenlight import access, clock, decisions, limits, publishing, team
+from greenlight import access, clock, limits, publishing, team
 from greenlight.config import settings
 from greenlight.labels import STEP_LABELS
 from greenlight.models import (
@@ -18,7 +18,6 @@ from greenlight.models import (
     Member,
     RequestStatus,
     StoredRequest,
-    TriageOutcome,
 )
 from greenlight.service import mailer, sfn, store, workflow
 from greenlight.triage import TRIAGE
@@ -32,7 +31,6 @@ from greenlight.web.security import (
     TeamForm,
     check_csrf,
     expired_session_cookie,
-    form_fields,
 )
 
 router = Router()
@@ -94,7 +92,7 @@ def _what_worked(queue: list[tuple[str, list[StoredRequest]]]) -> dict[str, Any]
 @router.post("/team/sign-in")
 def sign_in() -> Response:
     event = router.current_event
-    email = form_fields(event.decoded_body or "").get("email", "").strip().lower()
+    email = dict(forms.posted(event)[0]).get("email", "").strip().lower()
     if len(email) > 254 or not EMAIL.fullmatch(email):
         return html(pages.team_sign_in(email, error="Enter your work email address."), 422)
     config, now = settings(), clock.now()
@@ -107,7 +105,7 @@ def sign_in() -> Response:
 @router.post("/team/sign-out")
 def sign_out(signed_in: MaybeMember) -> Response:
     if signed_in is not None:
-        fields = form_fields(router.current_event.decoded_body or "")
+        fields = dict(forms.posted(router.current_event)[0])
         check_csrf(signed_in.session.csrf, fields.get("csrf"), RELOAD)
         store().delete_session(signed_in.session_hash)
     return redirect("/team", cookies=[expired_session_cookie()])
@@ -172,22 +170,12 @@ def triage(request_id: str, form: TeamForm) -> Response:
     member, session = form.signed_in.member, form.signed_in.session
     stored = store().get_request(request_id)
     access.require(member, access.Action.triage, stored)
-    typed, submitted, version = triage_form.read(form.body)
+    typed, submitted, version = triage_form.read(form.pairs)
     choice, errors = triage_form.validate(submitted, stored)
-    if choice is None:
-        return _detail(stored, member, session.csrf, typed, errors, 422)
-    decisions.decide(
-        store(),
-        sfn(),
-        stored,
-        TRIAGE,
-        version or 0,
-        choice.decision.value,
-        member.email,
-        "dashboard",
-        choice.comment or None,
-        {"plan": choice.plan(stored.request)} if choice.decision == TriageOutcome.accept else None,
-    )
+    revised, image_errors = triage_form.images(typed, form.files, stored, submitted)
+    if choice is None or image_errors:
+        return _detail(stored, member, session.csrf, typed, errors | image_errors, 422)
+    triage_form.submit(stored, choice, revised, version or 0, member.email, "dashboard")
     return redirect(f"/team/requests/{request_id}")
 
 
