@@ -271,7 +271,9 @@ class Requests(TableAccess):
                     }
                 ),
                 # Free, given back (release_once marks it), or an earlier lease ran out.
-                ConditionExpression="attribute_not_exists(pk) OR attribute_exists(released_at) OR lease_until < :now",
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR attribute_exists(released_at) OR lease_until < :now"
+                ),
                 ExpressionAttributeValues=to_item({":now": clock.iso(now)}),
             )
             if taken is not None:
