@@ -18,6 +18,7 @@ class Action(StrEnum):
     triage = "triage"  # accept, revise or decline (the triage stage)
     review = "review"  # approve, ask for changes or reject, for one review role
     change = "change"  # reschedule or cancel an accepted request
+    decide_pilot = "decide_pilot"  # roll out a pilot's winner or stop it (leads and admins)
 
 
 class NotAllowed(GreenlightError):
@@ -48,12 +49,15 @@ def action_of(stage: str) -> tuple[Action, Role | None]:
 
 
 def may(member: Member, action: Action, role: Role | None = None) -> bool:
-    """The table: triage and changes are the social team's (triager, lead, admin); a review is for
+    """The table: triage and changes are the social team's (triager, lead, admin); a pilot's
+    decision after its verdict is the leads' and admins'; a review is for
     the role's reviewers, its backups and the leads (asked when nobody else is left)."""
     if not member.active:
         return False
     if action == Action.review:
         return role in member.roles or role in member.backup_for or Role.lead in member.roles
+    if action == Action.decide_pilot:
+        return bool({Role.lead, Role.admin}.intersection(member.roles))
     return bool(TEAM_ROLES.intersection(member.roles))
 
 

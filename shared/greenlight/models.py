@@ -304,6 +304,7 @@ class LinkKind(StrEnum):
     review = "review"  # an approver's decision
     sign_in = "sign_in"  # a team member's one-time sign-in
     confirm = "confirm"  # the requester confirms their address: the request's workflow starts
+    pilot = "pilot"  # a lead's or an admin's decision after a pilot's verdict
 
 
 class Link(Model):

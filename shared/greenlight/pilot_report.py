@@ -1,11 +1,13 @@
 """The pilot's report for sceptics: the hypothesis, what ran and when, each variant's numbers, a
 chart per channel, the verdict in plain words with its uncertainty, and the recommendation. Mailed
 once per person (text and HTML, the chart inline by cid:) to the requester, the triager who
-accepted the request and the team leads."""
+accepted the request and the team leads; the leads' and admins' mail carries their link to decide
+(greenlight.pilot_decision)."""
 
 import base64
 import statistics
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from greenlight.metrics.figures import RateKind, channel_label, rate_kind
@@ -17,6 +19,9 @@ if TYPE_CHECKING:
     from greenlight.mail import Mailer
     from greenlight.metrics.mime import InlineImage
     from greenlight.pilots.outcome import PilotOutcome
+
+
+LINK_LIFETIME = timedelta(days=30)  # the decision link in the report mail
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,8 @@ def context(stored: StoredRequest, found: "PilotOutcome") -> dict[str, Any]:
 
 def page_context(store: Store, stored: StoredRequest) -> dict[str, Any] | None:
     """What the status page and the team's request page show of a pilot: the plan while it runs,
-    then the report with its charts (as data: URIs; mail uses cid:). None for a request without one."""
+    then the report with its charts (as data: URIs; mail uses cid:) and the team's decision after
+    it. None for a request without one."""
     plan = stored.plan
     if plan is None or plan.pilot_plan is None:
         return None
@@ -121,7 +127,24 @@ def page_context(store: Store, stored: StoredRequest) -> dict[str, Any] | None:
         {"src": "data:image/png;base64," + base64.b64encode(image.png).decode(), "alt": image.alt}
         for image in charts_for(plan.pilot_plan, found, plan.channels)
     ]
-    return {**context(stored, found), "charts": charts}
+    return {**context(stored, found), "charts": charts, "decision": store.pilot_decision(stored.id)}
+
+
+def decision_link(store: Store, stored: StoredRequest, person: str) -> str:
+    """A lead's or an admin's link to decide this pilot after its verdict (greenlight.pilot_decision)."""
+    from greenlight import links
+    from greenlight.models import LinkKind
+
+    return links.issue(
+        store, LinkKind.pilot, LINK_LIFETIME, stored.id, stored.content_version, person, "pilot"
+    )
+
+
+def _decides_pilots(store: Store, email: str) -> bool:
+    from greenlight import access
+
+    member = store.get_member(email)
+    return member is not None and access.may(member, access.Action.decide_pilot)
 
 
 def mail_report(store: Store, mailer: "Mailer", stored: StoredRequest, found: "PilotOutcome") -> int:
@@ -137,6 +160,9 @@ def mail_report(store: Store, mailer: "Mailer", stored: StoredRequest, found: "P
     for email, name in people_to_tell(store, stored).items():
 
         def build(email: str = email, name: str = name) -> Mail:
+            decide = ""
+            if _decides_pilots(store, email):
+                decide = f"{stored.base_url}/l/{decision_link(store, stored, email)}"
             mail = compose(
                 "pilot",
                 to=email,
@@ -145,6 +171,7 @@ def mail_report(store: Store, mailer: "Mailer", stored: StoredRequest, found: "P
                 request=stored.request,
                 request_id=stored.id,
                 images=images,
+                decide=decide,
                 **context(stored, found),
             )
             return Mail(

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from greenlight import clock
 from greenlight.errors import OutOfOrder
 from greenlight.models import PostState, PublishingPlan, RequestStatus, StoredRequest
-from greenlight.pilots.plan import PilotPlan, slot_request_id, variant_name
+from greenlight.pilots.plan import PilotChoice, PilotPlan, rollout_request_id, slot_request_id, variant_name
 from greenlight.pilots.verdict import VerdictWord
 from greenlight.steps import (
     EvaluatePilotOutput,
@@ -54,16 +54,25 @@ def _shift(plan: PublishingPlan, pilot: PilotPlan) -> timedelta:
 
 def slot_request(stored: StoredRequest, plan: PublishingPlan, pilot: PilotPlan, index: int) -> StoredRequest:
     slot = pilot.slots[index]
-    copy = {c: pilot.text(slot.variant, plan.copy_text[c]) for c in plan.channels}
+    at = slot.at + _shift(plan, pilot)
+    return variant_request(stored, plan, pilot, slot.variant, slot_request_id(stored.id, slot), at)
+
+
+def variant_request(
+    stored: StoredRequest, plan: PublishingPlan, pilot: PilotPlan, variant: int, request_id: str, at: datetime
+) -> StoredRequest:
+    """A request of its own that publishes one variant's copy on the plan's channels at `at`:
+    a slot, or the winner's rollout."""
+    copy = {c: pilot.text(variant, plan.copy_text[c]) for c in plan.channels}
     slot_plan = PublishingPlan(
         channels=plan.channels,
         copy=copy,
-        publish_at=(slot.at + _shift(plan, pilot)).astimezone(UTC).isoformat(),
+        publish_at=at.astimezone(UTC).isoformat(),
         track_clicks=plan.track_clicks,
     )
     return stored.model_copy(
         update={
-            "id": slot_request_id(stored.id, slot),
+            "id": request_id,
             "status": RequestStatus.publishing,
             "lock": 1,
             "plan": slot_plan,
@@ -133,6 +142,17 @@ def next_slot(request_id: str, store: Store) -> NextPilotSlotOutput:
             wait_seconds=1,
             publish_at=plan.publish_at,
             slot_request_id=slot_id,
+            channels=plan.channels,
+        )
+    rollout = rollout_request_id(request_id)
+    if (store.pilot_decision(request_id) or {}).get("choice") == PilotChoice.rollout and not store.posts(
+        rollout
+    ):
+        return NextPilotSlotOutput(
+            action=PilotAction.publish,
+            wait_seconds=1,
+            publish_at=plan.publish_at,
+            slot_request_id=rollout,
             channels=plan.channels,
         )
     if stored.status == RequestStatus.approved:

@@ -3,21 +3,24 @@ triage fixes the plan (two variants, six blocks), review approves it with every 
 page, the lifecycle starts the pilot's own state machine, which publishes each slot exactly once
 through "Publish post" at its planned time; the measuring sweep takes the snapshots; the verdict
 names the variant with a known large true effect (the sandbox multiplies its engagement by ten)
-the winner, and the report mail parses as MIME with its chart inline.
+the winner, and the report mail parses as MIME with its chart inline. A lead then rolls the winner
+out through the link in the report mail, posting the decision twice: its copy goes out once.
 
 It moves business time about ten days; other modules count their time from "now" as well."""
 
 from collections import Counter
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from urllib.parse import urlencode
 
-from greenlight.pilots.plan import slot_request_id
+import pytest
+from greenlight.pilots.plan import rollout_request_id, slot_request_id
 
 from local.runtime import LocalRuntime
 from tests.integration.test_review import review, review_link
 from tests.integration.test_triage import post_decision, reaches, submit, triage_link
 from tests.pilot_support import Watch
-from tests.support import Http, mails_to
+from tests.support import Answer, Http, hidden, link_in, mails_to
 
 MARK = "[B]"  # the sandbox multiplies the engagement of posts that carry it
 VARIANT_B = f"Plan less, do more {MARK}: our spring webinar saves you a week."
@@ -31,6 +34,12 @@ def _raw_mail(http: Http, number: int) -> EmailMessage:
     return message
 
 
+def _decide(http: Http, link: str, csrf: str, decision: str, learning: str = "") -> Answer:
+    body = urlencode([("csrf", csrf), ("decision", decision), ("learning", learning)]).encode()
+    return http.request("POST", link, body, {"content-type": "application/x-www-form-urlencoded"})
+
+
+@pytest.mark.timeout(360)  # ten days of business time, then the rollout
 def test_a_pilot_with_a_large_true_effect_publishes_each_slot_once_and_names_the_winner(
     runtime: LocalRuntime, http: Http
 ) -> None:
@@ -102,3 +111,24 @@ def test_a_pilot_with_a_large_true_effect_publishes_each_slot_once_and_names_the
     page = http.get(link).text
     assert "Winner: variant B" in page and "Roll out variant B." in page
     assert '<img src="data:image/png;base64,' in page and "probability to be best" in page.lower()
+
+    # The requester's mail has no link to decide; the lead's has, and the lead rolls B out, twice.
+    assert not any("/l/" in link for link in mails[0]["links"])
+    lead_mails = mails_to(http, "lee@example.org", "Pilot result (Winner)", request_id)
+    assert len(lead_mails) == 1 and "Decide what happens next" in lead_mails[0]["text"]
+    decide = link_in(lead_mails[0])
+    page = http.get(decide)
+    assert page.status == 200 and "Roll out variant B" in page.text, page.text
+    csrf = hidden(page.text, "csrf")
+    assert _decide(http, decide, csrf, "stop").status == 422  # stopping needs the learning
+    first, second = _decide(http, decide, csrf, "rollout"), _decide(http, decide, csrf, "rollout")
+    assert first.status == 200 and "variant B goes out now" in first.text, first.text
+    assert second.status == 409 and "already decided" in second.text
+    assert http.get(decide).status == 200 and "already decided" in http.get(decide).text
+
+    rollout = Watch(runtime, rollout_request_id(request_id))
+    rollout.until(lambda: (rollout.pilot() or {}).get("status") == "SUCCEEDED", 120, "the rollout to finish")
+    posts = http.get("/_local/channels/sandbox/posts.json").json()
+    rolled = [p for p in posts if p["request_id"] == rollout_request_id(request_id)]
+    assert len(rolled) == 1 and MARK in rolled[0]["text"], rolled
+    assert any(e.summary.startswith("Pilot decided: roll out variant B") for e in store.history(request_id))

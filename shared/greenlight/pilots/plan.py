@@ -8,6 +8,7 @@ sweep work on it unchanged: one post per channel, its snapshots, its figures."""
 import random
 import re
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from pydantic import Field
 
@@ -60,9 +61,21 @@ def slot_request_id(request_id: str, slot: PlannedSlot) -> str:
     return f"{request_id}-s{slot.block:02d}{LETTERS[slot.variant]}"
 
 
+class PilotChoice(StrEnum):
+    """What the team decides after the verdict (greenlight.pilot_decision)."""
+
+    rollout = "rollout"  # the winner's copy goes out on the plan's channels, once
+    stop = "stop"  # nothing more goes out; the team's learning is recorded on the request
+
+
+def rollout_request_id(request_id: str) -> str:
+    """The winner's copy rolled out after the pilot: a request of its own, like a slot."""
+    return f"{request_id}-rollout"
+
+
 def is_slot_request(request_id: str) -> bool:
-    """A pilot's slot: measured like every post, reported by the pilot, never on its own."""
-    return re.fullmatch(r".+-s\d{2}[abcd]", request_id) is not None
+    """A pilot's slot or its rollout: measured like every post, never reported on its own."""
+    return re.fullmatch(r".+-(s\d{2}[abcd]|rollout)", request_id) is not None
 
 
 def make_plan(

@@ -119,6 +119,14 @@ class Store:
     def pilot_verdict(self, request_id: str) -> dict[str, Any] | None:
         return self._pilots.verdict(request_id)
 
+    def record_pilot_decision(
+        self, request_id: str, decision: dict[str, Any], person: str, summary: str, version: int
+    ) -> bool:
+        return self._pilots.record_decision(request_id, decision, person, summary, version)
+
+    def pilot_decision(self, request_id: str) -> dict[str, Any] | None:
+        return self._pilots.decision(request_id)
+
     # ---- requests, their status and audit trail ----
 
     def create_request(

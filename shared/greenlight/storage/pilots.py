@@ -1,4 +1,4 @@
-"""The pilot aggregate: its slot requests and its verdict.
+"""The pilot aggregate: its slot requests, its verdict and the team's decision after it.
 
 A slot request is a request item of its own (`REQ#<request id>-s<block><variant>`), so the
 exactly-once publishing and the measuring sweep work on each slot unchanged. It is written without
@@ -29,6 +29,19 @@ class Pilots(TableAccess):
         now = clock.now()
         item = {"pk": f"REQ#{request_id}", "sk": "PILOT", "verdict": verdict, "computed_at": clock.iso(now)}
         event = event_item(request_id, now, "pilot_evaluated", "greenlight", summary, version)
+        return self._once(item, event, f"the pilot of {request_id} was evaluated before")
+
+    def record_decision(
+        self, request_id: str, decision: dict[str, Any], person: str, summary: str, version: int
+    ) -> bool:
+        """The team's decision after the verdict and its audit event, once: False when the pilot
+        was decided before."""
+        now = clock.now()
+        item = {"pk": f"REQ#{request_id}", "sk": "PILOT#DECISION", "decision": decision}
+        event = event_item(request_id, now, "pilot_decided", person, summary, version)
+        return self._once(item, event, f"the pilot of {request_id} was decided before")
+
+    def _once(self, item: dict[str, Any], event: dict[str, Any], conflict: str) -> bool:
         new = "attribute_not_exists(pk)"
         try:
             transact(
@@ -37,7 +50,7 @@ class Pilots(TableAccess):
                     {"Put": {"Item": to_item(item), "ConditionExpression": new}},
                     {"Put": {"Item": to_item(event), "ConditionExpression": new}},
                 ],
-                conflict=f"the pilot of {request_id} was evaluated before",
+                conflict=conflict,
             )
         except Conflict:
             return False
@@ -50,4 +63,13 @@ class Pilots(TableAccess):
         if "Item" not in answer:
             return None
         found: dict[str, Any] = read(answer["Item"])["verdict"]
+        return found
+
+    def decision(self, request_id: str) -> dict[str, Any] | None:
+        answer = self.client.get_item(
+            TableName=self.table, Key=request_key(request_id, "PILOT#DECISION"), ConsistentRead=True
+        )
+        if "Item" not in answer:
+            return None
+        found: dict[str, Any] = read(answer["Item"])["decision"]
         return found

@@ -215,6 +215,35 @@ def team_request(
     )
 
 
+def pilot_decision(
+    stored: StoredRequest,
+    person: str,
+    headline: str,
+    rollout: str,
+    action: str,
+    csrf: str,
+    errors: dict[str, str],
+    learning: str,
+) -> str:
+    """The lead's page behind a pilot's decision link: roll out the winner (`rollout` names it;
+    empty without one) or stop with the learning."""
+    plan = stored.plan
+    channels = ", ".join(NETWORKS[c].label if c in NETWORKS else c for c in (plan.channels if plan else []))
+    return render(
+        "pages/pilot_decision.html",
+        title=f"Decide the pilot: {stored.request.title}",
+        request=stored.request,
+        person=person,
+        headline=headline,
+        rollout=rollout,
+        channels=channels,
+        action=action,
+        csrf=csrf,
+        errors=errors,
+        learning=learning,
+    )
+
+
 def review_decision(
     stored: StoredRequest,
     person: str,

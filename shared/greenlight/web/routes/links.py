@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from greenlight import access, decisions, intake, links, team
+from greenlight import access, decisions, intake, links, pilot_decision, team
+from greenlight.config import settings
 from greenlight.labels import OUTCOME_WORDS, REVIEW_WORDS, STEP_LABELS
 from greenlight.models import DecisionState, Link, LinkKind, ReviewOutcome, StoredRequest
+from greenlight.pilots.plan import PilotChoice, variant_name
 from greenlight.review import supersede_others
 from greenlight.service import sfn, store, workflow
 from greenlight.triage import REVISION, TRIAGE, revision_feedback, submit_revision
@@ -98,6 +100,8 @@ def show_link(token: str) -> Response:
         # Nothing the requester wrote: whoever opens this may not be who typed the request.
         text = f"Confirm that you sent request {link.request_id} to the social team, from {link.person}."
         return html(pages.confirm("Confirm your request", text, action, csrf, "Confirm my request"))
+    if link.kind == LinkKind.pilot:
+        return html(_pilot_page(_open_pilot(link, posting=False), link, action, csrf, {}, ""))
     stored = _open_request(link, posting=False)
     if link.kind == LinkKind.triage:
         form = triage_form.context(stored, triage_form.initial_values(stored), {}, action, csrf)
@@ -119,9 +123,12 @@ def use_link(token: str) -> Response:
     if link.kind == LinkKind.confirm:
         intake.confirm_request(store(), workflow(), link)
         return html(pages.message("Confirmed", CONFIRMED))
-    stored = _open_request(link, posting=True)
-    decide = {LinkKind.triage: _triage, LinkKind.review: _review, LinkKind.revision: _revise}[link.kind]
-    answer = decide(stored, link, token, Posted(pairs, files), csrf)
+    if link.kind == LinkKind.pilot:
+        answer = _decide_pilot(_open_pilot(link, posting=True), link, token, dict(pairs), csrf)
+    else:
+        stored = _open_request(link, posting=True)
+        decide = {LinkKind.triage: _triage, LinkKind.review: _review, LinkKind.revision: _revise}[link.kind]
+        answer = decide(stored, link, token, Posted(pairs, files), csrf)
     if answer.status_code == 200:  # a decision was made: the link is spent
         store().use_link(link)
     return answer
@@ -204,3 +211,54 @@ def _revise(stored: StoredRequest, link: Link, token: str, posted: Posted, csrf:
             "Your status link shows what happens next.",
         )
     )
+
+
+def _open_pilot(link: Link, posting: bool) -> StoredRequest:
+    """The pilot this link decides, or the refusal: decided already (200 to a GET: a mail scanner
+    opening it is no error), or the member may not decide pilots (any more)."""
+    stored = store().get_request(link.request_id or "")
+    decided = store().pilot_decision(stored.id)
+    if decided is not None:
+        raise Refused(409 if posting else 200, "Already decided", str(pilot_decision.PilotDecided(decided)))
+    access.require(store().get_member(link.person or ""), access.Action.decide_pilot, stored)
+    return stored
+
+
+def _pilot_page(
+    stored: StoredRequest, link: Link, action: str, csrf: str, errors: dict[str, str], learning: str
+) -> str:
+    recorded = store().pilot_verdict(stored.id) or {}
+    variant = pilot_decision.winner(store(), stored.id)
+    rollout = variant_name(variant) if variant is not None else ""
+    headline = recorded.get("headline", "")
+    return pages.pilot_decision(stored, link.person or "", headline, rollout, action, csrf, errors, learning)
+
+
+def _decide_pilot(
+    stored: StoredRequest, link: Link, token: str, fields: dict[str, str], csrf: str
+) -> Response:
+    choice, learning = fields.get("decision", ""), fields.get("learning", "").strip()
+    error = ""
+    if choice not in {c.value for c in PilotChoice}:
+        error = "Choose roll out or stop."
+    elif choice == PilotChoice.stop and not learning:
+        error = "Write what the team learnt: it is kept on the request."
+    elif len(learning) > pilot_decision.MAX_LEARNING:
+        error = f"Keep the learning to {pilot_decision.MAX_LEARNING:,} characters or fewer."
+    if error:
+        return html(_pilot_page(stored, link, f"/l/{token}", csrf, {"learning": error}, learning), 422)
+    decided = pilot_decision.decide(
+        store(),
+        sfn(),
+        settings().pilot_state_machine_arn,
+        stored,
+        PilotChoice(choice),
+        link.person or "",
+        learning if choice == PilotChoice.stop else "",
+    )
+    done = (
+        f"{variant_name(decided['variant'])} goes out now on the request's channels, once on each."
+        if choice == PilotChoice.rollout
+        else "The pilot stops here; the request keeps what the team learnt."
+    )
+    return _decided(f"{done} The history keeps your decision.")
