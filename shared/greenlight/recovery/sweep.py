@@ -6,7 +6,8 @@ greenlight.workflow): find open requests whose workflow is gone or stuck.
 - it made no progress for longer than its wait allows: stop the execution (the stop is then
   recorded like any other failure, here directly).
 Waits for people (triage, revision, review) are bounded by the state machine's own timeouts; for
-them the sweeper only checks that the execution still runs."""
+them the sweeper only checks that the execution still runs. A request being piloted is left alone:
+its lifecycle ended at "Piloting" and the pilot's own state machine runs its slots."""
 
 from datetime import datetime, timedelta
 
@@ -51,6 +52,12 @@ def sweep_stalled(store: Store, mailer: Mailer, workflow: Workflow) -> list[str]
         for stored in store.requests_with_status(status):
             if now - stored.updated_at < QUIET_FOR:
                 continue
+            if (
+                stored.plan is not None
+                and stored.plan.pilot_plan is not None
+                and status == RequestStatus.approved
+            ):
+                continue  # piloting: the lifecycle ended at "Piloting", the pilot's own execution runs it
             execution = current_execution(stored)
             state = workflow.status(execution)
             if state == "RUNNING":
