@@ -26,7 +26,7 @@ PREVIEWS = {
     "slack": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
     "bluesky": "Mozilla/5.0 (compatible; Bluesky Cardyb/1.1; +mailto:support@bsky.app)",
 }
-TRACKED = re.compile(r"https?://\S+/r/([A-Za-z0-9_-]{10})\b")
+TRACKED = re.compile(r"https?://\S+/r/([A-Za-z0-9_-]{10})(?![A-Za-z0-9_-])")
 
 
 def published(runtime: LocalRuntime, http: Http, title: str, *, track: bool) -> tuple[str, str]:

@@ -12,18 +12,22 @@ import hashlib
 import hmac
 import re
 import secrets
+import string
 from collections.abc import Mapping
 from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-CODE_LENGTH = 10  # 10 URL-safe characters: 60 bits, far beyond guessing or enumerating
+CODE_LENGTH = 10  # 10 letters and digits: 59 bits, far beyond guessing or enumerating
+# Letters and digits only: a code ending in "-" or "_" is cut off by some mail clients' and
+# networks' link detection (trailing punctuation), and the link then points nowhere.
+_ALPHABET = string.ascii_letters + string.digits
 VISITOR_KEY_LENGTH = 32  # hex characters of the HMAC kept (128 bits)
 _CODE = re.compile(rf"^[A-Za-z0-9_-]{{{CODE_LENGTH}}}$")
 
 
 def new_code() -> str:
-    """A short link code for ``/r/{code}``: random, URL-safe (A–Z a–z 0–9 - _)."""
-    return secrets.token_urlsafe(CODE_LENGTH)[:CODE_LENGTH]
+    """A short link code for ``/r/{code}``: random letters and digits (codes made before may hold - _)."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def is_code(value: str) -> bool:

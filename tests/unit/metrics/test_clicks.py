@@ -35,10 +35,16 @@ EDGE = (
 )
 
 
-def test_codes_are_url_safe_the_right_length_and_distinct() -> None:
+def test_codes_are_letters_and_digits_the_right_length_and_distinct() -> None:
     codes = {new_code() for _ in range(2000)}
     assert len(codes) == 2000
-    assert all(len(code) == CODE_LENGTH and is_code(code) for code in codes)
+    assert all(
+        len(code) == CODE_LENGTH and is_code(code) and code.isalnum() and code.isascii() for code in codes
+    )
+
+
+def test_codes_made_before_with_dash_or_underscore_still_resolve() -> None:
+    assert is_code("abcdefghi-") and is_code("_bcdefghij")
 
 
 @pytest.mark.parametrize("value", ["", "short", "abcdefghij/", "abcdefghi=", "abcdefghijk", "../etc/pas"])
