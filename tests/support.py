@@ -36,11 +36,15 @@ def local_runtime(**options: Any) -> Iterator[LocalRuntime]:
     """A whole local Greenlight on a free port, stopped (executions included) afterwards."""
     options["parameters"] = {**TEST_PARAMETERS, **options.get("parameters", {})}
     with LocalRuntime(port=0, **options) as runtime:
+        _confirmed_up_to.pop(runtime.base_url, None)  # a new runtime on a port an old one had
         yield runtime
 
 
-def wait_until(check: Callable[[], T | None], seconds: float = 15, message: str = "condition") -> T:
-    """Poll `check` until it returns something truthy; fail with `message` after `seconds`."""
+def wait_until(check: Callable[[], T | None], seconds: float = 45, message: str = "condition") -> T:
+    """Poll `check` until it returns something truthy; fail with `message` after `seconds`.
+
+    The default is generous on purpose: a passing test waits only as long as the work takes, and on
+    a machine busy with other work (CI, a browser) a step that takes a second alone can take ten."""
     deadline = time.monotonic() + seconds
     while True:
         result = check()

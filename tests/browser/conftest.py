@@ -51,7 +51,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")  # one per file, as in tests/integration/conftest.py
 def runtime() -> Iterator[LocalRuntime]:
     with local_runtime() as running, confirming(running):
         yield running

@@ -6,7 +6,10 @@ from local.runtime import LocalRuntime
 from tests.support import Http, local_runtime
 
 
-@pytest.fixture(scope="package")
+# One runtime per test file: business time only moves forward, and every request an earlier test
+# left waiting (reminders, snapshots, pilots) wakes on each later advance of the clock. Shared by
+# the whole package, that backlog grew with every file and later files slowed down and timed out.
+@pytest.fixture(scope="module")
 def runtime() -> Iterator[LocalRuntime]:
     with local_runtime() as running:
         yield running
