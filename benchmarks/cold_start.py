@@ -62,6 +62,24 @@ for _service in {services!r}:
     boto3.client(_service)
 """
 
+# The stack floor: the floor plus what every function on this stack must load before any code of
+# its own, pydantic with one validated model (the steps' Input/Output models, issue 8 part 3) and
+# Powertools' Logger (every handler logs through it). Nothing first-party.
+_STACK_IMPORTS = """\
+import boto3
+import pydantic
+from aws_lambda_powertools import Logger
+
+
+class _Step(pydantic.BaseModel):
+    request_id: str
+    round: int = 1
+
+
+_Step.model_validate({"request_id": "r-1"})
+Logger(service="benchmark")
+"""
+
 # IAM policies of the template's functions -> the boto3 service the code calls them through.
 _POLICY_TEMPLATES = {
     "DynamoDBCrudPolicy": "dynamodb",
@@ -126,6 +144,7 @@ class ColdStart:
     runs: list[Probe]
     floor: Floor  # every floor run of these clients in this run
     paired: list[Probe]  # the floor run made right after each of this function's runs
+    stack: list[Probe]  # the stack floor run made right after each floor run
 
     @property
     def init_ms(self) -> float:
@@ -171,6 +190,17 @@ class ColdStart:
         return _median(
             [run.init_ms / floor.init_ms for run, floor in zip(self.runs, self.paired, strict=True)]
         )
+
+    @property
+    def stack_ratio(self) -> float:
+        """The stack floor over the floor, paired as `ratio`: what pydantic and Powertools alone cost
+        before a line of Greenlight runs, the least ratio any function on this stack can reach."""
+        return _median([s.init_ms / f.init_ms for s, f in zip(self.stack, self.paired, strict=True)])
+
+    @property
+    def beyond_stack(self) -> float:
+        """The init over the stack floor run of the same round: what Greenlight's own code adds."""
+        return _median([run.init_ms / s.init_ms for run, s in zip(self.runs, self.stack, strict=True)])
 
     @property
     def passes(self) -> bool:
@@ -227,6 +257,10 @@ def function_probe(module: str, services: tuple[str, ...]) -> tuple[str, str]:
 
 def floor_probe(services: tuple[str, ...]) -> tuple[str, str]:
     return "import boto3", _FLOOR_CLIENTS.format(services=list(services))
+
+
+def stack_floor_probe(services: tuple[str, ...]) -> tuple[str, str]:
+    return _STACK_IMPORTS, _FLOOR_CLIENTS.format(services=list(services))
 
 
 def _run(
@@ -311,6 +345,7 @@ def measure_functions(
     floors = {c.services: Floor(c.services) for c in candidates}
     probes: dict[str, list[Probe]] = {c.logical_id: [] for c in candidates}
     paired: dict[str, list[Probe]] = {c.logical_id: [] for c in candidates}
+    stacked: dict[str, list[Probe]] = {c.logical_id: [] for c in candidates}
     order = random.Random(seed)
     functions_folder = ROOT / "functions"
     for _ in range(runs):
@@ -324,11 +359,13 @@ def measure_functions(
                 reason = str(error).strip().splitlines()[-1][:200]
                 skipped.append(NotMeasured(candidate.logical_id, where, reason))
                 candidates.remove(candidate)
-                del probes[candidate.logical_id], paired[candidate.logical_id]
+                del probes[candidate.logical_id], paired[candidate.logical_id], stacked[candidate.logical_id]
                 continue
             floor = _run(floor_probe(candidate.services), functions_folder, environment)[0]
             floors[candidate.services].runs.append(floor)
             paired[candidate.logical_id].append(floor)
+            stack_run = _run(stack_floor_probe(candidate.services), functions_folder, environment)[0]
+            stacked[candidate.logical_id].append(stack_run)
     measured = [
         ColdStart(
             c.logical_id,
@@ -338,6 +375,7 @@ def measure_functions(
             probes[c.logical_id],
             floors[c.services],
             paired[c.logical_id],
+            stacked[c.logical_id],
         )
         for c in sorted(candidates, key=lambda c: c.logical_id)
     ]
@@ -475,6 +513,12 @@ def profile_excess(stack: Stack, results: list[ColdStart], runs: int = 3) -> lis
 def summary(results: list[ColdStart]) -> dict[str, Any]:
     """The figures a caller may assert on (e.g. in CI), by function."""
     return {
-        r.logical_id: {"init_ms": r.init_ms, "floor_ms": r.floor_ms, "ratio": r.ratio, "pass": r.passes}
+        r.logical_id: {
+            "init_ms": r.init_ms,
+            "floor_ms": r.floor_ms,
+            "ratio": r.ratio,
+            "stack_ratio": r.stack_ratio,
+            "pass": r.passes,
+        }
         for r in results
     }
