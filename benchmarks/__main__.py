@@ -32,7 +32,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--cold-runs",
         type=int,
         default=15,
-        help="rounds of fresh interpreters: each function's init and its floor (default 15)",
+        help="rounds of fresh interpreters: each function's init, its floor and its stack floor (default 15)",
     )
     parser.add_argument(
         "--only",
