@@ -68,6 +68,30 @@ def request_id_of(answer: Any) -> str:
     return found[1]
 
 
+def approve_and_publish(runtime: LocalRuntime, http: Http, request_id: str) -> None:
+    """The reviewer approves; business time goes past the publish time; the request is published."""
+    assert review(http, review_link(http, request_id, "kim@example.org"), "approve").status == 200
+    reaches(http, request_id, "approved")
+    waits_for_publish_time(http, request_id)
+    runtime.clock.advance(2 * DAY + 60)
+    reaches(http, request_id, "published")
+
+
+def receipt_of(runtime: LocalRuntime, request_id: str, channel: str) -> Any:
+    """The receipt stored for the request's post on this channel (it must have one)."""
+    store = Store(runtime.client("dynamodb"), runtime.stack.physical_name("Table"))
+    post = store.get_post(request_id, channel)
+    assert post is not None and post.receipt is not None
+    return post.receipt
+
+
+def mastodon_status(runtime: LocalRuntime, http: Http, request_id: str) -> dict[str, Any]:
+    """The status the fake Mastodon server holds for the request's post, as its API answers."""
+    post_id = receipt_of(runtime, request_id, "mastodon").post_id
+    status: dict[str, Any] = http.get(f"/_local/networks/mastodon/api/v1/statuses/{post_id}").json()
+    return status
+
+
 def test_an_image_goes_out_once_with_its_alt_text_on_every_network(runtime: LocalRuntime, http: Http) -> None:
     image = png()
     request_id = request_id_of(
@@ -86,30 +110,16 @@ def test_an_image_goes_out_once_with_its_alt_text_on_every_network(runtime: Loca
     shown = re.search(r'<img src="([^"]+)" alt="([^"]+)"', review_page.text)
     assert shown and unescape(shown[2]) == ALT, "the reviewer sees the image with its alt text"
     assert http.get(unescape(shown[1])).body == image, "exactly the bytes that will be published"
-    assert review(http, review_link(http, request_id, "kim@example.org"), "approve").status == 200
-    reaches(http, request_id, "approved")
-    waits_for_publish_time(http, request_id)
-    runtime.clock.advance(2 * DAY + 60)
-    reaches(http, request_id, "published")
+    approve_and_publish(runtime, http, request_id)
 
     (sandbox,) = posts_on(http, "sandbox", request_id)
     assert [(i["alt"], i["content_type"]) for i in sandbox["images"]] == [(ALT, "image/png")]
-    store = Store(runtime.client("dynamodb"), runtime.stack.physical_name("Table"))
-    mastodon = store.get_post(request_id, "mastodon")
-    assert mastodon is not None and mastodon.receipt is not None
-    status = http.get(f"/_local/networks/mastodon/api/v1/statuses/{mastodon.receipt.post_id}").json()
+    status = mastodon_status(runtime, http, request_id)
     (attachment,) = status["media_attachments"]
     assert attachment["description"] == ALT
     assert http.get(attachment["url"]).body == image
-    bluesky = store.get_post(request_id, "bluesky")
-    assert bluesky is not None and bluesky.receipt is not None
-    query = urlencode(
-        {
-            "repo": "greenlight.local",
-            "collection": "app.bsky.feed.post",
-            "rkey": bluesky.receipt.extra["rkey"],
-        }
-    )
+    rkey = receipt_of(runtime, request_id, "bluesky").extra["rkey"]
+    query = urlencode({"repo": "greenlight.local", "collection": "app.bsky.feed.post", "rkey": rkey})
     record = http.get(f"/_local/networks/bluesky/xrpc/com.atproto.repo.getRecord?{query}").json()["value"]
     (embedded,) = record["embed"]["images"]
     assert embedded["alt"] == ALT and embedded["aspectRatio"] == {"width": 40, "height": 30}
@@ -246,18 +256,11 @@ def test_a_triager_replaces_the_image_and_the_new_one_goes_out_once_with_its_alt
     shown = re.findall(r'<img src="([^"]+)" alt="([^"]+)"', review_page.text)
     assert [unescape(a) for _, a in shown] == [better]
     assert http.get(unescape(shown[0][0])).body == new
-    assert review(http, review_link(http, request_id, "kim@example.org"), "approve").status == 200
-    reaches(http, request_id, "approved")
-    waits_for_publish_time(http, request_id)
-    runtime.clock.advance(2 * DAY + 60)
-    reaches(http, request_id, "published")
+    approve_and_publish(runtime, http, request_id)
 
     (sandbox,) = posts_on(http, "sandbox", request_id)
     assert [i["alt"] for i in sandbox["images"]] == [better], "the new image, once, with its alt text"
-    store = Store(runtime.client("dynamodb"), runtime.stack.physical_name("Table"))
-    mastodon = store.get_post(request_id, "mastodon")
-    assert mastodon is not None and mastodon.receipt is not None
-    status = http.get(f"/_local/networks/mastodon/api/v1/statuses/{mastodon.receipt.post_id}").json()
+    status = mastodon_status(runtime, http, request_id)
     (attachment,) = status["media_attachments"]
     assert attachment["description"] == better
     assert http.get(attachment["url"]).body == new
