@@ -14,7 +14,6 @@ from tests.integration.test_triage import post_decision, submit, triage_link
 from tests.pilot_support import Watch
 from tests.support import Http
 
-MOVES_CLOCK = True  # a week of business time: the package runs this module last (conftest)
 MARK = "[B]"
 
 

@@ -22,7 +22,6 @@ from tests.integration.test_triage import reaches
 from tests.support import Http, link_in, mails_to, wait_until
 
 SIGN_IN = "Your Greenlight sign-in link"
-MOVES_CLOCK = True  # three days of business time: the package runs this module last (conftest)
 BERLIN = ZoneInfo("Europe/Berlin")
 LEAD = "lee@example.org"
 
