@@ -13,9 +13,11 @@ from greenlight.errors import InvalidInput
 from greenlight.metrics.figures import Snapshot, SnapshotStatus
 from greenlight.models import PostReceipt, PostState, RequestStatus, Role, StoredRequest
 from greenlight.pilot_decision import PilotDecided, decide, start_more
+from greenlight.pilot_report import page_context
 from greenlight.piloting import evaluate_pilot, next_slot, start_pilot
 from greenlight.pilots.design import PlannedSlot
 from greenlight.pilots.plan import PilotChoice, more_request_name, slot_request_id
+from greenlight.rendering import render
 from greenlight.steps import PilotAction
 from greenlight.storage import Store
 
@@ -134,6 +136,16 @@ def test_the_second_round_is_a_new_verdict_over_every_block_mailed_once_with_new
     assert events.count("pilot_evaluated") == 2
     finished = store.finished_pilots(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
     assert [(p.request_id, p.round) for p in finished] == [(stored.id, 1), (stored.id, 2)]
+
+    # The status page and the team's page show round 2's report, round 1's verdict under it.
+    shown = page_context(store, store.get_request(stored.id))
+    assert shown is not None and shown["round"] == 2 and not shown["running"]
+    assert shown["round_line"].startswith("Round 2 of this pilot: 3 + 3 blocks")
+    assert [(e["round"], e["headline"], e["decision"]["choice"]) for e in shown["earlier"]] == [
+        (1, first_verdict["headline"], "more")
+    ]
+    section = render("pages/_pilot_report.html", pilot_report=shown)
+    assert "Round 1's verdict:" in section and "The team ran 3 more blocks." in section
 
     # Round 2 is decided once, on its own; round 1's decision stands.
     decide(
