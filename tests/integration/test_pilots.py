@@ -132,7 +132,7 @@ def test_a_pilot_with_a_large_true_effect_publishes_each_slot_once_and_names_the
     assert page.status == 200 and "Roll out variant B" in page.text, page.text
     csrf = hidden(page.text, "csrf")
     assert _decide(http, decide, csrf, "stop").status == 422  # stopping needs the learning
-    assert "Run more blocks" in page.text
+    assert "Run more blocks" in page.text and "1 more (then 7 blocks): about " in page.text
     too_many = _decide(http, decide, csrf, "more", blocks="9")
     assert too_many.status == 422 and "Choose 1 to 6 more blocks." in too_many.text, too_many.text
     first, second = _decide(http, decide, csrf, "rollout"), _decide(http, decide, csrf, "rollout")

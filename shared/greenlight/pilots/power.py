@@ -71,7 +71,7 @@ def detectable_ratio(
     return math.exp((t_ppf(1 - alpha_each / 2, df) + t_ppf(power, df)) * within * math.sqrt(2.0 / blocks))
 
 
-def _words(ratio: float) -> str:
+def ratio_words(ratio: float) -> str:
     if ratio >= 1.95:
         return f"about {ratio:.1f}×"
     return f"about {ratio - 1:.0%}"
@@ -93,7 +93,7 @@ def detectable(
     )
     statement = (
         f"With {blocks} blocks of {variants} variants, this pilot can tell apart a difference of "
-        f"{_words(ratio)} (found {POWER:.0%} of the time), not 20 %. Smaller real differences will "
+        f"{ratio_words(ratio)} (found {POWER:.0%} of the time), not 20 %. Smaller real differences will "
         f"most likely end as “no clear difference”. Based on {basis}."
     )
     return Detectable(
@@ -106,3 +106,13 @@ def detectable(
         power=POWER,
         statement=statement,
     )
+
+
+def with_more_blocks(detect: Detectable, blocks_so_far: int, more: Sequence[int]) -> list[str]:
+    """What the pilot could tell apart with `more` blocks added, on the plan's spread: for the
+    team's choice to run more blocks."""
+    return [
+        f"{n} more (then {blocks_so_far + n} blocks): "
+        f"{ratio_words(detectable_ratio(blocks_so_far + n, detect.variants, sigma=detect.sigma))}"
+        for n in more
+    ]

@@ -224,9 +224,11 @@ def pilot_decision(
     csrf: str,
     errors: dict[str, str],
     fields: dict[str, str],
+    more: list[str],
 ) -> str:
     """The lead's page behind a pilot's decision link: roll out the winner (`rollout` names it;
-    empty without one), run more blocks, or stop with the learning. `fields` is what was posted."""
+    empty without one), run more blocks (`more`: what they could tell apart), or stop with the
+    learning. `fields` is what was posted."""
     from greenlight.pilots.plan import MORE_BLOCKS
 
     plan = stored.plan
@@ -245,6 +247,7 @@ def pilot_decision(
         learning=fields.get("learning", ""),
         blocks=fields.get("blocks", ""),
         more_blocks=MORE_BLOCKS,
+        more=more,
     )
 
 

@@ -10,7 +10,9 @@ from greenlight import access, decisions, intake, links, pilot_decision, team
 from greenlight.config import settings
 from greenlight.labels import OUTCOME_WORDS, REVIEW_WORDS, STEP_LABELS
 from greenlight.models import DecisionState, Link, LinkKind, ReviewOutcome, StoredRequest
+from greenlight.piloting import all_blocks
 from greenlight.pilots.plan import MORE_BLOCKS, PilotChoice, stage_round, variant_name
+from greenlight.pilots.power import with_more_blocks
 from greenlight.review import supersede_others
 from greenlight.service import sfn, store, workflow
 from greenlight.triage import REVISION, TRIAGE, revision_feedback, submit_revision
@@ -228,11 +230,16 @@ def _open_pilot(link: Link, posting: bool) -> StoredRequest:
 def _pilot_page(
     stored: StoredRequest, link: Link, action: str, csrf: str, errors: dict[str, str], fields: dict[str, str]
 ) -> str:
-    recorded = store().pilot_record(stored.id).verdicts.get(stage_round(link.stage)) or {}
+    record = store().pilot_record(stored.id)
+    recorded = record.verdicts.get(stage_round(link.stage)) or {}
     variant = pilot_decision.winner(recorded)
     rollout = variant_name(variant) if variant is not None else ""
     headline = recorded.get("headline", "")
-    return pages.pilot_decision(stored, link.person or "", headline, rollout, action, csrf, errors, fields)
+    pilot = all_blocks(stored.plan.pilot_plan, record) if stored.plan and stored.plan.pilot_plan else None
+    more = with_more_blocks(pilot.detectable, pilot.blocks, (1, 3, 6)) if pilot else []
+    return pages.pilot_decision(
+        stored, link.person or "", headline, rollout, action, csrf, errors, fields, more
+    )
 
 
 def _decide_pilot(
