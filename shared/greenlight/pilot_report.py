@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from greenlight.metrics.figures import RateKind, channel_label, rate_kind
 from greenlight.models import StoredRequest
-from greenlight.pilots.plan import LETTERS, PilotPlan, variant_name
+from greenlight.pilots.plan import LETTERS, PilotPlan, decision_stage, variant_name
 from greenlight.storage import Store
 
 if TYPE_CHECKING:
@@ -88,7 +88,19 @@ def charts_for(pilot: PilotPlan, found: "PilotOutcome", channels: list[str]) -> 
     return images
 
 
-def context(stored: StoredRequest, found: "PilotOutcome") -> dict[str, Any]:
+def round_line(pilot: PilotPlan, found: "PilotOutcome", round_: int) -> str:
+    """What a later round's report says first: which round, over which blocks."""
+    if round_ == 1:
+        return ""
+    added = len({f.block for f in found.figures}) - pilot.blocks
+    return (
+        f"Round {round_} of this pilot: {pilot.blocks} + {added} blocks (the planned ones and those the "
+        f"team added after the earlier verdicts); this verdict covers them all. The earlier verdicts "
+        f"stay recorded."
+    )
+
+
+def context(stored: StoredRequest, found: "PilotOutcome", round_: int = 1) -> dict[str, Any]:
     plan = stored.plan
     assert plan is not None and plan.pilot_plan is not None
     pilot = plan.pilot_plan
@@ -96,6 +108,8 @@ def context(stored: StoredRequest, found: "PilotOutcome") -> dict[str, Any]:
     return {
         "pilot": pilot,
         "found": found,
+        "round": round_,
+        "round_line": round_line(pilot, found, round_),
         "variants": variant_rows(stored, pilot, found),
         "figures": [
             {
@@ -117,26 +131,51 @@ def page_context(store: Store, stored: StoredRequest) -> dict[str, Any] | None:
     plan = stored.plan
     if plan is None or plan.pilot_plan is None:
         return None
-    recorded = store.pilot_verdict(stored.id)
-    if recorded is None:
+    record = store.pilot_record(stored.id)
+    latest = record.latest
+    if latest is None:
         return {"pilot": plan.pilot_plan, "found": None}
     from greenlight.pilots.outcome import PilotOutcome
 
+    round_, recorded = latest
     found = PilotOutcome.model_validate(recorded)
     charts = [
         {"src": "data:image/png;base64," + base64.b64encode(image.png).decode(), "alt": image.alt}
         for image in charts_for(plan.pilot_plan, found, plan.channels)
     ]
-    return {**context(stored, found), "charts": charts, "decision": store.pilot_decision(stored.id)}
+    earlier = [
+        {
+            "round": number,
+            "headline": record.verdicts[number].get("headline", ""),
+            "decision": record.decisions.get(number),
+        }
+        for number in sorted(record.verdicts)
+        if number < round_
+    ]
+    running = record.round > round_  # more blocks decided: the next round runs
+    return {
+        **context(stored, found, round_),
+        "charts": charts,
+        "decision": record.decisions.get(round_),
+        "earlier": earlier,
+        "running": running,
+    }
 
 
-def decision_link(store: Store, stored: StoredRequest, person: str) -> str:
-    """A lead's or an admin's link to decide this pilot after its verdict (greenlight.pilot_decision)."""
+def decision_link(store: Store, stored: StoredRequest, person: str, round_: int = 1) -> str:
+    """A lead's or an admin's link to decide this pilot after a round's verdict
+    (greenlight.pilot_decision)."""
     from greenlight import links
     from greenlight.models import LinkKind
 
     return links.issue(
-        store, LinkKind.pilot, LINK_LIFETIME, stored.id, stored.content_version, person, "pilot"
+        store,
+        LinkKind.pilot,
+        LINK_LIFETIME,
+        stored.id,
+        stored.content_version,
+        person,
+        decision_stage(round_),
     )
 
 
@@ -147,7 +186,10 @@ def _decides_pilots(store: Store, email: str) -> bool:
     return member is not None and access.may(member, access.Action.decide_pilot)
 
 
-def mail_report(store: Store, mailer: "Mailer", stored: StoredRequest, found: "PilotOutcome") -> int:
+def mail_report(
+    store: Store, mailer: "Mailer", stored: StoredRequest, found: "PilotOutcome", round_: int = 1
+) -> int:
+    """The round's report, once per person (a later round's mail is a mail of its own)."""
     from greenlight.mail import Mail, compose, send_once
     from greenlight.result_report import people_to_tell
 
@@ -155,14 +197,16 @@ def mail_report(store: Store, mailer: "Mailer", stored: StoredRequest, found: "P
     assert plan is not None and plan.pilot_plan is not None
     images = charts_for(plan.pilot_plan, found, plan.channels)
     word = found.verdict.word.label if found.verdict else "No clear difference"
-    subject = f"Pilot result ({word}): {stored.request.title}"
+    which = "" if round_ == 1 else f", round {round_}"
+    subject = f"Pilot result{which} ({word}): {stored.request.title}"
+    once = "mail:pilot:" if round_ == 1 else f"mail:pilot:r{round_}:"
     sent = 0
     for email, name in people_to_tell(store, stored).items():
 
         def build(email: str = email, name: str = name) -> Mail:
             decide = ""
             if _decides_pilots(store, email):
-                decide = f"{stored.base_url}/l/{decision_link(store, stored, email)}"
+                decide = f"{stored.base_url}/l/{decision_link(store, stored, email, round_)}"
             mail = compose(
                 "pilot",
                 to=email,
@@ -172,12 +216,12 @@ def mail_report(store: Store, mailer: "Mailer", stored: StoredRequest, found: "P
                 request_id=stored.id,
                 images=images,
                 decide=decide,
-                **context(stored, found),
+                **context(stored, found, round_),
             )
             return Mail(
                 to=mail.to, subject=mail.subject, text=mail.text, html=mail.html, images=tuple(images)
             )
 
-        if send_once(store, mailer, stored.id, f"mail:pilot:{email}", build, stored.content_version):
+        if send_once(store, mailer, stored.id, f"{once}{email}", build, stored.content_version):
             sent += 1
     return sent

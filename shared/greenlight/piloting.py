@@ -9,7 +9,12 @@ time", which a reschedule or a cancel from the dashboard wakes); due, it is publ
 channel by "Publish post". The request stays `approved` while slots remain, so the team can
 cancel the rest or move them (a reschedule shifts every remaining slot by the same amount). When
 every slot is out, the request is `published` and the pilot waits for the figures at its post age;
-"Evaluate pilot" then compares the variants, records the verdict once and mails the report."""
+"Evaluate pilot" then compares the variants, records the verdict once and mails the report.
+
+After a verdict the team may run more blocks (greenlight.pilot_decision): the pilot's machine runs
+again, and the same two steps go over every block, the planned ones and those added after each
+round (`all_blocks`), so the added slots are published once and the next round's verdict covers
+them all."""
 
 import json
 import math
@@ -21,7 +26,15 @@ from botocore.exceptions import ClientError
 from greenlight import clock
 from greenlight.errors import OutOfOrder
 from greenlight.models import PostState, PublishingPlan, RequestStatus, StoredRequest
-from greenlight.pilots.plan import PilotChoice, PilotPlan, rollout_request_id, slot_request_id, variant_name
+from greenlight.pilots.design import PlannedSlot
+from greenlight.pilots.plan import (
+    PilotChoice,
+    PilotPlan,
+    rollout_request_id,
+    slot_request_id,
+    variant_name,
+    with_slots,
+)
 from greenlight.pilots.verdict import VerdictWord
 from greenlight.steps import (
     EvaluatePilotOutput,
@@ -30,6 +43,7 @@ from greenlight.steps import (
     StartPilotOutput,
 )
 from greenlight.storage import Store
+from greenlight.storage.pilots import PilotRecord
 
 if TYPE_CHECKING:
     from greenlight.pilots.outcome import SlotFigure
@@ -47,13 +61,19 @@ def _pilot(stored: StoredRequest) -> tuple[PublishingPlan, PilotPlan]:
     return stored.plan, stored.plan.pilot_plan
 
 
+def all_blocks(pilot: PilotPlan, record: PilotRecord) -> PilotPlan:
+    """The pilot with every block the team added after a verdict ("run more blocks")."""
+    return with_slots(pilot, [PlannedSlot.model_validate(s) for s in record.more_slots])
+
+
 def _shift(plan: PublishingPlan, pilot: PilotPlan) -> timedelta:
     """A reschedule moves the plan's publish time: every slot moves with it."""
     return plan.publish_time - pilot.first_slot
 
 
-def slot_request(stored: StoredRequest, plan: PublishingPlan, pilot: PilotPlan, index: int) -> StoredRequest:
-    slot = pilot.slots[index]
+def slot_request(
+    stored: StoredRequest, plan: PublishingPlan, pilot: PilotPlan, slot: PlannedSlot
+) -> StoredRequest:
     at = slot.at + _shift(plan, pilot)
     return variant_request(stored, plan, pilot, slot.variant, slot_request_id(stored.id, slot), at)
 
@@ -86,8 +106,8 @@ def start_pilot(request_id: str, store: Store, sfn: Any, state_machine_arn: str)
     """Step "Start pilot" (lifecycle): the slot requests, once, then the pilot's execution."""
     stored = store.get_request(request_id)
     plan, pilot = _pilot(stored)
-    for index in range(len(pilot.slots)):
-        store.put_slot_request(slot_request(stored, plan, pilot, index), request_id)
+    for slot in pilot.slots:
+        store.put_slot_request(slot_request(stored, plan, pilot, slot), request_id)
     try:
         sfn.start_execution(
             stateMachineArn=state_machine_arn, name=request_id, input=json.dumps({"request_id": request_id})
@@ -116,9 +136,11 @@ def _seconds(until: datetime) -> int:
 def next_slot(request_id: str, store: Store) -> NextPilotSlotOutput:
     """Step "Next pilot slot": wait for the next slot, publish it, stop (cancelled), or measure."""
     stored = store.get_request(request_id)
-    plan, pilot = _pilot(stored)
+    plan, planned = _pilot(stored)
     if stored.status == RequestStatus.cancelled:
         return NextPilotSlotOutput(action=PilotAction.cancel, wait_seconds=1, publish_at=plan.publish_at)
+    record = store.pilot_record(request_id)
+    pilot = all_blocks(planned, record)
     shift = _shift(plan, pilot)
     for slot in sorted(pilot.slots, key=lambda s: (s.at, s.block, s.hour)):
         slot_id = slot_request_id(request_id, slot)
@@ -145,9 +167,7 @@ def next_slot(request_id: str, store: Store) -> NextPilotSlotOutput:
             channels=plan.channels,
         )
     rollout = rollout_request_id(request_id)
-    if (store.pilot_decision(request_id) or {}).get("choice") == PilotChoice.rollout and not store.posts(
-        rollout
-    ):
+    if (record.decision or {}).get("choice") == PilotChoice.rollout and not store.posts(rollout):
         return NextPilotSlotOutput(
             action=PilotAction.publish,
             wait_seconds=1,
@@ -221,8 +241,10 @@ def evaluate_pilot(request_id: str, store: Store, mailer: Any) -> EvaluatePilotO
     from greenlight.pilots.outcome import PilotOutcome, outcome
 
     stored = store.get_request(request_id)
-    plan, pilot = _pilot(stored)
-    recorded = store.pilot_verdict(request_id)
+    plan, planned = _pilot(stored)
+    record = store.pilot_record(request_id)
+    pilot, round_ = all_blocks(planned, record), record.round
+    recorded = record.verdict
     if recorded is None:
         figures = _figures(store, request_id, pilot, plan.channels)
         last = max(s.at for s in pilot.slots) + _shift(plan, pilot) + timedelta(hours=pilot.age_hours)
@@ -232,13 +254,18 @@ def evaluate_pilot(request_id: str, store: Store, mailer: Any) -> EvaluatePilotO
             figures = _settled_or_missing(store, request_id, pilot, plan.channels)
         found = outcome(pilot, figures, plan.channels)
         store.record_pilot_verdict(
-            request_id, found.model_dump(mode="json"), found.headline, stored.content_version
+            request_id,
+            found.model_dump(mode="json"),
+            found.headline,
+            stored.content_version,
+            title=stored.request.title,
+            round_=round_,
         )
-        recorded = store.pilot_verdict(request_id) or found.model_dump(mode="json")
+        recorded = store.pilot_record(request_id).verdicts.get(round_) or found.model_dump(mode="json")
     found = PilotOutcome.model_validate(recorded)
     from greenlight.pilot_report import mail_report
 
-    mail_report(store, mailer, stored, found)
+    mail_report(store, mailer, stored, found, round_)
     word = found.verdict.word.value if found.verdict else VerdictWord.no_clear_difference.value
     return EvaluatePilotOutput(done=True, wait_seconds=1, verdict=word)
 

@@ -2,7 +2,7 @@
 this", with feedback) or decline (with a reason), reminds, escalates to the lead, and closes the
 request when nobody answers. A revise sends the requester a form to submit a new version."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -171,8 +171,11 @@ class TriageChoice(Model):
                 raise PydanticCustomError("publish_at", "Pick a time inside the requested publish window.")
         return publish_at
 
-    def plan(self, request: RequestInput) -> PublishingPlan:
-        """The accepted plan: what goes out where and when."""
+    def plan(
+        self, request: RequestInput, history: Mapping[str, Sequence[float]] | None = None
+    ) -> PublishingPlan:
+        """The accepted plan: what goes out where and when. `history` is the team's past posts'
+        primary metric at the pilot's post age, by channel (`Store.past_rates`)."""
         text = request.draft.as_posted
         publish_at = self.publish_at or request.publish_window.earliest
         pilot_plan = None
@@ -182,6 +185,7 @@ class TriageChoice(Model):
                 hypothesis=self.pilot_hypothesis,
                 first_slot=publish_at,
                 blocks=self.pilot_blocks or None,
+                history=list((history or {}).values()),
             )
         return PublishingPlan(
             channels=self.channels,

@@ -1,7 +1,8 @@
 """The pilot's report on the requester's status page, in headless Chromium: a pilot of 2 variants
 in 3 blocks run to its verdict on the local runtime's business clock (variant B with a known large
 effect on the sandbox); the page shows the verdict in words, the recommendation, each variant's
-numbers, every slot, and the chart as an inline image that has loaded and says what it shows."""
+numbers, every slot, and the chart as an inline image that has loaded and says what it shows. The
+lead's decision page offers running more blocks, and refuses too many beside the field."""
 
 import uuid
 from typing import Any
@@ -12,7 +13,7 @@ from local.runtime import LocalRuntime
 from tests.integration.test_review import review, review_link
 from tests.integration.test_triage import post_decision, submit, triage_link
 from tests.pilot_support import Watch
-from tests.support import Http
+from tests.support import Http, mails_to
 
 MARK = "[B]"
 
@@ -59,3 +60,17 @@ def test_the_status_page_shows_the_pilot_report_with_a_loaded_chart(
     assert chart.evaluate("img => img.complete && img.naturalWidth > 0"), "the chart did not load"
     alt = chart.get_attribute("alt") or ""
     assert alt.startswith("Sandbox: median engagement rate at 24 h, by variant: A ")
+
+    # The lead's decision page offers the three choices; too many more blocks is refused beside the
+    # field, and nothing is decided.
+    lead_mail = mails_to(http, "lee@example.org", "Pilot result", piloted["id"])[0]
+    decide = next(link for link in lead_mail["links"] if "/l/" in link)
+    answer = page.goto(decide)
+    assert answer is not None and answer.status == 200
+    expect(page.get_by_role("heading", name="Run more blocks")).to_be_visible()
+    blocks = page.get_by_label("How many more blocks")
+    blocks.fill("9")
+    page.get_by_role("button", name="Run more blocks").click()
+    expect(page.locator("#blocks-error")).to_have_text("Choose 1 to 6 more blocks.")
+    expect(page.get_by_label("How many more blocks")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("How many more blocks")).to_have_value("9")

@@ -4,7 +4,8 @@ page, the lifecycle starts the pilot's own state machine, which publishes each s
 through "Publish post" at its planned time; the measuring sweep takes the snapshots; the verdict
 names the variant with a known large true effect (the sandbox multiplies its engagement by ten)
 the winner, and the report mail parses as MIME with its chart inline. A lead then rolls the winner
-out through the link in the report mail, posting the decision twice: its copy goes out once.
+out through the link in the report mail (after asking for too many more blocks), posting the
+decision twice: its copy goes out once.
 
 It moves business time about ten days; other modules count their time from "now" as well."""
 
@@ -15,9 +16,11 @@ from urllib.parse import urlencode
 
 import pytest
 from greenlight.pilots.plan import rollout_request_id, slot_request_id
+from greenlight.reports.weeks import IsoWeek, team_zone
 
 from local.runtime import LocalRuntime
 from tests.integration.test_review import review, review_link
+from tests.integration.test_team import sign_in
 from tests.integration.test_triage import post_decision, reaches, submit, triage_link
 from tests.pilot_support import Watch
 from tests.support import Answer, Http, hidden, link_in, mails_to
@@ -34,8 +37,9 @@ def _raw_mail(http: Http, number: int) -> EmailMessage:
     return message
 
 
-def _decide(http: Http, link: str, csrf: str, decision: str, learning: str = "") -> Answer:
-    body = urlencode([("csrf", csrf), ("decision", decision), ("learning", learning)]).encode()
+def _decide(http: Http, link: str, csrf: str, decision: str, learning: str = "", blocks: str = "") -> Answer:
+    fields = [("csrf", csrf), ("decision", decision), ("learning", learning), ("blocks", blocks)]
+    body = urlencode(fields).encode()
     return http.request("POST", link, body, {"content-type": "application/x-www-form-urlencoded"})
 
 
@@ -112,6 +116,13 @@ def test_a_pilot_with_a_large_true_effect_publishes_each_slot_once_and_names_the
     assert "Winner: variant B" in page and "Roll out variant B." in page
     assert '<img src="data:image/png;base64,' in page and "probability to be best" in page.lower()
 
+    # The week's digest page lists the finished pilot, linked to the request's team page.
+    evaluated = next(e for e in store.history(request_id) if e.kind == "pilot_evaluated")
+    week = IsoWeek.of(evaluated.at, team_zone()).label
+    digest = sign_in(http, "lee@example.org").get(f"/reports/weekly/{week}")
+    assert f'<a href="/team/requests/{request_id}">Pilot: webinar copy</a>' in digest.text, digest.text
+    assert "Winner: variant B" in digest.text
+
     # The requester's mail has no link to decide; the lead's has, and the lead rolls B out, twice.
     assert not any("/l/" in link for link in mails[0]["links"])
     lead_mails = mails_to(http, "lee@example.org", "Pilot result (Winner)", request_id)
@@ -121,6 +132,9 @@ def test_a_pilot_with_a_large_true_effect_publishes_each_slot_once_and_names_the
     assert page.status == 200 and "Roll out variant B" in page.text, page.text
     csrf = hidden(page.text, "csrf")
     assert _decide(http, decide, csrf, "stop").status == 422  # stopping needs the learning
+    assert "Run more blocks" in page.text and "1 more (then 7 blocks): about " in page.text
+    too_many = _decide(http, decide, csrf, "more", blocks="9")
+    assert too_many.status == 422 and "Choose 1 to 6 more blocks." in too_many.text, too_many.text
     first, second = _decide(http, decide, csrf, "rollout"), _decide(http, decide, csrf, "rollout")
     assert first.status == 200 and "variant B goes out now" in first.text, first.text
     assert second.status == 409 and "already decided" in second.text

@@ -26,7 +26,7 @@ def _evaluated(store: Store, word: str, variant: int) -> StoredRequest:
         slot_id = slot_request_id(stored.id, slot)
         assert store.start_post(slot_id, "sandbox", 1, f"{slot_id}-key")
     verdict = {"verdict": {"word": word, "variant": variant}, "headline": f"{word}: variant B"}
-    assert store.record_pilot_verdict(stored.id, verdict, verdict["headline"], 1)
+    assert store.record_pilot_verdict(stored.id, verdict, verdict["headline"], 1, title=stored.request.title)
     return store.get_request(stored.id)
 
 

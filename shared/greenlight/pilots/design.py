@@ -51,19 +51,22 @@ def plan_slots(
     rng: random.Random,
     gap: timedelta = timedelta(hours=1),
     weekdays_only: bool = True,
+    first_block: int = 0,
 ) -> list[PlannedSlot]:
+    """`blocks` blocks from `first_slot` on; `first_block` > 0 adds blocks to a pilot that ran
+    (numbered on from it, by the same rules, with squares of their own; any number of them)."""
     if not 2 <= variants <= MAX_VARIANTS:
         raise ValueError(f"a pilot has 2 to {MAX_VARIANTS} variants, the first being the control")
-    if blocks < MIN_BLOCKS:
+    if blocks < (MIN_BLOCKS if first_block == 0 else 1):
         raise ValueError(f"a pilot needs at least {MIN_BLOCKS} blocks")
     slots: list[PlannedSlot] = []
     square: list[list[int]] = []
-    for block, day in enumerate(block_days(first_slot, blocks, weekdays_only=weekdays_only)):
-        if block % variants == 0:
+    for index, day in enumerate(block_days(first_slot, blocks, weekdays_only=weekdays_only)):
+        if index % variants == 0:
             square = latin_square(variants, rng)
-        order = square[block % variants]
+        order = square[index % variants]
         slots.extend(
-            PlannedSlot(block=block, hour=hour, variant=variant, at=day + hour * gap)
+            PlannedSlot(block=first_block + index, hour=hour, variant=variant, at=day + hour * gap)
             for hour, variant in enumerate(order)
         )
     return slots

@@ -7,6 +7,7 @@ sweep work on it unchanged: one post per channel, its snapshots, its figures."""
 
 import random
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -62,10 +63,54 @@ def slot_request_id(request_id: str, slot: PlannedSlot) -> str:
 
 
 class PilotChoice(StrEnum):
-    """What the team decides after the verdict (greenlight.pilot_decision)."""
+    """What the team decides after a round's verdict (greenlight.pilot_decision)."""
 
     rollout = "rollout"  # the winner's copy goes out on the plan's channels, once
+    more = "more"  # 1–6 more blocks after the last slot, then a new verdict over every block
     stop = "stop"  # nothing more goes out; the team's learning is recorded on the request
+
+
+MORE_BLOCKS = range(1, 7)  # what the team may add in one round
+
+
+def more_request_name(request_id: str, round_: int) -> str:
+    """The pilot's execution for the blocks added for round `round_` (a retried start finds it)."""
+    return f"{request_id}-more-{round_}"
+
+
+def decision_stage(round_: int) -> str:
+    """The stage of a decision link: which round's verdict it decides."""
+    return "pilot" if round_ == 1 else f"pilot-{round_}"
+
+
+def stage_round(stage: str | None) -> int:
+    _, _, number = (stage or "pilot").partition("-")
+    return int(number) if number.isdigit() else 1
+
+
+def with_slots(pilot: PilotPlan, more: list[PlannedSlot]) -> PilotPlan:
+    """The pilot with the blocks added after it: what the next slot and the verdict go over."""
+    if not more:
+        return pilot
+    return pilot.model_copy(update={"slots": [*pilot.slots, *more], "blocks": max(s.block for s in more) + 1})
+
+
+def more_slots(pilot: PilotPlan, *, blocks: int, after: datetime, rng: random.Random) -> list[PlannedSlot]:
+    """`blocks` more blocks for a pilot (with the blocks added before): on the weekdays in a row
+    from the first day after its last block that starts after `after` (in the plan's time), at the
+    hours of its blocks, each variant once per block, in Latin squares of their own."""
+    last = max(pilot.slots, key=lambda s: (s.block, s.hour))
+    start = next(s.at for s in pilot.slots if s.block == last.block and s.hour == 0) + timedelta(days=1)
+    while start <= after:
+        start += timedelta(days=1)
+    return plan_slots(
+        variants=len(pilot.variants),
+        blocks=blocks,
+        first_slot=start,
+        rng=rng,
+        gap=timedelta(hours=1),
+        first_block=last.block + 1,
+    )
 
 
 def rollout_request_id(request_id: str) -> str:
@@ -85,9 +130,10 @@ def make_plan(
     first_slot: datetime,
     blocks: int | None = None,
     rng: random.Random | None = None,
-    past_metrics: list[float] | None = None,
+    history: Sequence[Sequence[float]] = (),
 ) -> PilotPlan:
-    """The control is the planned copy; `challengers` are the other variants' copy."""
+    """The control is the planned copy; `challengers` are the other variants' copy; `history` is
+    the team's past posts' primary metric at `AGE_HOURS`, per channel (`power.detectable`)."""
     variants = 1 + len(challengers)
     count = blocks or DEFAULT_BLOCKS.get(variants, MIN_BLOCKS)
     slots = plan_slots(
@@ -112,5 +158,5 @@ def make_plan(
         slots=slots,
         stopping_rule=stopping,
         thresholds=rules,
-        detectable=detectable(count, variants, past_metrics or []),
+        detectable=detectable(count, variants, history),
     )

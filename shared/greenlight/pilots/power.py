@@ -2,7 +2,9 @@
 
 A pilot of a few blocks can only tell apart large differences (docs/pilots.md). The plan says how
 large, from the spread of the team's own past posts on the same scale as the verdict
-(y = log(1 + 1,000 × metric)), or from a stated default when there are too few.
+(y = log(1 + 1,000 × metric)), or from a stated default when there are too few. The spread is
+taken within each channel and pooled: the pilot compares variants within a channel (its blocks are
+per channel), so the difference between channels' rates is not noise it has to beat.
 
 The detectable difference is the true ratio between one variant and the others that the pilot
 calls a winner with probability `power` (80 %): on the log scale,
@@ -40,11 +42,16 @@ class Detectable(Model):
     statement: str
 
 
-def sigma_from_history(metrics: Sequence[float]) -> tuple[float, str]:
-    values = [transform(m) for m in metrics]
-    if len(values) < MIN_HISTORY:
-        return DEFAULT_SIGMA, "default"
-    return statistics.stdev(values), "history"
+def sigma_from_history(history: Sequence[Sequence[float]]) -> tuple[float, str, int]:
+    """The pooled within-channel σ of y, its source and the number of posts it came from. Each
+    inner sequence is one channel's past metrics; a channel with a single post says nothing about
+    the spread and is left out."""
+    groups = [[transform(m) for m in metrics] for metrics in history if len(metrics) >= 2]
+    posts = sum(len(g) for g in groups)
+    if posts < MIN_HISTORY:
+        return DEFAULT_SIGMA, "default", 0
+    squares = sum((y - statistics.fmean(g)) ** 2 for g in groups for y in g)
+    return math.sqrt(squares / (posts - len(groups))), "history", posts
 
 
 def detectable_ratio(
@@ -64,27 +71,29 @@ def detectable_ratio(
     return math.exp((t_ppf(1 - alpha_each / 2, df) + t_ppf(power, df)) * within * math.sqrt(2.0 / blocks))
 
 
-def _words(ratio: float) -> str:
+def ratio_words(ratio: float) -> str:
     if ratio >= 1.95:
         return f"about {ratio:.1f}×"
     return f"about {ratio - 1:.0%}"
 
 
 def detectable(
-    blocks: int, variants: int, past_metrics: Sequence[float] = (), *, rho: float = DEFAULT_RHO
+    blocks: int, variants: int, history: Sequence[Sequence[float]] = (), *, rho: float = DEFAULT_RHO
 ) -> Detectable:
-    """The plan's honest statement of what it can tell apart."""
-    sigma, source = sigma_from_history(past_metrics)
+    """The plan's honest statement of what it can tell apart; `history` is the team's past posts'
+    primary metric at the plan's post age, one sequence per channel."""
+    sigma, source, posts = sigma_from_history(history)
     ratio = detectable_ratio(blocks, variants, sigma=sigma, rho=rho)
     basis = (
-        f"the spread of the team's last {len(past_metrics)} posts"
+        f"the team's history: the spread of its last {posts} measured posts "
+        f"(σ = {sigma:.2f} on the log scale)"
         if source == "history"
         else f"a default spread (σ = {DEFAULT_SIGMA} on the log scale): the team has fewer than "
         f"{MIN_HISTORY} measured posts"
     )
     statement = (
         f"With {blocks} blocks of {variants} variants, this pilot can tell apart a difference of "
-        f"{_words(ratio)} (found {POWER:.0%} of the time), not 20 %. Smaller real differences will "
+        f"{ratio_words(ratio)} (found {POWER:.0%} of the time), not 20 %. Smaller real differences will "
         f"most likely end as “no clear difference”. Based on {basis}."
     )
     return Detectable(
@@ -93,7 +102,17 @@ def detectable(
         ratio=ratio,
         sigma=sigma,
         sigma_source=source,
-        history=len(past_metrics) if source == "history" else 0,
+        history=posts,
         power=POWER,
         statement=statement,
     )
+
+
+def with_more_blocks(detect: Detectable, blocks_so_far: int, more: Sequence[int]) -> list[str]:
+    """What the pilot could tell apart with `more` blocks added, on the plan's spread: for the
+    team's choice to run more blocks."""
+    return [
+        f"{n} more (then {blocks_so_far + n} blocks): "
+        f"{ratio_words(detectable_ratio(blocks_so_far + n, detect.variants, sigma=detect.sigma))}"
+        for n in more
+    ]

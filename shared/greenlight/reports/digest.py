@@ -33,6 +33,7 @@ from greenlight.reports.weekly import (
 from greenlight.reports.weeks import IsoWeek
 from greenlight.steps import WeeklyDigestOutput
 from greenlight.storage import Store
+from greenlight.storage.pilots import FinishedPilot
 from greenlight.storage.reports import Digest, DigestState
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class WeeklyReport:
     note_by: str = ""
     charts: list[ReportChart] = field(default_factory=list)
     goals: list["Progress"] = field(default_factory=list)
+    pilots: list[FinishedPilot] = field(default_factory=list)  # verdicts recorded this week
 
     @property
     def figures(self) -> WeekFigures:
@@ -133,6 +135,17 @@ class WeeklyReport:
 
     def channel(self, code: str) -> str:
         return channel_label(code)
+
+    def pilot_verdict(self, pilot: FinishedPilot) -> str:
+        """ "Winner: variant B", "Leaning: control (A)", "No clear difference"."""
+        from greenlight.pilots.plan import variant_name
+        from greenlight.pilots.verdict import VerdictWord
+
+        word = VerdictWord(pilot.word)
+        which = "" if pilot.round == 1 else f" (round {pilot.round})"
+        if word is VerdictWord.no_clear_difference or pilot.variant is None:
+            return word.label + which
+        return f"{word.label}: {variant_name(pilot.variant)}{which}"
 
     def hours(self, seconds: float) -> str:
         return f"{seconds / 3600:.1f} h"
@@ -274,6 +287,7 @@ def gather(store: Store, week: IsoWeek, *, zone: ZoneInfo, age_seconds: int) -> 
         history=history,
         note=digest.note if digest else "",
         note_by=digest.note_by if digest else "",
+        pilots=store.finished_pilots(week.start(zone), week.end(zone)),
     )
 
 
@@ -507,7 +521,9 @@ def _send_draft(
     return sent
 
 
-def digest_mail(report: WeeklyReport, to: str, page_url: str) -> "Mail":
+def digest_mail(report: WeeklyReport, to: str, page_url: str, team_url: str) -> "Mail":
+    """The digest for one person; `team_url` (the dashboard) is where each finished pilot's
+    request page is."""
     from greenlight.mail import Mail, compose
     from greenlight.metrics.mime import InlineImage
 
@@ -520,17 +536,19 @@ def digest_mail(report: WeeklyReport, to: str, page_url: str) -> "Mail":
         report=report,
         images=images,
         page_url=page_url,
+        team_url=team_url,
     )
     return Mail(to=mail.to, subject=mail.subject, text=mail.text, html=mail.html, images=images)
 
 
 def _send_digest(store: Store, mailer: "Mailer", report: WeeklyReport, settings: DigestSettings) -> list[str]:
     recipients = list(settings.recipients) or list(_team(store))
-    page = f"{settings.base_url.rstrip('/')}/reports/weekly/{report.week.label}"
+    base = settings.base_url.rstrip("/")
+    page = f"{base}/reports/weekly/{report.week.label}"
     sent: list[str] = []
     try:
         for email in recipients:
-            mailer.send(digest_mail(report, email, page))
+            mailer.send(digest_mail(report, email, page, f"{base}/team"))
             sent.append(email)
     except Exception:
         if not sent:  # nobody has it: the next run sends it

@@ -17,6 +17,9 @@
     REQ#<id>             DUE#<channel>#<age:08d>  a snapshot still to take (in GSI2)
     REQ#<id>             SNAP#<channel>#<age:08d> a snapshot, written once
     REQ#<id>             RESULT                   the result against the goal, written once
+    REQ#<id>             PILOT, PILOT#R<nn>       a pilot's verdict per round, written once
+    REQ#<id>             PILOT#DECISION,          the team's decision after each round's verdict,
+                         PILOT#R<nn>#DECISION     written once
     REQ#<id>             TRACK#<channel>          the post's tracked link on one channel: its code
     CLICK#<code>         LINK                     what /r/<code> redirects to, and its click counts
     CLICK#<code>         V#<day>#<visitor>        one visitor counted on one day (keyed hash; TTL)
@@ -31,6 +34,7 @@
                                                   lead's note, sending, sent
     TEAM                 GOAL#<id>                a team goal (metric, target, month or quarter)
     TEAM                 MILESTONE#goal#<id>      a team goal reached, written before its mail
+    TEAM                 PILOT#<time>#<id>        a pilot's verdict, for the week's digest
     SESSION#<sha256>     SESSION                  a team member's signed-in session (sha256 of the
                                                   cookie); `expires_at` is the TTL attribute
 
@@ -75,7 +79,7 @@ from greenlight.storage.decisions import Decisions
 from greenlight.storage.limits import Limits
 from greenlight.storage.links import Links
 from greenlight.storage.measurements import DueSnapshot, MeasurementPlan, Measurements
-from greenlight.storage.pilots import Pilots
+from greenlight.storage.pilots import FinishedPilot, PilotRecord, Pilots
 from greenlight.storage.posts import Posts
 from greenlight.storage.reports import Digest, Partition, Reports
 from greenlight.storage.requests import GREENLIGHT, RECORDED_FACTS, Requests
@@ -106,26 +110,54 @@ class Store:
         self._reports = Reports(client, table_name)
         self._pilots = Pilots(client, table_name)
 
-    # ---- pilots: slot requests and the verdict ----
+    # ---- pilots: slot requests, the verdict, the decision, the team's history ----
 
     def put_slot_request(self, slot: StoredRequest, pilot_of: str) -> bool:
         return self._pilots.put_slot_request(slot, pilot_of)
 
     def record_pilot_verdict(
-        self, request_id: str, verdict: dict[str, Any], summary: str, version: int
+        self,
+        request_id: str,
+        verdict: dict[str, Any],
+        summary: str,
+        version: int,
+        *,
+        title: str,
+        round_: int = 1,
     ) -> bool:
-        return self._pilots.record_verdict(request_id, verdict, summary, version)
+        return self._pilots.record_verdict(request_id, verdict, summary, version, title=title, round_=round_)
+
+    def pilot_record(self, request_id: str) -> PilotRecord:
+        return self._pilots.record(request_id)
 
     def pilot_verdict(self, request_id: str) -> dict[str, Any] | None:
-        return self._pilots.verdict(request_id)
+        """The last verdict recorded (of any round)."""
+        latest = self._pilots.record(request_id).latest
+        return latest[1] if latest else None
 
     def record_pilot_decision(
-        self, request_id: str, decision: dict[str, Any], person: str, summary: str, version: int
+        self,
+        request_id: str,
+        decision: dict[str, Any],
+        person: str,
+        summary: str,
+        version: int,
+        *,
+        round_: int = 1,
     ) -> bool:
-        return self._pilots.record_decision(request_id, decision, person, summary, version)
+        return self._pilots.record_decision(request_id, decision, person, summary, version, round_=round_)
 
     def pilot_decision(self, request_id: str) -> dict[str, Any] | None:
-        return self._pilots.decision(request_id)
+        """The current round's decision."""
+        return self._pilots.record(request_id).decision
+
+    def finished_pilots(self, since: datetime, until: datetime) -> list[FinishedPilot]:
+        return self._pilots.finished(since, until)
+
+    def past_rates(
+        self, channels: Sequence[str], age_seconds: int, limit: int = 100
+    ) -> dict[str, list[float]]:
+        return self._pilots.past_rates(channels, age_seconds, limit)
 
     # ---- requests, their status and audit trail ----
 

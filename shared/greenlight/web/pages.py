@@ -223,10 +223,14 @@ def pilot_decision(
     action: str,
     csrf: str,
     errors: dict[str, str],
-    learning: str,
+    fields: dict[str, str],
+    more: list[str],
 ) -> str:
     """The lead's page behind a pilot's decision link: roll out the winner (`rollout` names it;
-    empty without one) or stop with the learning."""
+    empty without one), run more blocks (`more`: what they could tell apart), or stop with the
+    learning. `fields` is what was posted."""
+    from greenlight.pilots.plan import MORE_BLOCKS
+
     plan = stored.plan
     channels = ", ".join(NETWORKS[c].label if c in NETWORKS else c for c in (plan.channels if plan else []))
     return render(
@@ -240,7 +244,10 @@ def pilot_decision(
         action=action,
         csrf=csrf,
         errors=errors,
-        learning=learning,
+        learning=fields.get("learning", ""),
+        blocks=fields.get("blocks", ""),
+        more_blocks=MORE_BLOCKS,
+        more=more,
     )
 
 

@@ -11,6 +11,7 @@ from greenlight.config import settings
 from greenlight.metrics.clicks import CODE_LENGTH, tracked_url
 from greenlight.models import Decision, RequestInput, StoredRequest, TriageOutcome
 from greenlight.networks import NETWORKS
+from greenlight.pilots.plan import AGE_HOURS
 from greenlight.service import sfn, store
 from greenlight.triage import TRIAGE, TriageChoice
 from greenlight.web.forms import IMAGE_FIELD, field_errors, images_from_form, local_time
@@ -140,7 +141,9 @@ def submit(
 ) -> Decision:
     """Record the triage decision: an accept with changed images accepts them as the next version."""
     accepted = choice.decision == TriageOutcome.accept
-    details = {"plan": choice.plan(stored.request).model_dump(mode="json")} if accepted else None
+    # A pilot's statement of what it can detect comes from the team's own past posts.
+    history = store().past_rates(choice.channels, AGE_HOURS * 3600) if accepted and choice.pilot else None
+    details = {"plan": choice.plan(stored.request, history).model_dump(mode="json")} if accepted else None
     if accepted and revised is not None and details is not None:
         return triage.accept_as_new_version(
             store(), sfn(), stored, version, revised, person, via, choice.comment or None, details

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from greenlight.pilots.design import latin_square, plan_slots
-from greenlight.pilots.power import DEFAULT_SIGMA, MIN_HISTORY, detectable, detectable_ratio
+from greenlight.pilots.power import DEFAULT_SIGMA, MIN_HISTORY, detectable, detectable_ratio, with_more_blocks
 
 MONDAY_9 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
@@ -64,7 +64,7 @@ def test_more_blocks_detect_smaller_differences() -> None:
 
 
 def test_the_statement_uses_the_default_without_history_and_says_so() -> None:
-    plan = detectable(4, 2, past_metrics=[0.02] * (MIN_HISTORY - 1))
+    plan = detectable(4, 2, [[0.02] * (MIN_HISTORY - 1)])
     assert plan.sigma == DEFAULT_SIGMA and plan.sigma_source == "default"
     assert plan.statement.startswith(
         "With 4 blocks of 2 variants, this pilot can tell apart a difference of about"
@@ -74,7 +74,16 @@ def test_the_statement_uses_the_default_without_history_and_says_so() -> None:
 
 def test_the_statement_uses_the_spread_of_the_teams_posts() -> None:
     steady = [0.020, 0.022, 0.019, 0.021, 0.020, 0.018, 0.023, 0.021, 0.020]
-    plan = detectable(4, 2, past_metrics=steady)
+    plan = detectable(4, 2, [steady])
     assert plan.sigma_source == "history" and plan.sigma < 0.1
-    assert plan.ratio < 1.3 and "the spread of the team's last 9 posts" in plan.statement
+    assert plan.ratio < 1.3 and "the spread of its last 9 measured posts" in plan.statement
     assert "about 1" in plan.statement and "%" in plan.statement
+
+
+def test_more_blocks_say_what_the_pilot_could_then_tell_apart() -> None:
+    plan = detectable(6, 2)
+    lines = with_more_blocks(plan, 6, (1, 3, 6))
+    assert lines == [
+        f"{n} more (then {6 + n} blocks): about {detectable_ratio(6 + n, 2):.1f}×" for n in (1, 3, 6)
+    ]
+    assert detectable_ratio(12, 2) < detectable_ratio(7, 2) < plan.ratio

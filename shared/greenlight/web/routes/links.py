@@ -10,7 +10,9 @@ from greenlight import access, decisions, intake, links, pilot_decision, team
 from greenlight.config import settings
 from greenlight.labels import OUTCOME_WORDS, REVIEW_WORDS, STEP_LABELS
 from greenlight.models import DecisionState, Link, LinkKind, ReviewOutcome, StoredRequest
-from greenlight.pilots.plan import PilotChoice, variant_name
+from greenlight.piloting import all_blocks
+from greenlight.pilots.plan import MORE_BLOCKS, PilotChoice, stage_round, variant_name
+from greenlight.pilots.power import with_more_blocks
 from greenlight.review import supersede_others
 from greenlight.service import sfn, store, workflow
 from greenlight.triage import REVISION, TRIAGE, revision_feedback, submit_revision
@@ -101,7 +103,7 @@ def show_link(token: str) -> Response:
         text = f"Confirm that you sent request {link.request_id} to the social team, from {link.person}."
         return html(pages.confirm("Confirm your request", text, action, csrf, "Confirm my request"))
     if link.kind == LinkKind.pilot:
-        return html(_pilot_page(_open_pilot(link, posting=False), link, action, csrf, {}, ""))
+        return html(_pilot_page(_open_pilot(link, posting=False), link, action, csrf, {}, {}))
     stored = _open_request(link, posting=False)
     if link.kind == LinkKind.triage:
         form = triage_form.context(stored, triage_form.initial_values(stored), {}, action, csrf)
@@ -214,10 +216,11 @@ def _revise(stored: StoredRequest, link: Link, token: str, posted: Posted, csrf:
 
 
 def _open_pilot(link: Link, posting: bool) -> StoredRequest:
-    """The pilot this link decides, or the refusal: decided already (200 to a GET: a mail scanner
-    opening it is no error), or the member may not decide pilots (any more)."""
+    """The pilot this link decides (its round's verdict), or the refusal: that round decided
+    already (200 to a GET: a mail scanner opening it is no error), or the member may not decide
+    pilots (any more)."""
     stored = store().get_request(link.request_id or "")
-    decided = store().pilot_decision(stored.id)
+    decided = store().pilot_record(stored.id).decisions.get(stage_round(link.stage))
     if decided is not None:
         raise Refused(409 if posting else 200, "Already decided", str(pilot_decision.PilotDecided(decided)))
     access.require(store().get_member(link.person or ""), access.Action.decide_pilot, stored)
@@ -225,28 +228,36 @@ def _open_pilot(link: Link, posting: bool) -> StoredRequest:
 
 
 def _pilot_page(
-    stored: StoredRequest, link: Link, action: str, csrf: str, errors: dict[str, str], learning: str
+    stored: StoredRequest, link: Link, action: str, csrf: str, errors: dict[str, str], fields: dict[str, str]
 ) -> str:
-    recorded = store().pilot_verdict(stored.id) or {}
-    variant = pilot_decision.winner(store(), stored.id)
+    record = store().pilot_record(stored.id)
+    recorded = record.verdicts.get(stage_round(link.stage)) or {}
+    variant = pilot_decision.winner(recorded)
     rollout = variant_name(variant) if variant is not None else ""
     headline = recorded.get("headline", "")
-    return pages.pilot_decision(stored, link.person or "", headline, rollout, action, csrf, errors, learning)
+    pilot = all_blocks(stored.plan.pilot_plan, record) if stored.plan and stored.plan.pilot_plan else None
+    more = with_more_blocks(pilot.detectable, pilot.blocks, (1, 3, 6)) if pilot else []
+    return pages.pilot_decision(
+        stored, link.person or "", headline, rollout, action, csrf, errors, fields, more
+    )
 
 
 def _decide_pilot(
     stored: StoredRequest, link: Link, token: str, fields: dict[str, str], csrf: str
 ) -> Response:
     choice, learning = fields.get("decision", ""), fields.get("learning", "").strip()
-    error = ""
+    blocks = fields.get("blocks", "").strip()
+    errors: dict[str, str] = {}
     if choice not in {c.value for c in PilotChoice}:
-        error = "Choose roll out or stop."
+        errors["learning"] = "Choose roll out, more blocks or stop."
     elif choice == PilotChoice.stop and not learning:
-        error = "Write what the team learnt: it is kept on the request."
+        errors["learning"] = "Write what the team learnt: it is kept on the request."
     elif len(learning) > pilot_decision.MAX_LEARNING:
-        error = f"Keep the learning to {pilot_decision.MAX_LEARNING:,} characters or fewer."
-    if error:
-        return html(_pilot_page(stored, link, f"/l/{token}", csrf, {"learning": error}, learning), 422)
+        errors["learning"] = f"Keep the learning to {pilot_decision.MAX_LEARNING:,} characters or fewer."
+    elif choice == PilotChoice.more and not (blocks.isdigit() and int(blocks) in MORE_BLOCKS):
+        errors["blocks"] = f"Choose {MORE_BLOCKS[0]} to {MORE_BLOCKS[-1]} more blocks."
+    if errors:
+        return html(_pilot_page(stored, link, f"/l/{token}", csrf, errors, fields), 422)
     decided = pilot_decision.decide(
         store(),
         sfn(),
@@ -255,10 +266,14 @@ def _decide_pilot(
         PilotChoice(choice),
         link.person or "",
         learning if choice == PilotChoice.stop else "",
+        round_=stage_round(link.stage),
+        blocks=int(blocks) if choice == PilotChoice.more else 0,
     )
-    done = (
-        f"{variant_name(decided['variant'])} goes out now on the request's channels, once on each."
-        if choice == PilotChoice.rollout
-        else "The pilot stops here; the request keeps what the team learnt."
-    )
+    done = {
+        PilotChoice.rollout: f"{variant_name(decided.get('variant') or 0)} goes out now on the request's "
+        "channels, once on each.",
+        PilotChoice.more: f"{decided.get('blocks')} more blocks are planned after the last one; a new "
+        "verdict over every block follows their figures.",
+        PilotChoice.stop: "The pilot stops here; the request keeps what the team learnt.",
+    }[PilotChoice(choice)]
     return _decided(f"{done} The history keeps your decision.")
