@@ -190,8 +190,7 @@ def mail_report(
     store: Store, mailer: "Mailer", stored: StoredRequest, found: "PilotOutcome", round_: int = 1
 ) -> int:
     """The round's report, once per person (a later round's mail is a mail of its own)."""
-    from greenlight.mail import Mail, compose, send_once
-    from greenlight.result_report import people_to_tell
+    from greenlight.result_report import mail_each_once
 
     plan = stored.plan
     assert plan is not None and plan.pilot_plan is not None
@@ -200,28 +199,12 @@ def mail_report(
     which = "" if round_ == 1 else f", round {round_}"
     subject = f"Pilot result{which} ({word}): {stored.request.title}"
     once = "mail:pilot:" if round_ == 1 else f"mail:pilot:r{round_}:"
-    sent = 0
-    for email, name in people_to_tell(store, stored).items():
+    shared = context(stored, found, round_)
 
-        def build(email: str = email, name: str = name) -> Mail:
-            decide = ""
-            if _decides_pilots(store, email):
-                decide = f"{stored.base_url}/l/{decision_link(store, stored, email, round_)}"
-            mail = compose(
-                "pilot",
-                to=email,
-                subject=subject,
-                greeting=f"Hello {name},",
-                request=stored.request,
-                request_id=stored.id,
-                images=images,
-                decide=decide,
-                **context(stored, found, round_),
-            )
-            return Mail(
-                to=mail.to, subject=mail.subject, text=mail.text, html=mail.html, images=tuple(images)
-            )
+    def for_person(email: str) -> dict[str, Any]:
+        decide = ""
+        if _decides_pilots(store, email):
+            decide = f"{stored.base_url}/l/{decision_link(store, stored, email, round_)}"
+        return {"decide": decide, **shared}
 
-        if send_once(store, mailer, stored.id, f"{once}{email}", build, stored.content_version):
-            sent += 1
-    return sent
+    return mail_each_once(store, mailer, stored, "pilot", subject, once, images, for_person)

@@ -5,6 +5,7 @@ Pillow comes with the first chart (``greenlight.metrics.charts``), jinja2 with t
 pages and the sweep that never draw or mail do not load them."""
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from greenlight.storage import Store
 
 if TYPE_CHECKING:
     from greenlight.mail import Mailer
+    from greenlight.metrics.mime import InlineImage
 
 
 @dataclass(frozen=True)
@@ -185,9 +187,46 @@ def people_to_tell(store: Store, stored: StoredRequest) -> dict[str, str]:
     return people
 
 
+def mail_each_once(
+    store: Store,
+    mailer: "Mailer",
+    stored: StoredRequest,
+    template: str,
+    subject: str,
+    key: str,
+    images: "list[InlineImage]",
+    context: Callable[[str], dict[str, Any]],
+) -> int:
+    """A report mail to each of `people_to_tell`, once per person (`key` + their address): text and
+    HTML from `template`, the charts inline (cid:), `context(email)` added to what the template gets.
+    How many were sent now."""
+    from greenlight.mail import Mail, compose, send_once
+
+    sent = 0
+    for email, name in people_to_tell(store, stored).items():
+
+        def build(email: str = email, name: str = name) -> Mail:
+            mail = compose(
+                template,
+                to=email,
+                subject=subject,
+                greeting=f"Hello {name},",
+                request=stored.request,
+                request_id=stored.id,
+                images=images,
+                **context(email),
+            )
+            return Mail(
+                to=mail.to, subject=mail.subject, text=mail.text, html=mail.html, images=tuple(images)
+            )
+
+        if send_once(store, mailer, stored.id, f"{key}{email}", build, stored.content_version):
+            sent += 1
+    return sent
+
+
 def mail_result(store: Store, mailer: "Mailer", stored: StoredRequest, result: GoalResult) -> int:
     """The results mail, once per person: text and HTML, a chart per channel inline (cid:)."""
-    from greenlight.mail import Mail, compose, send_once
     from greenlight.metrics.mime import InlineImage
 
     data = report(store, stored)
@@ -200,24 +239,6 @@ def mail_result(store: Store, mailer: "Mailer", stored: StoredRequest, result: G
     verdict = result.together if len(result.channels) > 1 else result.channels[0]
     word = VERDICT_WORDS[verdict.verdict.value]
     subject = f"Results ({word}): {stored.request.title}"
-    sent = 0
-    for email, name in people_to_tell(store, stored).items():
-
-        def build(email: str = email, name: str = name) -> Mail:
-            mail = compose(
-                "measured",
-                to=email,
-                subject=subject,
-                greeting=f"Hello {name},",
-                request=stored.request,
-                request_id=stored.id,
-                report=data,
-                images=images,
-            )
-            return Mail(
-                to=mail.to, subject=mail.subject, text=mail.text, html=mail.html, images=tuple(images)
-            )
-
-        if send_once(store, mailer, stored.id, f"mail:measured:{email}", build, stored.content_version):
-            sent += 1
-    return sent
+    return mail_each_once(
+        store, mailer, stored, "measured", subject, "mail:measured:", images, lambda email: {"report": data}
+    )
