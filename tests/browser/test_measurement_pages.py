@@ -5,8 +5,8 @@ inline image that has loaded and says what it shows; and nothing is fetched from
 
 import re
 import uuid
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,27 +21,33 @@ from tests.support import Http, link_in, mails_to, wait_until
 SIGN_IN = "Your Greenlight sign-in link"
 
 
-@pytest.fixture(scope="module")
-def measured(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
-    """One request published on the sandbox and measured to its last age (goal met)."""
+def published_and_measured(runtime: LocalRuntime, title: str, ages: Sequence[int]) -> tuple[str, datetime]:
+    """A request (goal: one engagement) published on the sandbox and measured at each of `ages`
+    on the business clock: its id and when it was published."""
     http = Http(runtime.base_url)
     store = _store(runtime)
-    title = f"Measured in the browser {uuid.uuid4().hex[:6]}"
     request_id = approved(http, title, goal={"metric": "engagements", "target": 1})
     runtime.clock.advance(2 * 86400 + 60)
     reaches(http, request_id, "published")
     plan = wait_until(lambda: store.measurement_plans_of(request_id), message="the plan")[0]
     published = as_utc(plan.published_at)
-    for count, age in enumerate(AGES, start=1):
+    for count, age in enumerate(ages, start=1):
         target = published + timedelta(seconds=age + 5)
         runtime.clock.advance(max(0.0, (target - runtime.clock.now()).total_seconds()))
         wait_until(
             lambda count=count: len(store.snapshots(request_id)) >= count,  # type: ignore[misc]
-            seconds=30,
             message=f"{count} snapshots",
         )
-    wait_until(lambda: store.goal_result(request_id), seconds=30, message="the result")
-    yield {"id": request_id, "title": title, "http": http}
+    return request_id, published
+
+
+@pytest.fixture(scope="module")
+def measured(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
+    """One request published on the sandbox and measured to its last age (goal met)."""
+    title = f"Measured in the browser {uuid.uuid4().hex[:6]}"
+    request_id, _ = published_and_measured(runtime, title, AGES)
+    wait_until(lambda: _store(runtime).goal_result(request_id), message="the result")
+    yield {"id": request_id, "title": title, "http": Http(runtime.base_url)}
 
 
 def watch_requests(page: Page) -> list[str]:

@@ -7,18 +7,14 @@ anywhere else and no page needs JavaScript."""
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from greenlight.metrics.ages import as_utc
 from playwright.sync_api import Locator, Page, expect
 
 from local.runtime import LocalRuntime
-from tests.browser.test_measurement_pages import expect_only_local, watch_requests
-from tests.integration.test_measurement import _store, approved
-from tests.integration.test_triage import reaches
+from tests.browser.test_measurement_pages import expect_only_local, published_and_measured, watch_requests
 from tests.support import Http, link_in, mails_to, wait_until
 
 SIGN_IN = "Your Greenlight sign-in link"
@@ -28,23 +24,10 @@ LEAD = "lee@example.org"
 
 @pytest.fixture(scope="module")
 def published(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
-    http = Http(runtime.base_url)
-    store = _store(runtime)
     title = f"Reported in the browser {uuid.uuid4().hex[:6]}"
-    request_id = approved(http, title, goal={"metric": "engagements", "target": 1})
-    runtime.clock.advance(2 * 86400 + 60)
-    reaches(http, request_id, "published")
-    plan = wait_until(lambda: store.measurement_plans_of(request_id), message="the plan")[0]
-    at = as_utc(plan.published_at)
-    for count, age in enumerate((3600, 86400), start=1):
-        target = at + timedelta(seconds=age + 5)
-        runtime.clock.advance(max(0.0, (target - runtime.clock.now()).total_seconds()))
-        wait_until(
-            lambda count=count: len(store.snapshots(request_id)) >= count,  # type: ignore[misc]
-            seconds=30,
-            message=f"{count} snapshots",
-        )
+    request_id, at = published_and_measured(runtime, title, (3600, 86400))
     year, week, _ = at.astimezone(BERLIN).isocalendar()
+    http = Http(runtime.base_url)
     yield {"id": request_id, "title": title, "http": http, "at": at, "week": f"{year}-W{week:02d}"}
 
 
