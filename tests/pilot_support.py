@@ -3,10 +3,11 @@ pilot path's benchmark: the pilot's execution and the sweep's due snapshots, wat
 client each (a new boto3 client per poll would take the CPU the runtime's threads need)."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from greenlight.pilots.design import PlannedSlot
 from greenlight.pilots.plan import PilotPlan
 from greenlight.storage import Store
 
@@ -19,13 +20,15 @@ class Watch:
     """The pilot's execution and the sweep's due snapshots, read with one client each (a new boto3
     client per poll would take the CPU the runtime's threads need)."""
 
-    def __init__(self, runtime: LocalRuntime, request_id: str):
+    def __init__(self, runtime: LocalRuntime, request_id: str, execution: str = ""):
+        """`execution`: the pilot's execution to watch, by name (default: the first, named by the
+        request; a later round's is `<request id>-more-<round>`)."""
         self.runtime, self.request_id = runtime, request_id
         self.sfn = runtime.client("stepfunctions")
         self.store = Store(runtime.client("dynamodb"), runtime.stack.physical_name("Table"))
         machine = runtime.state_machine_arn("PilotStateMachine")
         self.last = ""
-        self.arn = machine.replace(":stateMachine:", ":execution:") + f":{request_id}"
+        self.arn = machine.replace(":stateMachine:", ":execution:") + f":{execution or request_id}"
 
     def pilot(self) -> dict[str, Any] | None:
         try:
@@ -57,13 +60,13 @@ class Watch:
             time.sleep(0.5)
         return result
 
-    def run_to_the_verdict(self, pilot: PilotPlan) -> None:
-        """Move the clock to each slot, past each 24 h figure, at most 4 hours at a time, letting the
-        pilot and the sweep settle after each move, until the pilot's execution has ended."""
-        end = max(s.at for s in pilot.slots) + timedelta(hours=pilot.age_hours) + timedelta(hours=8)
-        marks = sorted(
-            {s.at for s in pilot.slots} | {s.at + timedelta(hours=24, minutes=5) for s in pilot.slots}
-        )
+    def run_to_the_verdict(self, pilot: PilotPlan, slots: Sequence[PlannedSlot] = ()) -> None:
+        """Move the clock to each slot (the plan's, or the `slots` of a later round), past each 24 h
+        figure, at most 4 hours at a time, letting the pilot and the sweep settle after each move,
+        until the pilot's execution has ended."""
+        times = [s.at for s in slots or pilot.slots]
+        end = max(times) + timedelta(hours=pilot.age_hours) + timedelta(hours=8)
+        marks = sorted(set(times) | {at + timedelta(hours=24, minutes=5) for at in times})
         now: datetime = self.runtime.clock.now()
         while now < end:
             upcoming = [m for m in marks if m > now]

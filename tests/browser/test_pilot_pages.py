@@ -2,19 +2,25 @@
 in 3 blocks run to its verdict on the local runtime's business clock (variant B with a known large
 effect on the sandbox); the page shows the verdict in words, the recommendation, each variant's
 numbers, every slot, and the chart as an inline image that has loaded and says what it shows. The
-lead's decision page offers running more blocks, and refuses too many beside the field."""
+lead's decision page offers running more blocks, refuses too many beside the field, and one more
+block then runs on the runtime to a second verdict over all four blocks, reported and mailed as
+round 2 while round 1's verdict stays shown."""
 
 import uuid
 from typing import Any
 
+import pytest
+from greenlight.pilots.design import PlannedSlot
+from greenlight.pilots.plan import more_request_name
 from playwright.sync_api import Page, expect
 
 from local.runtime import LocalRuntime
 from tests.integration.test_review import review, review_link
 from tests.integration.test_triage import post_decision, submit, triage_link
 from tests.pilot_support import Watch
-from tests.support import Http, mails_to
+from tests.support import Http, mails_to, wait_until
 
+pytestmark = pytest.mark.timeout(600)  # two rounds of a pilot: about a minute alone, more on a busy machine
 MARK = "[B]"
 
 
@@ -74,3 +80,29 @@ def test_the_status_page_shows_the_pilot_report_with_a_loaded_chart(
     expect(page.locator("#blocks-error")).to_have_text("Choose 1 to 6 more blocks.")
     expect(page.get_by_label("How many more blocks")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("How many more blocks")).to_have_value("9")
+
+    # One more block: it goes out, is measured, and a second verdict over all four blocks is mailed.
+    blocks.fill("1")
+    page.get_by_role("button", name="Run more blocks").click()
+    expect(page.get_by_text("1 more block is planned after the last one")).to_be_visible()
+    watch = Watch(runtime, piloted["id"], execution=more_request_name(piloted["id"], 2))
+    record = watch.store.pilot_record(piloted["id"])
+    added = [PlannedSlot.model_validate(slot) for slot in record.more_slots]
+    assert len(added) == 2 and {slot.block for slot in added} == {3}, "one block of both variants"
+    stored = watch.store.get_request(piloted["id"])
+    assert stored.plan and stored.plan.pilot_plan
+    watch.until(watch.settled, 120, "round 2 to start")
+    watch.run_to_the_verdict(stored.plan.pilot_plan, added)
+    second = wait_until(
+        lambda: mails_to(http, "lee@example.org", "Pilot result, round 2", piloted["id"]),
+        message="round 2's report to the lead",
+    )
+    assert len(second) == 1 and any("/l/" in link for link in second[0]["links"]), "new decision link"
+    assert watch.store.pilot_record(piloted["id"]).verdicts.keys() == {1, 2}
+
+    answer = page.goto(link)
+    assert answer is not None and answer.status == 200
+    expect(section).to_contain_text("Round 2 of this pilot")
+    expect(section).to_contain_text("Round 1's verdict:")
+    slots = section.get_by_role("table", name="What ran and when")
+    expect(slots.get_by_role("row")).to_have_count(1 + piloted["slots"] + len(added))

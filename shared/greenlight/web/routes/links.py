@@ -272,8 +272,12 @@ def _decide_pilot(
     done = {
         PilotChoice.rollout: f"{variant_name(decided.get('variant') or 0)} goes out now on the request's "
         "channels, once on each.",
-        PilotChoice.more: f"{decided.get('blocks')} more blocks are planned after the last one; a new "
-        "verdict over every block follows their figures.",
+        PilotChoice.more: (
+            "1 more block is planned"
+            if decided.get("blocks") == 1
+            else f"{decided.get('blocks')} more blocks are planned"
+        )
+        + " after the last one; a new verdict over every block follows their figures.",
         PilotChoice.stop: "The pilot stops here; the request keeps what the team learnt.",
     }[PilotChoice(choice)]
     return _decided(f"{done} The history keeps your decision.")
