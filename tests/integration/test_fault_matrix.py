@@ -195,15 +195,15 @@ MATRIX = [
 ]
 
 
-def until_failed(run: Run) -> dict[str, Any]:
-    """Wait for `failed`, moving the business clock on so the step's retries come quickly."""
+def until(run: Run, status: str) -> dict[str, Any]:
+    """Wait for `status`, moving the business clock on so the failing step's retries come quickly."""
 
-    def failed() -> dict[str, Any] | None:
+    def there() -> dict[str, Any] | None:
         run.runtime.clock.advance(3)
         seen = run.view() if run.api_url else {}
-        return seen if seen.get("status") == "failed" else None
+        return seen if seen.get("status") == status else None
 
-    return wait_until(failed, 90, f"{run.request_id} to fail")
+    return wait_until(there, 90, f"{run.request_id} to reach {status}")
 
 
 def retry_from_the_dashboard(run: Run) -> None:
@@ -245,7 +245,7 @@ def test_a_permanent_fault_in_a_step_fails_tells_once_and_a_retry_reaches_the_sa
         move(run)
     inject(faults, function=case.function, always=True)
     path.moves[case.before](run)
-    failed = until_failed(run)
+    failed = until(run, "failed")
 
     event = next(e for e in failed["history"] if e["kind"] == "workflow_failed")
     assert f"“{case.state}”" in event["summary"] and "InjectedFault" in event["summary"], event
@@ -261,4 +261,25 @@ def test_a_permanent_fault_in_a_step_fails_tells_once_and_a_retry_reaches_the_sa
         move(run)
     path.outcome(run)
     assert len(failure_mails(faults, run.request_id)) == 1, "one failure mail, also after the retry"
+    nothing_twice(run)
+
+
+def test_publish_post_failing_for_good_is_told_as_not_published_and_never_posts(
+    runtime: LocalRuntime, faults: Http
+) -> None:
+    """The one Lambda step whose failure does not fail the workflow: "Publish post" catches every
+    error into "Unconfirmed" (a post is never tried blindly again; reconciliation asks the network).
+    Failing before its publish intent, nothing went out: the request ends `publish_failed`, and the
+    requester and the team hear it once."""
+    run = Run(faults, runtime, "Never posted")
+    for move in PATHS["fast track to publication"].moves[:3]:
+        move(run)
+    inject(faults, function="PublishPostFunction", always=True)
+    publish_time(run)
+    until(run, "publish_failed")
+    faults.request("DELETE", "/_local/faults")
+    mails = wait_until(lambda: mails_to(faults, REQUESTER, "Not published:", run.request_id), 30, "the mail")
+    assert len(mails) == 1 and mails_to(faults, LEAD, "Not published:", run.request_id)
+    assert posts_on(faults, "sandbox", run.request_id) == []
+    assert failure_mails(faults, run.request_id) == []
     nothing_twice(run)
