@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from greenlight.pilots.plan import slot_request_id
+from greenlight.storage import Store
 
 from local.runtime import LocalRuntime
 from tests.integration.test_failures import failure_mails, inject, view
@@ -109,6 +111,47 @@ def publish_time(run: Run) -> None:
     run.runtime.clock.advance(2 * DAY + 60)
 
 
+def pilot_execution(run: Run) -> dict[str, Any]:
+    """The pilot's latest execution (`<id>`, or `<id>-retry-<n>` after a retry): its name, status,
+    and whether it waits (for a slot's time)."""
+    sfn = run.runtime.client("stepfunctions")
+    machine = run.runtime.state_machine_arn("PilotStateMachine").replace(":stateMachine:", ":execution:")
+    names = [run.request_id] + [f"{run.request_id}-retry-{n}" for n in range(1, 4)]
+    found: dict[str, Any] = {"name": "", "status": None, "waiting": False}
+    for name in names:
+        try:
+            status = sfn.describe_execution(executionArn=f"{machine}:{name}")["status"]
+        except sfn.exceptions.ExecutionDoesNotExist:
+            break
+        events = sfn.get_execution_history(executionArn=f"{machine}:{name}")["events"]
+        last = max(events, key=lambda e: e["id"])["type"] if events else ""
+        waiting = status == "RUNNING" and last in ("TaskSubmitted", "WaitStateEntered")
+        found = {"name": name, "status": status, "waiting": waiting}
+    return found
+
+
+def pilot_waits(run: Run) -> None:
+    """The pilot's execution waits for its first slot (its wait's Lambda returned)."""
+    wait_until(lambda: pilot_execution(run)["waiting"], 60, "the pilot to wait for its first slot")
+
+
+def first_slot(run: Run) -> str:
+    """Once the pilot waits for its first slot, move the clock to it; the slot's request id."""
+    store = Store(run.runtime.client("dynamodb"), run.runtime.stack.physical_name("Table"))
+    plan = store.get_request(run.request_id).plan
+    assert plan is not None and plan.pilot_plan is not None
+    slot = min(plan.pilot_plan.slots, key=lambda s: (s.at, s.block, s.hour))
+    pilot_waits(run)
+    shift = plan.publish_time - plan.pilot_plan.first_slot
+    run.runtime.clock.advance((slot.at + shift - run.runtime.clock.now()).total_seconds() + 1)
+    return slot_request_id(run.request_id, slot)
+
+
+def first_slot_out(run: Run) -> None:
+    slot_id = first_slot(run)
+    wait_until(lambda: posts_on(run.http, "sandbox", slot_id), 60, "the first slot's post")
+
+
 # ---- the paths, and the final outcome each reaches with or without a fault on the way ----
 
 
@@ -132,14 +175,16 @@ def asked_to_revise(run: Run) -> None:
 
 
 def piloting(run: Run) -> None:
-    """The lifecycle handed the request to the pilot's own execution, which waits for the first
-    slot."""
-    wait_until(
-        lambda: run.runtime.where_is(run.request_id)["state"] == "Piloting", 60, "the lifecycle to hand over"
+    """The lifecycle handed the request to the pilot's own execution; the first slot went out once
+    and the pilot waits for the next."""
+    assert run.runtime.where_is(run.request_id)["state"] == "Piloting"
+    wait_until(lambda: pilot_execution(run)["waiting"], 60, "the pilot to wait for its next slot")
+    slots = Counter(
+        p["request_id"]
+        for p in run.http.get("/_local/channels/sandbox/posts.json").json()
+        if p["request_id"].startswith(f"{run.request_id}-s")
     )
-    sfn = run.runtime.client("stepfunctions")
-    pilot = run.runtime.state_machine_arn("PilotStateMachine").replace(":stateMachine:", ":execution:")
-    assert sfn.describe_execution(executionArn=f"{pilot}:{run.request_id}")["status"] == "RUNNING"
+    assert list(slots.values()) == [1], f"the first slot once, nothing else yet: {slots}"
     assert run.view()["status"] == "approved"
 
 
@@ -158,7 +203,7 @@ PATHS = {
     "declined at triage": Path((submit, decline), declined),
     "sent back for revision": Path((submit, revise), asked_to_revise),
     "pilot": Path(
-        (submit, accept_pilot, approve),
+        (submit, accept_pilot, approve, pilot_waits, first_slot_out),
         piloting,
         (
             ("channels", ["sandbox"]),
@@ -190,6 +235,9 @@ MATRIX = [
     Case("WaitForPublishTimeFunction", "Wait for publish time", "fast track to publication", 2),
     Case("FinishPublishingFunction", "Finish publishing", "fast track to publication", 3),
     Case("StartPilotFunction", "Start pilot", "pilot", 2),
+    # The pilot's own state machine (statemachines/pilot.asl.json); its retry restarts the pilot.
+    Case("NextPilotSlotFunction", "Next pilot slot", "pilot", 2),
+    Case("WaitForPublishTimeFunction", "Wait for slot time", "pilot", 4),  # after the first slot went out
     Case("CloseRequestFunction", "Close as declined", "declined at triage", 1),
     Case("RequestRevisionFunction", "Request revision", "sent back for revision", 1),
 ]
@@ -206,10 +254,10 @@ def until(run: Run, status: str) -> dict[str, Any]:
     return wait_until(there, 90, f"{run.request_id} to reach {status}")
 
 
-def retry_from_the_dashboard(run: Run) -> None:
+def retry_from_the_dashboard(run: Run, error: str = "InjectedFault") -> None:
     lee = sign_in(run.http, LEAD)
     page = lee.get(f"/team/requests/{run.request_id}")
-    assert "The workflow failed" in page.text and "InjectedFault" in page.text
+    assert "The workflow failed" in page.text and error in page.text
     csrf = hidden(page.text, "csrf")
     assert lee.post(f"/team/requests/{run.request_id}/retry", [("csrf", csrf)]).status == 303
 
@@ -282,4 +330,40 @@ def test_publish_post_failing_for_good_is_told_as_not_published_and_never_posts(
     assert len(mails) == 1 and mails_to(faults, LEAD, "Not published:", run.request_id)
     assert posts_on(faults, "sandbox", run.request_id) == []
     assert failure_mails(faults, run.request_id) == []
+    nothing_twice(run)
+
+
+def test_the_sweeper_records_a_pilot_that_ended_without_a_verdict(
+    runtime: LocalRuntime, faults: Http
+) -> None:
+    """The pilot's execution stopped and its status-change event lost: the sweeper, which leaves a
+    running pilot alone, records the request failed once; Retry restarts the pilot."""
+    path = PATHS["pilot"]
+    run = Run(faults, runtime, "Pilot stopped silently", dict(path.overrides))
+    for move in path.moves[:4]:
+        move(run)
+    sweep = runtime.function_name("StartPendingWorkflowsFunction")
+    runtime.clock.advance(16 * 60)
+    runtime.client("lambda").invoke(FunctionName=sweep, Payload=b"{}")
+    assert run.view()["status"] == "approved", "a running pilot is left alone"
+
+    runtime.events.delivering = False  # the status-change event is lost
+    try:
+        machine = runtime.state_machine_arn("PilotStateMachine").replace(":stateMachine:", ":execution:")
+        runtime.client("stepfunctions").stop_execution(executionArn=f"{machine}:{run.request_id}")
+        wait_until(lambda: pilot_execution(run)["status"] == "ABORTED", message="the stop")
+    finally:
+        runtime.events.delivering = True
+    runtime.clock.advance(16 * 60)
+    runtime.client("lambda").invoke(FunctionName=sweep, Payload=b"{}")
+    failed = run.reaches("failed", 15)
+    event = next(e for e in failed["history"] if e["kind"] == "workflow_failed")
+    assert "pilot" in event["summary"] and "stopped" in event["summary"], event
+    assert len(failure_mails(faults, run.request_id)) == 1
+
+    retry_from_the_dashboard(run, "stopped")
+    first_slot_out(run)
+    piloting(run)
+    assert pilot_execution(run)["name"] == f"{run.request_id}-retry-1"
+    assert len(failure_mails(faults, run.request_id)) == 1
     nothing_twice(run)
