@@ -1,10 +1,11 @@
 """The permanent-fault matrix (issue 13, part 3; docs/RELIABILITY.md): every Lambda step of the
-lifecycle fails for good once in its turn. Each case drives one request along the path that reaches
-the step, makes the step's function fail always (`/_local/faults`), and checks what the team and the
-requester see: the request `failed` with the step named, exactly one "Workflow failed" mail (to the
-lead), the requester's status page saying that the team knows. The fault is then cleared, the lead
-clicks Retry on the dashboard, and the rest of the path is played: the request reaches the same
-final outcome as without the fault, with no post, decision or mail twice.
+lifecycle and of the pilot's state machine fails for good once in its turn. Each case drives one
+request along the path that reaches the step, makes the step's function fail always
+(`/_local/faults`), and checks what the team and the requester see: the request `failed` with the
+step named, exactly one "Workflow failed" mail (to the lead), the requester's status page saying
+that the team knows. The fault is then cleared, the lead clicks Retry on the dashboard, and the
+rest of the path is played: the request reaches the same final outcome as without the fault, with
+no post, decision or mail twice.
 
 One runtime for the whole matrix (module scope): every case uses a request of its own. The retry
 intervals of the failing step sleep on the business clock, which the wait for `failed` moves on."""
