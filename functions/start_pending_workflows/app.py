@@ -4,7 +4,7 @@ failed any open request whose workflow ended without a word or stopped making pr
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.observability import logger
 from greenlight.recovery.sweep import sweep_stalled
-from greenlight.service import mailer, store, workflow
+from greenlight.service import mailer, pilot_workflow, store, workflow
 from greenlight.steps import ScheduledEvent
 from greenlight.workflow import start_pending_workflows
 
@@ -13,5 +13,5 @@ from greenlight.workflow import start_pending_workflows
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     ScheduledEvent.model_validate(event)
     started = start_pending_workflows(store(), workflow())
-    started.failed = sweep_stalled(store(), mailer(), workflow())
+    started.failed = sweep_stalled(store(), mailer(), workflow(), pilot_workflow())
     return started.model_dump(mode="json")

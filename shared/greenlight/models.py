@@ -528,6 +528,7 @@ class FailureRecord(Model):
     failed_at: datetime
     status_before: RequestStatus  # the status a retry restores
     attempt: int = 0  # 0 for the first execution, n for the n-th retry
+    pilot: bool = False  # the pilot's execution failed (statemachines/pilot.asl.json), not the lifecycle's
 
 
 class StoredRequest(Model):

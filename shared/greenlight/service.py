@@ -33,6 +33,11 @@ def workflow() -> Workflow:
 
 
 @cache
+def pilot_workflow() -> Workflow:
+    return Workflow(sfn(), settings().pilot_state_machine_arn)
+
+
+@cache
 def sfn() -> Any:
     return client("stepfunctions")
 

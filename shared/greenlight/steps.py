@@ -248,6 +248,7 @@ class ExecutionStatusDetail(Model):
 
     name: str
     status: str  # FAILED, TIMED_OUT, ABORTED (the rule's pattern)
+    state_machine_arn: str = Field(default="", alias="stateMachineArn")  # the lifecycle's or the pilot's
     input: str | None = None  # the execution's input as JSON text: {"request_id", "resume"}
 
     @property

@@ -15,8 +15,8 @@ from greenlight.storage import Store
 # A request still "submitted" this long after it was stored lost its start (a crash or a
 # throttled StartExecution between the write and the start): the sweeper starts it.
 STALL_AFTER = timedelta(minutes=5)
-# The ASL's last state for a failure every step catches, and the error it ends with.
-FAILED_STATE, FAILED_STATE_ERROR = "Workflow failed", "WorkflowFailed"
+# The ASLs' last states for a failure every step catches (lifecycle, pilot), and the lifecycle's error.
+FAILED_STATES, FAILED_STATE_ERROR = ("Workflow failed", "Pilot failed"), "WorkflowFailed"
 
 
 # Where an execution begins ("Start where?" in the ASL): a new request at the beginning; a retry
@@ -36,6 +36,9 @@ def attempt_of(name: str) -> int:
 
 
 class Workflow:
+    """One state machine's executions for requests: the lifecycle's, or the pilot's (which reads
+    only `request_id` from the input and ignores `resume`)."""
+
     def __init__(self, sfn: Any, state_machine_arn: str):
         self.sfn = sfn
         self.arn = state_machine_arn
@@ -88,7 +91,7 @@ class Workflow:
                     error, cause = str(details["error"]), str(details.get("cause") or "")
                 if not step and "stateEnteredEventDetails" in event:
                     entered = event["stateEnteredEventDetails"]["name"]
-                    step = "" if entered == FAILED_STATE else entered
+                    step = "" if entered in FAILED_STATES else entered
                 if step and error:
                     return step, error, cause
         return step, error, cause

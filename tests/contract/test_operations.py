@@ -42,7 +42,6 @@ def test_api_access_logs_name_the_route_never_the_raw_path() -> None:
 def test_every_alarm_notifies_the_topic_the_deployment_names() -> None:
     expected = {
         "FailedExecutionsAlarm",
-        "FunctionErrorsAlarm",
         "PublishFailuresAlarm",
         "ThrottlesAlarm",
         "DeadLettersAlarm",
@@ -58,3 +57,36 @@ def test_the_business_metric_alarms_read_what_the_code_emits() -> None:
 
     alarm = ALARMS["PublishFailuresAlarm"]["Properties"]
     assert (alarm["Namespace"], alarm["MetricName"]) == (NAMESPACE, PUBLISH_FAILURES)
+
+
+def test_every_function_of_the_stack_has_its_own_errors_alarm() -> None:
+    """Lambda's Errors by FunctionName, one alarm per function: none reads the account-wide metric."""
+    functions = set(STACK.of_type("AWS::Serverless::Function"))
+    watched = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Ref"]: name
+        for name, alarm in ALARMS.items()
+        if alarm["Properties"].get("MetricName") == "Errors"
+    }
+    assert set(watched) == functions
+    for function, name in watched.items():
+        properties = ALARMS[name]["Properties"]
+        assert name == f"{function}ErrorsAlarm" and properties["Namespace"] == "AWS/Lambda"
+        assert properties["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+
+
+def test_failed_executions_of_the_lifecycle_and_the_pilot_raise_the_alarm() -> None:
+    metrics = ALARMS["FailedExecutionsAlarm"]["Properties"]["Metrics"]
+    watched = {
+        (m["MetricStat"]["Metric"]["MetricName"], m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"])
+        for m in metrics
+        if "MetricStat" in m
+    }
+    assert watched == {
+        (metric, machine)
+        for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted")
+        for machine in ("RequestLifecycleStateMachine", "PilotStateMachine")
+    }
+    returned = [m for m in metrics if m.get("ReturnData", True)]
+    assert len(returned) == 1 and all(
+        m["Id"] in returned[0]["Expression"] for m in metrics if "MetricStat" in m
+    )

@@ -1,7 +1,11 @@
 """Recording a failed workflow: the request becomes `failed` with where and why, once per
 execution, and the team leads hear of it once. Delivered by an EventBridge rule on the lifecycle's
-"Execution Status Change" (FAILED, TIMED_OUT, ABORTED), at least once: every write here is
-conditional, so a second delivery changes nothing and mails nobody."""
+and the pilot's "Execution Status Change" (FAILED, TIMED_OUT, ABORTED), at least once: every write
+here is conditional, so a second delivery changes nothing and mails nobody.
+
+A pilot's execution runs after its lifecycle ended at "Piloting", while the request is `approved`
+(slots left) or `published` (every slot out, the verdict to come): its failure counts while the
+pilot has no verdict."""
 
 from greenlight import clock
 from greenlight.errors import Conflict
@@ -23,17 +27,24 @@ ENDINGS = {
 
 
 def record_failure(
-    store: Store, mailer: Mailer, workflow: Workflow, request_id: str, execution: str, status: str
+    store: Store,
+    mailer: Mailer,
+    workflow: Workflow,
+    request_id: str,
+    execution: str,
+    status: str,
+    pilot: bool = False,
 ) -> bool:
-    """Mark the request failed for this ended execution and mail the leads; False when there was
-    nothing to record (the request is closed, or is no longer this execution's)."""
+    """Mark the request failed for this ended execution (of `workflow`: the pilot's when `pilot`)
+    and mail the leads; False when there was nothing to record (the request is closed, or is no
+    longer this execution's)."""
     for _ in range(3):  # a concurrent change (a decision arriving) is re-read, not lost
         stored = store.get_request(request_id)
-        if execution != current_execution(stored):
+        if execution != current_execution(stored, pilot):
             return False
         if stored.status == RequestStatus.failed:
             break  # recorded by an earlier delivery or by the sweeper: only the mail may be missing
-        if stored.status not in OPEN_STATUSES:
+        if not still_open(store, stored, pilot):
             return False  # closed, cancelled or published: the workflow's end was its own
         step, error, cause = workflow.where_it_failed(execution)
         failure = FailureRecord(
@@ -44,13 +55,14 @@ def record_failure(
             failed_at=clock.now(),
             status_before=stored.status,
             attempt=attempt_of(execution),
+            pilot=pilot,
         )
         try:
             stored = store.change_status(
                 stored,
                 RequestStatus.failed,
                 kind="workflow_failed",
-                summary=f"The workflow stopped at “{failure.step}”: {failure.error}",
+                summary=f"The {what(failure)} stopped at “{failure.step}”: {failure.error}",
                 failure=failure,
             )
             record_metric(FAILED_EXECUTIONS)
@@ -63,10 +75,22 @@ def record_failure(
     return True
 
 
-def current_execution(stored: StoredRequest) -> str:
-    """The execution that speaks for a request: the first, the failed one while it is failed, or
-    the retry its last failure started."""
-    if stored.failure is None:
+def what(failure: FailureRecord) -> str:
+    return "pilot's workflow" if failure.pilot else "workflow"
+
+
+def still_open(store: Store, stored: StoredRequest, pilot: bool) -> bool:
+    """Whether the request still waits on the execution: open, or a pilot without its verdict."""
+    if stored.status in OPEN_STATUSES:
+        return True
+    return pilot and stored.status == RequestStatus.published and store.pilot_verdict(stored.id) is None
+
+
+def current_execution(stored: StoredRequest, pilot: bool = False) -> str:
+    """The execution of the lifecycle (or of the pilot) that speaks for a request: the first, the
+    failed one while it is failed, or the retry its last failure started. The pilot's first
+    execution is named like the lifecycle's, in its own state machine."""
+    if stored.failure is None or stored.failure.pilot != pilot:
         return execution_name(stored.id)
     if stored.status == RequestStatus.failed:
         return stored.failure.execution
@@ -86,7 +110,8 @@ def tell_the_team(store: Store, mailer: Mailer, stored: StoredRequest) -> None:
                 subject=f"Workflow failed: {stored.request.title}",
                 greeting=f"Hello {lead_name},",
                 paragraphs=[
-                    f"The workflow of “{stored.request.title}” stopped at “{failure.step}”: {failure.error}.",
+                    f"The {what(failure)} of “{stored.request.title}” stopped at “{failure.step}”: "
+                    f"{failure.error}.",
                     f"It was at “{STEP_LABELS[failure.status_before]}”. The requester's status page says "
                     "that the team knows. Retry it from the dashboard once the cause is fixed: it "
                     "restarts from the last safe point, and nothing already done is done twice.",
@@ -101,7 +126,7 @@ def tell_the_team(store: Store, mailer: Mailer, stored: StoredRequest) -> None:
             store,
             mailer,
             stored.id,
-            f"mail:failed:{failure.execution}:{lead.email}",
+            f"mail:failed:{'pilot:' if failure.pilot else ''}{failure.execution}:{lead.email}",
             mail,
             stored.content_version,
         )

@@ -2,7 +2,11 @@
 execution that resumes at the last safe point for that status. Every step from there is
 idempotent (decisions are delivered from their records, mails are claimed, posts are keyed), so
 nothing already done happens twice. Two clicks start one execution: the status change is
-conditional on the request's lock, and the execution's name is fixed by the attempt."""
+conditional on the request's lock, and the execution's name is fixed by the attempt.
+
+A failed pilot restarts its own state machine as `<id>-retry-<n>`: "Next pilot slot" skips every
+slot with a post already, so a slot that went out is not published again, and "Evaluate pilot"
+records its verdict once."""
 
 from greenlight.errors import Conflict
 from greenlight.labels import STEP_LABELS
@@ -26,24 +30,26 @@ class NotFailed(Conflict):
     """Only a failed request can be retried (a second click finds it retried already)."""
 
 
-def retry(store: Store, workflow: Workflow, stored: StoredRequest, actor: str) -> str:
-    """Restart a failed request; returns the new execution's name."""
+def retry(store: Store, workflow: Workflow, pilot: Workflow, stored: StoredRequest, actor: str) -> str:
+    """Restart a failed request (its lifecycle, or its pilot in `pilot`); returns the new
+    execution's name."""
     failure = stored.failure
     if stored.status != RequestStatus.failed or failure is None:
         raise NotFailed(
             f"It is no longer failed (now: {STEP_LABELS[stored.status]}): someone retried it first. "
             "Nothing was changed."
         )
-    resume = RESUME_AT[failure.status_before]
     attempt = failure.attempt + 1
+    resume = START if failure.pilot else RESUME_AT[failure.status_before]
+    where = "the pilot restarts at its next slot" if failure.pilot else f"the workflow restarts at “{resume}”"
     store.change_status(
         stored,
         failure.status_before,
         kind="workflow_retried",
-        summary=f"Retried from the dashboard: the workflow restarts at “{resume}” (attempt {attempt + 1})",
+        summary=f"Retried from the dashboard: {where} (attempt {attempt + 1})",
         actor=actor,
     )
     # A crash here leaves the request in its old status with no execution: the sweeper sees that
     # the current execution never started and records the failure again, so nothing is lost.
-    workflow.start(stored.id, resume, attempt)
+    (pilot if failure.pilot else workflow).start(stored.id, resume, attempt)
     return execution_name(stored.id, attempt)

@@ -6,8 +6,11 @@ greenlight.workflow): find open requests whose workflow is gone or stuck.
 - it made no progress for longer than its wait allows: stop the execution (the stop is then
   recorded like any other failure, here directly).
 Waits for people (triage, revision, review) are bounded by the state machine's own timeouts; for
-them the sweeper only checks that the execution still runs. A request being piloted is left alone:
-its lifecycle ended at "Piloting" and the pilot's own state machine runs its slots."""
+them the sweeper only checks that the execution still runs. A request being piloted (approved, with
+a pilot plan) is its pilot's: its lifecycle ended at "Piloting" by design, and the pilot's own
+execution is what counts. Ended without a verdict (failed, timed out, stopped, or a retry that
+never started), it is recorded as failed like a lifecycle; a running pilot waits for its slots and
+is left alone."""
 
 from datetime import datetime, timedelta
 
@@ -16,7 +19,7 @@ from greenlight.mail import Mailer
 from greenlight.models import RequestStatus, StoredRequest
 from greenlight.recovery.failures import current_execution, record_failure
 from greenlight.storage import Store
-from greenlight.workflow import Workflow
+from greenlight.workflow import Workflow, attempt_of
 
 # A request changed this recently has a live workflow: not worth a look.
 QUIET_FOR = timedelta(minutes=15)
@@ -44,8 +47,8 @@ def allowed_until(stored: StoredRequest) -> datetime | None:
     return None
 
 
-def sweep_stalled(store: Store, mailer: Mailer, workflow: Workflow) -> list[str]:
-    """The ids of the requests recorded as failed by this sweep."""
+def sweep_stalled(store: Store, mailer: Mailer, workflow: Workflow, pilot: Workflow) -> list[str]:
+    """The ids of the requests recorded as failed by this sweep (`pilot`: the pilot's machine)."""
     now = clock.now()
     failed = []
     for status in SWEPT:
@@ -57,7 +60,9 @@ def sweep_stalled(store: Store, mailer: Mailer, workflow: Workflow) -> list[str]
                 and stored.plan.pilot_plan is not None
                 and status == RequestStatus.approved
             ):
-                continue  # piloting: the lifecycle ended at "Piloting", the pilot's own execution runs it
+                if pilot_ended_without_a_verdict(store, mailer, pilot, stored):
+                    failed.append(stored.id)
+                continue
             execution = current_execution(stored)
             state = workflow.status(execution)
             if state == "RUNNING":
@@ -71,3 +76,16 @@ def sweep_stalled(store: Store, mailer: Mailer, workflow: Workflow) -> list[str]
             if record_failure(store, mailer, workflow, stored.id, execution, state or "NOT_STARTED"):
                 failed.append(stored.id)
     return failed
+
+
+def pilot_ended_without_a_verdict(
+    store: Store, mailer: Mailer, pilot: Workflow, stored: StoredRequest
+) -> bool:
+    """Record a piloted request as failed when its pilot's current execution ended early."""
+    execution = current_execution(stored, pilot=True)
+    state = pilot.status(execution)
+    if state is None and attempt_of(execution) == 0:
+        return False  # not started yet: the lifecycle's "Start pilot" starts it (or fails, recorded there)
+    if state in ("RUNNING", "SUCCEEDED") or store.pilot_verdict(stored.id) is not None:
+        return False
+    return record_failure(store, mailer, pilot, stored.id, execution, state or "NOT_STARTED", pilot=True)

@@ -19,7 +19,7 @@ from greenlight.models import (
     RequestStatus,
     StoredRequest,
 )
-from greenlight.service import mailer, sfn, store, workflow
+from greenlight.service import mailer, pilot_workflow, sfn, store, workflow
 from greenlight.triage import TRIAGE
 from greenlight.web import forms, pages, triage_form
 from greenlight.web.errors import Refused
@@ -211,5 +211,5 @@ def retry_failed(request_id: str, form: TeamForm) -> Response:
 
     stored = store().get_request(request_id)
     access.require(form.signed_in.member, access.Action.change, stored)
-    retry(store(), workflow(), stored, form.signed_in.member.email)
+    retry(store(), workflow(), pilot_workflow(), stored, form.signed_in.member.email)
     return redirect(f"/team/requests/{request_id}")

@@ -1,0 +1,370 @@
+"""The permanent-fault matrix (issue 13, part 3; docs/RELIABILITY.md): every Lambda step of the
+lifecycle and of the pilot's state machine fails for good once in its turn. Each case drives one
+request along the path that reaches the step, makes the step's function fail always
+(`/_local/faults`), and checks what the team and the requester see: the request `failed` with the
+step named, exactly one "Workflow failed" mail (to the lead), the requester's status page saying
+that the team knows. The fault is then cleared, the lead clicks Retry on the dashboard, and the
+rest of the path is played: the request reaches the same final outcome as without the fault, with
+no post, decision or mail twice.
+
+One runtime for the whole matrix (module scope): every case uses a request of its own. The retry
+intervals of the failing step sleep on the business clock, which the wait for `failed` moves on."""
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from greenlight.pilots.plan import slot_request_id
+from greenlight.storage import Store
+
+from local.runtime import LocalRuntime
+from tests.integration.test_failures import failure_mails, inject, view
+from tests.integration.test_publishing import DAY, posts_on, waits_for_publish_time
+from tests.integration.test_review import RISKY, review, review_link
+from tests.integration.test_team import sign_in
+from tests.integration.test_triage import post_decision, triage_link
+from tests.support import Http, hidden, local_runtime, mails_to, sample_request, wait_until
+
+LEAD = "lee@example.org"
+REQUESTER = "ana@example.org"
+TOLD = "the social team has been told"
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[LocalRuntime]:
+    with local_runtime() as running:
+        yield running
+
+
+@dataclass
+class Run:
+    """One request on its way along a path."""
+
+    http: Http
+    runtime: LocalRuntime
+    title: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    request_id: str = ""
+    api_url: str = ""
+
+    def view(self) -> dict[str, Any]:
+        return view(self.http, self.api_url)
+
+    def reaches(self, status: str, seconds: float = 60) -> dict[str, Any]:
+        return wait_until(
+            lambda: (seen := self.view())["status"] == status and seen,
+            seconds,
+            f"{self.request_id} to reach {status} (now {self.view()['status']})",
+        )
+
+
+# ---- the moves a path is made of: each one makes the workflow run the next steps ----
+
+
+def submit(run: Run) -> None:
+    answer = run.http.post_json("/api/requests", sample_request(title=run.title, **run.overrides))
+    assert answer.status == 201, answer.text
+    run.request_id = answer.json()["id"]
+    run.api_url = answer.json()["status_url"].replace("/requests/", "/api/requests/")
+
+
+def accept(run: Run) -> None:
+    assert post_decision(run.http, triage_link(run.http, run.request_id), "accept").status == 200
+
+
+def accept_pilot(run: Run) -> None:
+    answer = post_decision(
+        run.http,
+        triage_link(run.http, run.request_id),
+        "accept",
+        pilot="on",
+        pilot_variant="Plan less, do more: our spring webinar saves you a week.",
+        pilot_hypothesis="Saying what people save gets more engagement",
+        pilot_blocks="3",
+    )
+    assert answer.status == 200, answer.text
+
+
+def revise(run: Run) -> None:
+    link = triage_link(run.http, run.request_id)
+    assert post_decision(run.http, link, "revise", "Lead with the date, please").status == 200
+
+
+def decline(run: Run) -> None:
+    link = triage_link(run.http, run.request_id)
+    assert post_decision(run.http, link, "decline", "We do not post about this topic").status == 200
+
+
+def approve(run: Run) -> None:
+    link = review_link(run.http, run.request_id, "kim@example.org")  # on duty: the fast track
+    assert review(run.http, link, "approve").status == 200
+
+
+def approve_by_roles(run: Run) -> None:
+    for person in ("lu@example.org", "bo@example.org"):  # legal and brand: the full review
+        assert review(run.http, review_link(run.http, run.request_id, person), "approve").status == 200
+
+
+def publish_time(run: Run) -> None:
+    waits_for_publish_time(run.http, run.request_id)
+    run.runtime.clock.advance(2 * DAY + 60)
+
+
+def pilot_execution(run: Run) -> dict[str, Any]:
+    """The pilot's latest execution (`<id>`, or `<id>-retry-<n>` after a retry): its name, status,
+    and whether it waits (for a slot's time)."""
+    sfn = run.runtime.client("stepfunctions")
+    machine = run.runtime.state_machine_arn("PilotStateMachine").replace(":stateMachine:", ":execution:")
+    names = [run.request_id] + [f"{run.request_id}-retry-{n}" for n in range(1, 4)]
+    found: dict[str, Any] = {"name": "", "status": None, "waiting": False}
+    for name in names:
+        try:
+            status = sfn.describe_execution(executionArn=f"{machine}:{name}")["status"]
+        except sfn.exceptions.ExecutionDoesNotExist:
+            break
+        events = sfn.get_execution_history(executionArn=f"{machine}:{name}")["events"]
+        last = max(events, key=lambda e: e["id"])["type"] if events else ""
+        waiting = status == "RUNNING" and last in ("TaskSubmitted", "WaitStateEntered")
+        found = {"name": name, "status": status, "waiting": waiting}
+    return found
+
+
+def pilot_waits(run: Run) -> None:
+    """The pilot's execution waits for its first slot (its wait's Lambda returned)."""
+    wait_until(lambda: pilot_execution(run)["waiting"], 60, "the pilot to wait for its first slot")
+
+
+def first_slot(run: Run) -> str:
+    """Once the pilot waits for its first slot, move the clock to it; the slot's request id."""
+    store = Store(run.runtime.client("dynamodb"), run.runtime.stack.physical_name("Table"))
+    plan = store.get_request(run.request_id).plan
+    assert plan is not None and plan.pilot_plan is not None
+    slot = min(plan.pilot_plan.slots, key=lambda s: (s.at, s.block, s.hour))
+    pilot_waits(run)
+    shift = plan.publish_time - plan.pilot_plan.first_slot
+    run.runtime.clock.advance((slot.at + shift - run.runtime.clock.now()).total_seconds() + 1)
+    return slot_request_id(run.request_id, slot)
+
+
+def first_slot_out(run: Run) -> None:
+    slot_id = first_slot(run)
+    wait_until(lambda: posts_on(run.http, "sandbox", slot_id), 60, "the first slot's post")
+
+
+# ---- the paths, and the final outcome each reaches with or without a fault on the way ----
+
+
+def published(run: Run) -> None:
+    wait_until(lambda: mails_to(run.http, REQUESTER, "Live:", run.request_id), 60, f"{run.request_id} live")
+    assert run.reaches("published")["status"] == "published"
+    assert len(posts_on(run.http, "sandbox", run.request_id)) == 1, "one post"
+
+
+def declined(run: Run) -> None:
+    run.reaches("declined")
+    wait_until(lambda: mails_to(run.http, REQUESTER, "Closed:", run.request_id), message="the closing mail")
+
+
+def asked_to_revise(run: Run) -> None:
+    run.reaches("revision_requested")
+    wait_until(
+        lambda: mails_to(run.http, REQUESTER, "Not like this yet", run.request_id),
+        message="the revise mail",
+    )
+
+
+def piloting(run: Run) -> None:
+    """The lifecycle handed the request to the pilot's own execution; the first slot went out once
+    and the pilot waits for the next."""
+    assert run.runtime.where_is(run.request_id)["state"] == "Piloting"
+    wait_until(lambda: pilot_execution(run)["waiting"], 60, "the pilot to wait for its next slot")
+    slots = Counter(
+        p["request_id"]
+        for p in run.http.get("/_local/channels/sandbox/posts.json").json()
+        if p["request_id"].startswith(f"{run.request_id}-s")
+    )
+    assert list(slots.values()) == [1], f"the first slot once, nothing else yet: {slots}"
+    assert run.view()["status"] == "approved"
+
+
+@dataclass(frozen=True)
+class Path:
+    moves: tuple[Callable[[Run], None], ...]
+    outcome: Callable[[Run], None]
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+
+PATHS = {
+    "fast track to publication": Path((submit, accept, approve, publish_time), published),
+    "full review": Path(
+        (submit, accept, approve_by_roles), lambda run: run.reaches("approved"), tuple(RISKY.items())
+    ),
+    "declined at triage": Path((submit, decline), declined),
+    "sent back for revision": Path((submit, revise), asked_to_revise),
+    "pilot": Path(
+        (submit, accept_pilot, approve, pilot_waits, first_slot_out),
+        piloting,
+        (
+            ("channels", ["sandbox"]),
+            ("pilot_requested", True),
+            ("goal", {"metric": "engagement_rate", "target": 0.02}),
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    function: str  # the logical id the fault is injected into
+    state: str  # the state the failure names
+    path: str  # a key of PATHS
+    before: int  # the fault is injected before this move of the path
+
+
+# Which request path reaches which step (docs/RELIABILITY.md, "The permanent-fault matrix").
+MATRIX = [
+    Case("SendAcknowledgementFunction", "Send acknowledgement", "fast track to publication", 0),
+    Case("RequestTriageFunction", "Request triage", "fast track to publication", 0),
+    Case("AcceptRequestFunction", "Accept request", "fast track to publication", 1),
+    Case("AssessRiskFunction", "Assess risk", "fast track to publication", 1),
+    Case("RequestReviewFunction", "Fast track review", "fast track to publication", 1),
+    Case("RequestReviewFunction", "Review by role", "full review", 1),
+    Case("FinishReviewFunction", "Finish review", "fast track to publication", 2),
+    Case("CheckScheduleFunction", "Check schedule", "fast track to publication", 2),
+    Case("WaitForPublishTimeFunction", "Wait for publish time", "fast track to publication", 2),
+    Case("FinishPublishingFunction", "Finish publishing", "fast track to publication", 3),
+    Case("StartPilotFunction", "Start pilot", "pilot", 2),
+    # The pilot's own state machine (statemachines/pilot.asl.json); its retry restarts the pilot.
+    Case("NextPilotSlotFunction", "Next pilot slot", "pilot", 2),
+    Case("WaitForPublishTimeFunction", "Wait for slot time", "pilot", 4),  # after the first slot went out
+    Case("CloseRequestFunction", "Close as declined", "declined at triage", 1),
+    Case("RequestRevisionFunction", "Request revision", "sent back for revision", 1),
+]
+
+
+def until(run: Run, status: str) -> dict[str, Any]:
+    """Wait for `status`, moving the business clock on so the failing step's retries come quickly."""
+
+    def there() -> dict[str, Any] | None:
+        run.runtime.clock.advance(3)
+        seen = run.view() if run.api_url else {}
+        return seen if seen.get("status") == status else None
+
+    return wait_until(there, 90, f"{run.request_id} to reach {status}")
+
+
+def retry_from_the_dashboard(run: Run, error: str = "InjectedFault") -> None:
+    lee = sign_in(run.http, LEAD)
+    page = lee.get(f"/team/requests/{run.request_id}")
+    assert "The workflow failed" in page.text and error in page.text
+    csrf = hidden(page.text, "csrf")
+    assert lee.post(f"/team/requests/{run.request_id}/retry", [("csrf", csrf)]).status == 303
+
+
+def nothing_twice(run: Run) -> None:
+    """No mail, decision or post twice: every (recipient, subject) about the request once, every
+    decision event once per version, at most one post."""
+    mails = Counter(
+        (to, m["subject"]) for m in run.http.outbox() if run.request_id in m["text"] for to in m["to"]
+    )
+    assert [k for k, n in mails.items() if n > 1] == [], f"mailed twice: {mails}"
+    decisions = Counter(
+        (e["kind"], e.get("version")) for e in run.view()["history"] if e["kind"].endswith("_decided")
+    )
+    assert [k for k, n in decisions.items() if n > 1] == [], f"decided twice: {decisions}"
+    assert len(posts_on(run.http, "sandbox", run.request_id)) <= 1
+
+
+@pytest.fixture
+def faults(http: Http) -> Iterator[Http]:
+    assert http.request("DELETE", "/_local/faults").status == 200
+    yield http
+    http.request("DELETE", "/_local/faults")
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=lambda case: case.state.lower().replace(" ", "-"))
+def test_a_permanent_fault_in_a_step_fails_tells_once_and_a_retry_reaches_the_same_outcome(
+    runtime: LocalRuntime, faults: Http, case: Case
+) -> None:
+    path = PATHS[case.path]
+    run = Run(faults, runtime, f"Fails at {case.state}", dict(path.overrides))
+    for move in path.moves[: case.before]:
+        move(run)
+    inject(faults, function=case.function, always=True)
+    path.moves[case.before](run)
+    failed = until(run, "failed")
+
+    event = next(e for e in failed["history"] if e["kind"] == "workflow_failed")
+    assert f"“{case.state}”" in event["summary"] and "InjectedFault" in event["summary"], event
+    attempts = faults.get("/_local/faults").json()["functions"][0]["injected"]
+    faults.request("DELETE", "/_local/faults")
+    assert attempts >= 4, f"the ASL retries a failed task three times: {attempts} attempts"
+    mails = wait_until(lambda: failure_mails(faults, run.request_id), message="the team's failure mail")
+    assert [m["to"] for m in mails] == [[LEAD]] and case.state in mails[0]["text"]
+    assert TOLD in faults.get(run.api_url.replace("/api/requests/", "/requests/")).text
+
+    retry_from_the_dashboard(run)
+    for move in path.moves[case.before + 1 :]:
+        move(run)
+    path.outcome(run)
+    assert len(failure_mails(faults, run.request_id)) == 1, "one failure mail, also after the retry"
+    nothing_twice(run)
+
+
+def test_publish_post_failing_for_good_is_told_as_not_published_and_never_posts(
+    runtime: LocalRuntime, faults: Http
+) -> None:
+    """The one Lambda step whose failure does not fail the workflow: "Publish post" catches every
+    error into "Unconfirmed" (a post is never tried blindly again; reconciliation asks the network).
+    Failing before its publish intent, nothing went out: the request ends `publish_failed`, and the
+    requester and the team hear it once."""
+    run = Run(faults, runtime, "Never posted")
+    for move in PATHS["fast track to publication"].moves[:3]:
+        move(run)
+    inject(faults, function="PublishPostFunction", always=True)
+    publish_time(run)
+    until(run, "publish_failed")
+    faults.request("DELETE", "/_local/faults")
+    mails = wait_until(lambda: mails_to(faults, REQUESTER, "Not published:", run.request_id), 30, "the mail")
+    assert len(mails) == 1 and mails_to(faults, LEAD, "Not published:", run.request_id)
+    assert posts_on(faults, "sandbox", run.request_id) == []
+    assert failure_mails(faults, run.request_id) == []
+    nothing_twice(run)
+
+
+def test_the_sweeper_records_a_pilot_that_ended_without_a_verdict(
+    runtime: LocalRuntime, faults: Http
+) -> None:
+    """The pilot's execution stopped and its status-change event lost: the sweeper, which leaves a
+    running pilot alone, records the request failed once; Retry restarts the pilot."""
+    path = PATHS["pilot"]
+    run = Run(faults, runtime, "Pilot stopped silently", dict(path.overrides))
+    for move in path.moves[:4]:
+        move(run)
+    sweep = runtime.function_name("StartPendingWorkflowsFunction")
+    runtime.clock.advance(16 * 60)
+    runtime.client("lambda").invoke(FunctionName=sweep, Payload=b"{}")
+    assert run.view()["status"] == "approved", "a running pilot is left alone"
+
+    runtime.events.delivering = False  # the status-change event is lost
+    try:
+        machine = runtime.state_machine_arn("PilotStateMachine").replace(":stateMachine:", ":execution:")
+        runtime.client("stepfunctions").stop_execution(executionArn=f"{machine}:{run.request_id}")
+        wait_until(lambda: pilot_execution(run)["status"] == "ABORTED", message="the stop")
+    finally:
+        runtime.events.delivering = True
+    runtime.clock.advance(16 * 60)
+    runtime.client("lambda").invoke(FunctionName=sweep, Payload=b"{}")
+    failed = run.reaches("failed", 15)
+    event = next(e for e in failed["history"] if e["kind"] == "workflow_failed")
+    assert "pilot" in event["summary"] and "stopped" in event["summary"], event
+    assert len(failure_mails(faults, run.request_id)) == 1
+
+    retry_from_the_dashboard(run, "stopped")
+    first_slot_out(run)
+    piloting(run)
+    assert pilot_execution(run)["name"] == f"{run.request_id}-retry-1"
+    assert len(failure_mails(faults, run.request_id)) == 1
+    nothing_twice(run)
