@@ -27,6 +27,7 @@ from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from local import speed
 from local.clock import LocalClock, patch_moto
 from local.faults import Faults
 from local.lambdas import Functions, load_handler
@@ -139,6 +140,8 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self.networks: Any = None
         self.events: Any = None
         self.buckets: set[str] = set()
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
 
     @property
     def base_url(self) -> str:
@@ -164,6 +167,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self._undo += (
             _serialise_dynamodb(self.faults) + _name_unnamed_executions() + _stop_ends_callback_waits()
         )
+        self._undo += speed.install()
         self._undo.append(patch_moto(self.clock))
         self._use_business_clock()
 
@@ -243,7 +247,12 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     # ---- resources from template.yaml ----
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name="us-east-1")  # type: ignore[call-overload]
+        """One client per service for the life of the runtime (a new one costs about 9 ms; clients
+        are safe to share between threads, creating them is not)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(service, region_name="us-east-1")  # type: ignore[call-overload]
+            return self._clients[service]
 
     def _create_resources(self) -> None:
         stack = self.stack
