@@ -22,10 +22,11 @@ from typing import Any
 
 import boto3
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 
 from local import speed
 from local.clock import LocalClock, patch_moto
@@ -352,8 +353,10 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
             except sfn.exceptions.ExecutionDoesNotExist:
                 break
             arn, retry = f"{first}-retry-{retry}", retry + 1
-        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
-        events = [event for page in pages for event in page["events"]][::-1]  # newest first
+        # Read from the interpreter itself: the API would serialize the whole history, every
+        # state's input and output, on each look (most of a look's cost).
+        history = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_execution_history(arn)
+        events = list(history["events"])[::-1]  # newest first
         state = next(
             (e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e), ""
         )

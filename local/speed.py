@@ -9,6 +9,7 @@ answers as they were (tests/local/test_speed.py) and returns its undo.
 - The response serializer walks DynamoDB's `AttributeValue` shape member by member, with five
   alias lookups each, for every attribute of every item read: an attribute value of strings,
   numbers, booleans, maps and lists is sent as it is instead (it serializes to itself).
+- Every call lists the methods of moto's responses class (inspect.getmembers) to check its action.
 - The Step Functions interpreter creates a boto3 client for every Task (about 9 ms each), parses
   the definition with ANTLR for every execution, and builds a JSONPath parser (reading its LALR
   tables) for every path it evaluates: clients, parse trees and parsed paths are kept.
@@ -192,10 +193,20 @@ def _step_functions_keep_what_they_make() -> list[Undo]:
     return undo
 
 
+def _responses_know_their_methods() -> list[Undo]:
+    """Every call to moto lists the methods of its responses class (inspect.getmembers) to check
+    that the action is one: a class's methods are listed once."""
+    from moto.core import responses
+
+    names = functools.cache(responses.method_names_from_class)
+    return [_replace(responses, "method_names_from_class", names), names.cache_clear]
+
+
 def install() -> list[Undo]:
     return (
         _transactions_copy_their_items()
         + _queries_read_their_partition()
         + _attribute_values_as_they_are()
         + _step_functions_keep_what_they_make()
+        + _responses_know_their_methods()
     )

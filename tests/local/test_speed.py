@@ -171,6 +171,7 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(dynamodb: Any) -> N
 
 
 def test_undo_restores_moto() -> None:
+    from moto.core import responses
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb import models
     from moto.dynamodb.models import DynamoDBBackend
@@ -188,6 +189,7 @@ def test_undo_restores_moto() -> None:
             lambda_eval_utils.boto_client_for,
             json_path.parse,
             vars(AmazonStateLanguageParser)["parse"],
+            responses.method_names_from_class,
         ]
 
     before = snapshot()
