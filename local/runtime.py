@@ -356,7 +356,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         # Read from the interpreter itself: the API would serialize the whole history, every
         # state's input and output, on each look (most of a look's cost).
         history = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_execution_history(arn)
-        events = list(history["events"])[::-1]  # newest first
+        events: list[dict[str, Any]] = [dict(event) for event in history["events"]][::-1]  # newest first
         state = next(
             (e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e), ""
         )
