@@ -2,11 +2,13 @@
 local runtime's HTTP API by scripted people, then checked for loss and duplication: every request
 published, exactly one sandbox post and one "Live:" mail each, none failed.
 
-Each of `workers` threads plays the people for its requests: POST /api/requests, the triager
-accepts through the emailed link (GET, POST), the on-duty approver approves through theirs, until
-the lifecycle waits for its publish time. Mail is read from moto's SES backend (each person's
-inbox), parsed once. Then the business clock moves past the publish times, once, and the posts go
-out together. Wall time counts from the first submission to the last publication."""
+Each of `workers` threads plays the people for its requests: POST /api/requests (one requester,
+with the rate limits the tests use), a confirmation link followed (GET, POST), the triager accepts
+through the emailed link, the on-duty approver approves through theirs, until the lifecycle waits
+for its publish time. Mail is read from moto's SES backend (each person's inbox), parsed once. Then
+the business clock moves past the publish times, once, and the posts go out together. Wall time
+counts from the first submission to the last publication; CPU time is the whole process's, the
+figure a busy machine does not change."""
 
 import json
 import re

@@ -1,6 +1,6 @@
-"""moto's costs that grow with the work done, not the work itself, cut for the local runtime
-(measured in `benchmarks/RESULTS.md` section 5, "Where the time went"). Each patch keeps moto's
-answers as they were (tests/local/test_speed.py) and returns its undo.
+"""Work moto does that no answer needs, cut for the local runtime (found by profiling the load
+benchmark, `docs/RELIABILITY.md` "Load"). Each patch keeps moto's answers as they were
+(tests/local/test_speed.py) and returns its undo.
 
 - A `TransactWriteItems` deep-copies every table it names, to roll back on a failed condition:
   with a few thousand items that is most of a request's CPU time, growing with the table. Only the
