@@ -22,11 +22,13 @@ from typing import Any
 
 import boto3
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 
+from local import speed
 from local.clock import LocalClock, patch_moto
 from local.faults import Faults
 from local.lambdas import Functions, load_handler
@@ -139,6 +141,8 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self.networks: Any = None
         self.events: Any = None
         self.buckets: set[str] = set()
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
 
     @property
     def base_url(self) -> str:
@@ -164,6 +168,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self._undo += (
             _serialise_dynamodb(self.faults) + _name_unnamed_executions() + _stop_ends_callback_waits()
         )
+        self._undo += speed.install()
         self._undo.append(patch_moto(self.clock))
         self._use_business_clock()
 
@@ -243,7 +248,12 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     # ---- resources from template.yaml ----
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name="us-east-1")  # type: ignore[call-overload]
+        """One client per service for the life of the runtime (a new one costs about 9 ms; clients
+        are safe to share between threads, creating them is not)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(service, region_name="us-east-1")  # type: ignore[call-overload]
+            return self._clients[service]
 
     def _create_resources(self) -> None:
         stack = self.stack
@@ -343,8 +353,10 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
             except sfn.exceptions.ExecutionDoesNotExist:
                 break
             arn, retry = f"{first}-retry-{retry}", retry + 1
-        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
-        events = [event for page in pages for event in page["events"]][::-1]  # newest first
+        # Read from the interpreter itself: the API would serialize the whole history, every
+        # state's input and output, on each look (most of a look's cost).
+        history = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_execution_history(arn)
+        events: list[dict[str, Any]] = [dict(event) for event in history["events"]][::-1]  # newest first
         state = next(
             (e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e), ""
         )
