@@ -37,6 +37,11 @@ def local_runtime(**options: Any) -> Iterator[LocalRuntime]:
     options["parameters"] = {**TEST_PARAMETERS, **options.get("parameters", {})}
     with LocalRuntime(port=0, **options) as runtime:
         yield runtime
+        assert not runtime.iam.denials, denied(runtime.iam.denials)
+
+
+def denied(denials: list[str]) -> str:
+    return "calls outside the functions' policies in template.yaml:\n  " + "\n  ".join(denials)
 
 
 def wait_until(check: Callable[[], T | None], seconds: float = 15, message: str = "condition") -> T:

@@ -40,7 +40,8 @@ GSI2, keys only: gsi2pk = DUE#reconcile, gsi2sk = <started_at>#<id>#<channel>, o
     Posts started and not yet settled: settling a post removes both attributes, so it leaves the
     index; the scheduled reconciliation asks for those started before a time.
     Also gsi2pk = DUE#snapshot, gsi2sk = <due_at>#<id>#<channel>#<age_seconds>, on DUE items: the
-    snapshots the measuring sweep takes when they fall due; taking one deletes its DUE item.
+    snapshots the measuring sweep takes when they fall due; taking one marks its DUE item (out of
+    GSI2, `taken_at`, removed by TTL).
 
 Modules: `items` (typed items, keys, conditional writes and transactions), `requests` (requests,
 versions, status with its audit trail, once-markers), `decisions` (decisions and waits), `links`,
