@@ -137,8 +137,12 @@ class Store:
         base_url: str,
         status_link: Link,
         status: RequestStatus = RequestStatus.submitted,
+        expires_at: datetime | None = None,
     ) -> StoredRequest:
-        return self._requests.create_request(request_id, request, base_url, status_link, status)
+        return self._requests.create_request(request_id, request, base_url, status_link, status, expires_at)
+
+    def keep_request(self, request_id: str) -> None:
+        self._requests.keep_request(request_id)
 
     def get_request(self, request_id: str) -> StoredRequest:
         return self._requests.get_request(request_id)
@@ -173,9 +177,15 @@ class Store:
         return self._requests.request_ids_with_status(status, created_before)
 
     def append_event(
-        self, request_id: str, kind: str, actor: str, summary: str, version: int | None = None
+        self,
+        request_id: str,
+        kind: str,
+        actor: str,
+        summary: str,
+        version: int | None = None,
+        expires_at: datetime | None = None,
     ) -> None:
-        self._requests.append_event(request_id, kind, actor, summary, version)
+        self._requests.append_event(request_id, kind, actor, summary, version, expires_at)
 
     def history(self, request_id: str) -> list[AuditEvent]:
         return self._requests.history(request_id)
