@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.utils import parseaddr
-from functools import wraps
+from functools import cache, cached_property, wraps
 from typing import Any
 
 import boto3
@@ -108,6 +108,7 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+@cache
 def _pattern(glob: str, flags: int = 0) -> re.Pattern[str]:
     """IAM's wildcards: `*` any characters (slashes and colons too), `?` one."""
     text = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob)
@@ -351,6 +352,7 @@ class Iam:
     denials: list[str] = field(default_factory=list)
     used: dict[str, Counter[str]] = field(default_factory=dict)
 
+    @cached_property
     def hash_keys(self) -> dict[str, str]:
         """Table name → its partition key attribute, for `dynamodb:LeadingKeys`."""
         return {
@@ -382,8 +384,7 @@ class Iam:
             _acting.reset(token)
 
     def check(self, policy: Policy, prefix: str, operation: str, params: dict[str, Any]) -> None:
-        hash_keys = self.hash_keys()
-        for request in requests_for(prefix, operation, params, hash_keys):
+        for request in requests_for(prefix, operation, params, self.hash_keys):
             if not policy.allows(request):
                 message = (
                     f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{policy.function}Role/"
