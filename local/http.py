@@ -250,6 +250,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(404, {"error": str(error)})
         elif path == "/_local/faults" and method in ("GET", "POST", "DELETE"):
             self._faults(method, body)
+        elif method == "GET" and path == "/_local/iam":
+            self._json(200, runtime.iam.report())
         elif method == "GET" and path == "/_local/clock":
             self._json(200, {"now": runtime.clock.now().isoformat(), "scale": runtime.clock.scale})
         elif method == "POST" and path == "/_local/clock/advance":

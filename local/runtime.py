@@ -31,6 +31,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfun
 from local import speed
 from local.clock import LocalClock, patch_moto
 from local.faults import Faults
+from local.iam import Iam
 from local.lambdas import Functions, load_handler
 from local.template import ROOT, Stack, create_table, load
 
@@ -133,6 +134,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
             }
         )
         self.functions = Functions(self.faults)
+        self.iam = Iam(self.stack)  # each function's policies, enforced while it runs (local/iam.py)
         self.run_schedules = schedules
         self._undo: list[Any] = []
         self._mock: Any = None
@@ -165,6 +167,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self._undo.append(self._mock.stop)
         self.functions.install()
         self._undo.append(self.functions.uninstall)
+        self._undo.append(self.iam.install())
         self._undo += (
             _serialise_dynamodb(self.faults) + _name_unnamed_executions() + _stop_ends_callback_waits()
         )
@@ -304,7 +307,10 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
                 MemorySize=int(resource["Properties"].get("MemorySize", globals_.get("MemorySize", 128))),
             )
             self.functions.register(
-                name, load_handler(folder, handler, logical_id), timeout, serial=logical_id in http_functions
+                name,
+                self.iam.guard(logical_id, load_handler(folder, handler, logical_id)),
+                timeout,
+                serial=logical_id in http_functions,
             )
 
         sfn = self.client("stepfunctions")

@@ -38,6 +38,11 @@ def local_runtime(**options: Any) -> Iterator[LocalRuntime]:
     with LocalRuntime(port=0, **options) as runtime:
         _confirmed_up_to.pop(runtime.base_url, None)  # a new runtime on a port an old one had
         yield runtime
+        assert not runtime.iam.denials, denied(runtime.iam.denials)
+
+
+def denied(denials: list[str]) -> str:
+    return "calls outside the functions' policies in template.yaml:\n  " + "\n  ".join(denials)
 
 
 def wait_until(check: Callable[[], T | None], seconds: float = 45, message: str = "condition") -> T:

@@ -1,14 +1,15 @@
 """Intake: a validated request is stored, the requester confirms their address through a one-time
 link, then its lifecycle starts. Until the address is confirmed nothing the requester wrote is
 mailed to anyone: the confirmation mail is fixed text, so the form cannot relay a stranger's
-words under the organisation's name."""
+words under the organisation's name. A request never confirmed is removed after a week
+(DynamoDB's TTL on its items; confirming clears it), so unconfirmed requests do not pile up."""
 
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from greenlight import links
+from greenlight import clock, links
 from greenlight.errors import Conflict
 from greenlight.ids import new_request_id
 from greenlight.links import new_link
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from greenlight.mail import Mail, Mailer
 
 CONFIRM_SUBJECT = "Confirm your request to Greenlight"
+UNCONFIRMED_KEPT = timedelta(days=7)  # longer than the confirmation link lives (confirm_link_days)
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,16 @@ def submit_request(
     """Store the request as unconfirmed and mail the requester the link that confirms it."""
     request_id = new_request_id()
     token, link = new_link(LinkKind.status, timedelta(days=link_days), request_id)
-    store.create_request(request_id, request, base_url, link, RequestStatus.unconfirmed)
+    # Never confirmed: removed by DynamoDB's TTL after UNCONFIRMED_KEPT (confirming clears it).
+    expires_at = clock.now() + UNCONFIRMED_KEPT
+    store.create_request(request_id, request, base_url, link, RequestStatus.unconfirmed, expires_at)
     email = request.requester.email
     confirm = links.issue(store, LinkKind.confirm, timedelta(days=confirm_days), request_id, 1, email)
     mail = confirmation_mail(email, f"{base_url}/l/{confirm}", confirm_days)
     mailer.send(mail)
-    store.append_event(request_id, "mail_sent", "greenlight", f"“{mail.subject}” mailed to {email}", 1)
+    store.append_event(
+        request_id, "mail_sent", "greenlight", f"“{mail.subject}” mailed to {email}", 1, expires_at
+    )
     return Submitted(request_id, RequestStatus.unconfirmed, status_url(base_url, request_id, token))
 
 
@@ -85,6 +91,7 @@ def confirm_request(store: Store, workflow: Workflow, link: Link) -> StoredReque
     stored = store.get_request(link.request_id or "")
     if stored.status != RequestStatus.unconfirmed or not store.use_link(link):
         raise Conflict("This request was confirmed already: its status link is in your mail.")
+    store.keep_request(stored.id)  # its version and events; the request item's TTL goes with the status
     stored = store.change_status(
         stored,
         RequestStatus.submitted,

@@ -1,11 +1,15 @@
 """Least privilege in template.yaml (issue 12, part 7): no function can delete a request's audit
 events (they live in the request's partition, `REQ#<id>`, as `EVENT#` items), deletes are limited
-by dynamodb:LeadingKeys to partitions without audit events, and every `Resource: "*"` says why AWS
-requires it in a comment."""
+by dynamodb:LeadingKeys to partitions without audit events, each function's table actions are the
+ones listed here (the template cannot widen them silently), and every `Resource: "*"` says why AWS
+requires it in a comment. That the functions need no more than these is checked by running them:
+the local runtime enforces the policies (local/iam.py) in every integration test."""
 
 import re
 from typing import Any
 
+from local.iam import function_policy
+from local.template import Stack, load
 from tests.contract import project
 
 TABLE = {"Ref": "Table"}
@@ -105,3 +109,85 @@ def test_the_checks_see_a_crud_policy_and_an_unscoped_delete() -> None:
     assert _on_table(statements[0]["Resource"])
     scoped = {"Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["REQ#*"]}}}
     assert _leading_keys(scoped) == ["REQ#*"]
+
+
+# Each function's actions on the table, as its policies grant them: on the table itself, on an
+# index, or limited to partitions by dynamodb:LeadingKeys. Widening one is a change made here too.
+RW = ["GetItem", "PutItem", "Query", "UpdateItem"]  # TableReadWritePolicy
+NO_QUERY = ["GetItem", "PutItem", "UpdateItem"]  # the request and its events, nothing listed
+TABLE_ACTIONS = {
+    "AcceptRequestFunction": RW,
+    "AssessRiskFunction": NO_QUERY,
+    "CheckScheduleFunction": NO_QUERY,
+    "CloseRequestFunction": RW,
+    "DecisionLinkFunction": RW,
+    "EvaluatePilotFunction": RW,
+    "FinishPublishingFunction": RW,
+    "FinishReviewFunction": RW,
+    "FollowLinkFunction": NO_QUERY,
+    "MeasurePostsFunction": sorted([*RW, "BatchGetItem", "DeleteItem (TEAM)", "Query index/gsi2"]),
+    "NextPilotSlotFunction": RW,
+    "PublishPostFunction": RW,
+    "ReconcilePostsFunction": sorted([*RW, "Query index/gsi2"]),
+    "RecordFailureFunction": RW,
+    "RequestFormFunction": RW,
+    "RequestReviewFunction": RW,
+    "RequestRevisionFunction": RW,
+    "RequestStatusFunction": ["GetItem", "Query"],  # reads only
+    "RequestTriageFunction": RW,
+    "RequestsApiFunction": RW,
+    "SendAcknowledgementFunction": NO_QUERY,
+    "SnapshotAccountsFunction": sorted([*RW, "DeleteItem (ACCOUNT#*)"]),
+    "StartPendingWorkflowsFunction": sorted([*RW, "Query index/gsi1"]),
+    "StartPilotFunction": RW,
+    "TeamDashboardFunction": sorted([*RW, "DeleteItem (SESSION#*)", "Query index/gsi1"]),
+    "WaitForPublishTimeFunction": NO_QUERY,
+    "WeeklyDigestFunction": sorted([*RW, "DeleteItem (TEAM)", "Query index/gsi1"]),
+    "WeeklyReportFunction": sorted([*RW, "Query index/gsi1"]),
+}
+
+
+def table_actions(stack: Stack, function: str) -> list[str]:
+    """What a function's policies (SAM templates expanded, managed policies followed) allow on the
+    table: "Query", "Query index/gsi1", "DeleteItem (SESSION#*)"; wildcards as they are written."""
+    table = stack.arn("Table")
+    found = set()
+    for statement in function_policy(stack, function).statements:
+        if not statement.allow:
+            continue
+        for action in statement.actions:
+            if not action.startswith("dynamodb:") and action != "*":
+                continue
+            for resource in statement.resources:
+                if resource == table:
+                    where = ""
+                elif resource.startswith(f"{table}/"):
+                    where = " " + resource.removeprefix(f"{table}/")
+                elif resource == "*" or (resource.endswith("*") and table.startswith(resource[:-1])):
+                    where = f" {resource}"
+                else:
+                    continue  # another table (the idempotency records)
+                keys = f" ({', '.join(statement.leading_keys)})" if statement.leading_keys else ""
+                found.add(action.removeprefix("dynamodb:") + where + keys)
+    return sorted(found)
+
+
+def _stack() -> Stack:
+    stack = Stack(load())
+    stack.created["ChannelCredentials"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:c-AbCdEf"
+    return stack
+
+
+def test_each_function_has_only_the_table_actions_listed() -> None:
+    stack = _stack()
+    granted = {function: table_actions(stack, function) for function in stack.of_type(project.FUNCTION)}
+    assert granted == TABLE_ACTIONS
+
+
+def test_the_listing_sees_a_widened_policy() -> None:
+    stack = _stack()
+    properties = stack.template["Resources"]["RequestStatusFunction"]["Properties"]
+    properties["Policies"] = [{"DynamoDBCrudPolicy": {"TableName": {"Ref": "Table"}}}]
+    widened = table_actions(stack, "RequestStatusFunction")
+    assert "DeleteItem" in widened and "Scan index/*" in widened
+    assert widened != TABLE_ACTIONS["RequestStatusFunction"]

@@ -3,7 +3,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.runtime import LocalRuntime
-from tests.support import Http, local_runtime
+from tests.support import Http, denied, local_runtime
 
 
 # One runtime per test file: business time only moves forward, and every request an earlier test
@@ -18,3 +18,15 @@ def runtime() -> Iterator[LocalRuntime]:
 @pytest.fixture
 def http(runtime: LocalRuntime) -> Http:
     return Http(runtime.base_url)
+
+
+@pytest.fixture(autouse=True)
+def within_policies(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every call the functions made during the test was allowed by their policies (local/iam.py)."""
+    if "runtime" not in request.fixturenames:
+        yield
+        return
+    runtime: LocalRuntime = request.getfixturevalue("runtime")
+    before = len(runtime.iam.denials)
+    yield
+    assert not runtime.iam.denials[before:], denied(runtime.iam.denials[before:])

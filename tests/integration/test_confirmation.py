@@ -105,6 +105,43 @@ def test_get_shows_and_post_confirms_once_then_the_workflow_starts(runtime: Loca
     assert execution(runtime, request_id)["status"] == "RUNNING"
 
 
+def ttls(runtime: LocalRuntime, request_id: str) -> dict[str, int | None]:
+    """Each item of the request's partition and its TTL (`expires_at`), as stored."""
+    items = runtime.client("dynamodb").query(
+        TableName=runtime.stack.physical_name("Table"),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"REQ#{request_id}"}},
+    )["Items"]
+    return {item["sk"]["S"]: int(item["expires_at"]["N"]) if "expires_at" in item else None for item in items}
+
+
+def test_a_request_never_confirmed_is_removed_after_a_week(runtime: LocalRuntime, http: Http) -> None:
+    """DynamoDB's TTL removes every item of a request never confirmed a week after it was sent
+    (moto keeps them: reads treat them as gone); confirming clears it."""
+    sent = {}
+    for name in ("kept", "dropped"):
+        address = unique(name)
+        answer = send(http, sample_request(requester={"name": name, "email": address, "team": "Events"}))
+        assert answer.status == 201
+        sent[name] = (answer.json(), address)
+    week = runtime.clock.now().timestamp() + 7 * 24 * 3600
+    for created, _ in sent.values():
+        stored = ttls(runtime, created["id"])
+        assert {"REQUEST", "VERSION#0001"} <= set(stored) and len(stored) >= 4, stored
+        assert all(ttl is not None and abs(ttl - week) < 120 for ttl in stored.values()), stored
+
+    kept, address = sent["kept"]
+    link = link_in(wait_until(lambda: mails_to(http, address), message="the confirmation mail")[0])
+    page = http.get(link)
+    confirmed = http.request("POST", link, urlencode([("csrf", hidden(page.text, "csrf"))]).encode(), FORM)
+    assert confirmed.status == 200
+
+    assert set(ttls(runtime, kept["id"]).values()) == {None}, "a confirmed request stays"
+    dropped = ttls(runtime, sent["dropped"][0]["id"])
+    assert all(ttl is not None for ttl in dropped.values()), "the other still goes"
+    assert http.get(sent["dropped"][0]["status_url"]).status == 200, "until then its page is there"
+
+
 def test_allowed_requester_domains_refuse_others_with_a_422(http: Http, configure: Any) -> None:
     configure("ALLOWED_REQUESTER_DOMAINS", "example.org, example.com")
     outside = sample_request(requester={"name": "Eve", "email": "eve@elsewhere.net", "team": "X"})

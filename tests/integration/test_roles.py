@@ -5,11 +5,12 @@ aliases)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html import unescape
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from greenlight.models import Member, Role
+from greenlight.models import DecisionState, Member, Role
 from greenlight.storage import Store
 
 from local.runtime import LocalRuntime
@@ -35,6 +36,11 @@ def on_team(runtime: LocalRuntime, email: str, *roles: Role, **more: Any) -> Ite
         yield member
     finally:
         roster(runtime).put_member(member.model_copy(update={"active": False}))
+
+
+def nothing_decided(runtime: LocalRuntime, request_id: str) -> bool:
+    decisions = roster(runtime).decisions(request_id, 1, "review-")
+    return bool(decisions) and all(d.state == DecisionState.open and not d.decided_by for d in decisions)
 
 
 def triage_on_dashboard(browser: Browser, request_id: str) -> int:
@@ -147,8 +153,29 @@ def test_a_member_set_inactive_can_no_longer_review_through_an_old_link(
             Member(email="duty@example.org", name="Duty", roles=[Role.on_duty], active=False)
         )
         body = urlencode([("csrf", hidden(page.text, "csrf")), ("decision", "approve"), ("comment", "")])
-        assert http.request("POST", link, body.encode(), FORM).status == 403
+        answer = http.request("POST", link, body.encode(), FORM)
+        assert answer.status == 403 and "no longer on the Greenlight team" in answer.text
     assert reaches(http, request_id, "in_review")
+    assert nothing_decided(runtime, request_id)
+
+
+def test_a_review_link_no_longer_decides_once_the_role_is_taken_away(
+    runtime: LocalRuntime, http: Http
+) -> None:
+    """The review mail went out while they were on duty; by the time they click, they are not."""
+    with on_team(runtime, "rotated@example.org", Role.on_duty):
+        request_id = accepted(http, "Old review link of a rotated reviewer")
+        link = review_link(http, request_id, "rotated@example.org")
+        page = http.get(link)
+        assert page.status == 200 and 'name="decision"' in page.text
+        roster(runtime).put_member(Member(email="rotated@example.org", name="Rotated", roles=[Role.brand]))
+        body = urlencode([("csrf", hidden(page.text, "csrf")), ("decision", "approve"), ("comment", "")])
+        answer = http.request("POST", link, body.encode(), FORM)
+        assert answer.status == 403
+        assert "Your roles (brand) do not include the on duty review." in unescape(answer.text)
+        assert http.get(link).status == 403, "the page no longer offers the decision either"
+    assert reaches(http, request_id, "in_review")
+    assert nothing_decided(runtime, request_id)
 
 
 def test_a_member_set_inactive_loses_their_session(runtime: LocalRuntime, http: Http) -> None:

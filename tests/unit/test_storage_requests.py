@@ -175,3 +175,35 @@ def test_a_lease_whose_holder_crashed_runs_out(store: Store, monkeypatch: pytest
     later = clock.now() + timedelta(seconds=31)
     monkeypatch.setattr(clock, "now", lambda: later)
     assert store.lease_once("r-1", "mail:ack", timedelta(seconds=30)) is True
+
+
+def _ttls(store: Store, request_id: str) -> dict[str, int | None]:
+    items = store.client.query(
+        TableName=store.table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"REQ#{request_id}"}},
+    )["Items"]
+    return {item["sk"]["S"]: int(item["expires_at"]["N"]) if "expires_at" in item else None for item in items}
+
+
+def test_an_unconfirmed_request_expires_unless_confirmed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    week = clock.now() + timedelta(days=7)
+    for request_id in ("kept", "dropped"):
+        _, link = new_link(LinkKind.status, timedelta(days=30), request_id)
+        request = RequestInput.model_validate(sample_request())
+        store.create_request(request_id, request, "https://x", link, RequestStatus.unconfirmed, week)
+        store.append_event(request_id, "mail_sent", "greenlight", "confirmation mailed", 1, week)
+        assert set(_ttls(store, request_id).values()) == {int(week.timestamp())}, "every item expires"
+    assert len(_ttls(store, "kept")) == 4  # the request, its version, two events
+
+    store.keep_request("kept")
+    store.change_status(store.get_request("kept"), RequestStatus.submitted, kind="confirmed", summary="ok")
+    assert set(_ttls(store, "kept").values()) == {None}, "a confirmed request stays"
+
+    later = week + timedelta(seconds=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    with pytest.raises(NotFound):
+        store.get_request("dropped")  # DynamoDB removes it within days; until then it reads as gone
+    assert store.get_request("kept").status == RequestStatus.submitted

@@ -44,7 +44,8 @@ GSI2, keys only: gsi2pk = DUE#reconcile, gsi2sk = <started_at>#<id>#<channel>, o
     Posts started and not yet settled: settling a post removes both attributes, so it leaves the
     index; the scheduled reconciliation asks for those started before a time.
     Also gsi2pk = DUE#snapshot, gsi2sk = <due_at>#<id>#<channel>#<age_seconds>, on DUE items: the
-    snapshots the measuring sweep takes when they fall due; taking one deletes its DUE item.
+    snapshots the measuring sweep takes when they fall due; taking one marks its DUE item (out of
+    GSI2, `taken_at`, removed by TTL).
 
 Modules: `items` (typed items, keys, conditional writes and transactions), `requests` (requests,
 versions, status with its audit trail, once-markers), `decisions` (decisions and waits), `links`,
@@ -168,8 +169,12 @@ class Store:
         base_url: str,
         status_link: Link,
         status: RequestStatus = RequestStatus.submitted,
+        expires_at: datetime | None = None,
     ) -> StoredRequest:
-        return self._requests.create_request(request_id, request, base_url, status_link, status)
+        return self._requests.create_request(request_id, request, base_url, status_link, status, expires_at)
+
+    def keep_request(self, request_id: str) -> None:
+        self._requests.keep_request(request_id)
 
     def get_request(self, request_id: str) -> StoredRequest:
         return self._requests.get_request(request_id)
@@ -204,9 +209,15 @@ class Store:
         return self._requests.request_ids_with_status(status, created_before)
 
     def append_event(
-        self, request_id: str, kind: str, actor: str, summary: str, version: int | None = None
+        self,
+        request_id: str,
+        kind: str,
+        actor: str,
+        summary: str,
+        version: int | None = None,
+        expires_at: datetime | None = None,
     ) -> None:
-        self._requests.append_event(request_id, kind, actor, summary, version)
+        self._requests.append_event(request_id, kind, actor, summary, version, expires_at)
 
     def history(self, request_id: str) -> list[AuditEvent]:
         return self._requests.history(request_id)

@@ -11,11 +11,12 @@ request's partition (docs/data-model.md, "Measurements"):
 Why transactions for the snapshots, not BatchWriteItem: a snapshot is immutable, so every write is
 conditional (``attribute_not_exists``), and BatchWriteItem takes no conditions; it would need a
 read before every write and still race a second sweep. One TransactWriteItems carries up to 100
-actions: 50 snapshots with the deletion of their due entries, all or nothing, so a snapshot is never
-written without its due entry going (or the reverse). It costs two write units per item instead of
+actions: 50 snapshots with the marking of their due entries as taken (out of GSI2, removed by TTL: no
+function may delete in a request's partition), all or nothing, so a snapshot is never written
+without its due entry going (or the reverse). It costs two write units per item instead of
 one; at a few writes per post over seven days that is cents per thousand posts
 (benchmarks/RESULTS.md). When a snapshot already exists (a sweep that overlapped, a crash after the
-write), DynamoDB says which action failed; that snapshot's write is dropped, its due entry deleted,
+write), DynamoDB says which action failed; that snapshot's write is dropped, its due entry marked taken,
 and the rest retried.
 """
 
@@ -115,6 +116,20 @@ def _plan(item: dict[str, Any]) -> MeasurementPlan:
         ages=tuple(int(a) for a in item["ages"]),
         extra=item.get("extra") or {},
     )
+
+
+def _taken(due: DueSnapshot) -> dict[str, Any]:
+    """A due entry taken leaves GSI2 and counts no more. It is marked, not deleted: no function may
+    delete in a request's partition, where its audit events are (docs/SECURITY.md); DynamoDB's TTL
+    removes it. Marking an entry a sweep that overlapped took already changes nothing that counts."""
+    now = clock.now()
+    return {
+        "Update": {
+            "Key": due.key,
+            "UpdateExpression": "REMOVE gsi2pk, gsi2sk SET taken_at = :at, expires_at = :expires",
+            "ExpressionAttributeValues": to_item({":at": clock.iso(now), ":expires": int(now.timestamp())}),
+        }
+    }
 
 
 def _snapshot_put(snapshot: "Snapshot") -> dict[str, Any]:
@@ -228,6 +243,7 @@ class Measurements(TableAccess):
             TableName=self.table,
             ConsistentRead=True,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            FilterExpression="attribute_exists(gsi2pk)",  # taken entries stay until their TTL
             ExpressionAttributeValues=to_item({":pk": f"REQ#{request_id}", ":prefix": "DUE#"}),
             Select="COUNT",
         )
@@ -238,7 +254,7 @@ class Measurements(TableAccess):
     def record_snapshots(
         self, snapshots: Sequence["Snapshot"], done: Sequence[DueSnapshot]
     ) -> tuple[list["Snapshot"], list["Snapshot"]]:
-        """Write each snapshot once and delete the due entries in ``done``, in transactions of up to
+        """Write each snapshot once and mark the due entries in ``done`` taken, in transactions of up to
         100 actions. Returns (written, already there): a snapshot that exists is never overwritten.
         Each snapshot's own due entry must be in ``done``; it goes in the same transaction."""
         by_post = {(s.request_id, s.channel, s.age_seconds): s for s in snapshots}
@@ -277,7 +293,7 @@ class Measurements(TableAccess):
                     actions.append(_snapshot_put(snapshot))
                     owners.append(index)
                 if due is not None:
-                    actions.append({"Delete": {"Key": due.key}})
+                    actions.append(_taken(due))
                     owners.append(index)
             try:
                 self._transact(actions)

@@ -45,10 +45,13 @@ class Requests(TableAccess):
         base_url: str,
         status_link: Link,
         status: RequestStatus = RequestStatus.submitted,
+        expires_at: datetime | None = None,
     ) -> StoredRequest:
         """Store a new request with its first version, its first audit event and the requester's
-        status link, all or nothing."""
+        status link, all or nothing. With `expires_at` (an unconfirmed request), DynamoDB's TTL
+        removes its items then, unless `keep_request` and the next status change clear it."""
         now = clock.now()
+        ttl = {"expires_at": int(expires_at.timestamp())} if expires_at else {}
         stored = StoredRequest(
             id=request_id,
             status=status,
@@ -71,14 +74,14 @@ class Requests(TableAccess):
         transact(
             self,
             [
-                {"Put": {"Item": to_item(_request_item(stored)), "ConditionExpression": new}},
+                {"Put": {"Item": to_item(_request_item(stored) | ttl), "ConditionExpression": new}},
                 {
                     "Put": {
-                        "Item": to_item(_version_item(request_id, 1, now, request)),
+                        "Item": to_item(_version_item(request_id, 1, now, request) | ttl),
                         "ConditionExpression": new,
                     }
                 },
-                {"Put": {"Item": to_item(submitted)}},
+                {"Put": {"Item": to_item(submitted | ttl)}},
                 {"Put": {"Item": to_item(link_item(status_link)), "ConditionExpression": new}},
             ],
             conflict=f"request {request_id} already exists",
@@ -87,9 +90,30 @@ class Requests(TableAccess):
 
     def get_request(self, request_id: str) -> StoredRequest:
         answer = self.client.get_item(TableName=self.table, Key=request_key(request_id), ConsistentRead=True)
-        if "Item" not in answer:
+        if "Item" not in answer or _expired(answer["Item"]):
             raise NotFound(f"no request {request_id}")
         return _stored(read(answer["Item"]))
+
+    def keep_request(self, request_id: str) -> None:
+        """Clear the TTL of a confirmed request's items (all but the request item itself, whose
+        TTL goes with its status change: `change_status`)."""
+        page = self.client.query(
+            TableName=self.table,
+            ConsistentRead=True,
+            KeyConditionExpression="pk = :pk",
+            FilterExpression="attribute_exists(expires_at)",
+            ProjectionExpression="pk, sk",
+            ExpressionAttributeValues=to_item({":pk": f"REQ#{request_id}"}),
+        )
+        for key in page.get("Items", []):
+            if from_item(key)["sk"] == "REQUEST":
+                continue
+            self.client.update_item(
+                TableName=self.table,
+                Key=key,
+                UpdateExpression="REMOVE expires_at",
+                ConditionExpression="attribute_exists(pk)",
+            )
 
     def change_status(
         self,
@@ -122,6 +146,7 @@ class Requests(TableAccess):
         }
         expression = "SET #status = :status, gsi1pk = :gsi1pk, updated_at = :now, #lock = :next"
         expression += "".join(f", #{name} = :{name}" for name in facts)
+        expression += " REMOVE expires_at"  # an unconfirmed request's TTL ends with its first change
         event = event_item(stored.id, now, kind, actor, summary, stored.content_version)
         transact(
             self,
@@ -242,13 +267,22 @@ class Requests(TableAccess):
     # ---- the audit trail: append-only ----
 
     def append_event(
-        self, request_id: str, kind: str, actor: str, summary: str, version: int | None = None
+        self,
+        request_id: str,
+        kind: str,
+        actor: str,
+        summary: str,
+        version: int | None = None,
+        expires_at: datetime | None = None,
     ) -> None:
         """An event that changes no status (a mail sent, a decision, a post); a status change
-        writes its event with it (change_status)."""
+        writes its event with it (change_status). `expires_at`: an unconfirmed request's."""
+        item = event_item(request_id, clock.now(), kind, actor, summary, version)
+        if expires_at:
+            item["expires_at"] = int(expires_at.timestamp())
         self.client.put_item(
             TableName=self.table,
-            Item=to_item(event_item(request_id, clock.now(), kind, actor, summary, version)),
+            Item=to_item(item),
             ConditionExpression="attribute_not_exists(pk)",  # append-only: never overwrite
         )
 
@@ -326,6 +360,12 @@ class Requests(TableAccess):
             UpdateExpression="SET released_at = :now",
             ExpressionAttributeValues=to_item({":now": clock.iso(clock.now())}),
         )
+
+
+def _expired(item: dict[str, Any]) -> bool:
+    """Past its TTL: DynamoDB removes such items within days (moto never does), so reads say so."""
+    expires_at = item.get("expires_at", {}).get("N")
+    return expires_at is not None and int(expires_at) <= clock.now().timestamp()
 
 
 def _request_item(stored: StoredRequest) -> dict[str, Any]:
