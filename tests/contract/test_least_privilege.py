@@ -120,7 +120,7 @@ TABLE_ACTIONS = {
     "AssessRiskFunction": NO_QUERY,
     "CheckScheduleFunction": NO_QUERY,
     "CloseRequestFunction": RW,
-    "DecisionLinkFunction": RW,
+    "DecisionLinkFunction": sorted([*RW, "BatchGetItem", "Query index/gsi1"]),  # a pilot's history at triage
     "EvaluatePilotFunction": RW,
     "FinishPublishingFunction": RW,
     "FinishReviewFunction": RW,
@@ -140,7 +140,7 @@ TABLE_ACTIONS = {
     "SnapshotAccountsFunction": sorted([*RW, "DeleteItem (ACCOUNT#*)"]),
     "StartPendingWorkflowsFunction": sorted([*RW, "Query index/gsi1"]),
     "StartPilotFunction": RW,
-    "TeamDashboardFunction": sorted([*RW, "DeleteItem (SESSION#*)", "Query index/gsi1"]),
+    "TeamDashboardFunction": sorted([*RW, "BatchGetItem", "DeleteItem (SESSION#*)", "Query index/gsi1"]),
     "WaitForPublishTimeFunction": NO_QUERY,
     "WeeklyDigestFunction": sorted([*RW, "DeleteItem (TEAM)", "Query index/gsi1"]),
     "WeeklyReportFunction": sorted([*RW, "Query index/gsi1"]),
