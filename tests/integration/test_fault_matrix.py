@@ -7,7 +7,8 @@ that the team knows. The fault is then cleared, the lead clicks Retry on the das
 rest of the path is played: the request reaches the same final outcome as without the fault, with
 no post, decision or mail twice.
 
-One runtime for the whole matrix (module scope): every case uses a request of its own. The retry
+One runtime for the whole matrix (one per test file, tests/integration/conftest.py): every case
+uses a request of its own. The retry
 intervals of the failing step sleep on the business clock, which the wait for `failed` moves on."""
 
 from collections import Counter
@@ -25,17 +26,11 @@ from tests.integration.test_publishing import DAY, posts_on, waits_for_publish_t
 from tests.integration.test_review import RISKY, review, review_link
 from tests.integration.test_team import sign_in
 from tests.integration.test_triage import post_decision, triage_link
-from tests.support import Http, hidden, local_runtime, mails_to, sample_request, wait_until
+from tests.support import Http, hidden, mails_to, sample_request, wait_until
 
 LEAD = "lee@example.org"
 REQUESTER = "ana@example.org"
 TOLD = "the social team has been told"
-
-
-@pytest.fixture(scope="module")
-def runtime() -> Iterator[LocalRuntime]:
-    with local_runtime() as running:
-        yield running
 
 
 @dataclass
