@@ -1,4 +1,5 @@
-"""The social team's dashboard: sign-in by emailed link, the queue, each request's history, triage."""
+"""The social team's dashboard: sign-in by emailed link, the queue, each request's history, triage,
+and the decision after a pilot's verdict."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from greenlight.observability import logger

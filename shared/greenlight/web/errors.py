@@ -52,6 +52,7 @@ ACTION_TITLES = {
     "/team/requests/{request_id}/schedule": "Not rescheduled",
     "/team/requests/{request_id}/cancel": "Not cancelled",
     "/team/requests/{request_id}/retry": "Not retried",
+    "/team/requests/{request_id}/pilot": "Not decided",
 }
 # A 404 says what the person was looking for.
 NOT_FOUND = {

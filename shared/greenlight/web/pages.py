@@ -194,12 +194,16 @@ def team_request(
     measurement: dict[str, Any] | None = None,
     retry_csrf: str | None = None,
     pilot_report: dict[str, Any] | None = None,
+    pilot_form: dict[str, Any] | None = None,
 ) -> str:
+    """A request's page for the team: `form` is the triage form's context, `pilot_form` the
+    decision on a pilot's verdict (greenlight.web.pilot_form.context), each None when not theirs."""
     return render(
         "pages/team_request.html",
         measurement=measurement,
         retry_csrf=retry_csrf,
         pilot_report=pilot_report,
+        pilot_form=pilot_form,
         title=stored.request.title,
         stored=stored,
         request=stored.request,
@@ -215,39 +219,15 @@ def team_request(
     )
 
 
-def pilot_decision(
-    stored: StoredRequest,
-    person: str,
-    headline: str,
-    rollout: str,
-    action: str,
-    csrf: str,
-    errors: dict[str, str],
-    fields: dict[str, str],
-    more: list[str],
-) -> str:
-    """The lead's page behind a pilot's decision link: roll out the winner (`rollout` names it;
-    empty without one), run more blocks (`more`: what they could tell apart), or stop with the
-    learning. `fields` is what was posted."""
-    from greenlight.pilots.plan import MORE_BLOCKS
-
-    plan = stored.plan
-    channels = ", ".join(NETWORKS[c].label if c in NETWORKS else c for c in (plan.channels if plan else []))
+def pilot_decision(stored: StoredRequest, person: str, pilot_form: dict[str, Any]) -> str:
+    """The lead's page behind a pilot's decision link: the verdict and the team's choices
+    (`pilot_form`: greenlight.web.pilot_form.context)."""
     return render(
         "pages/pilot_decision.html",
         title=f"Decide the pilot: {stored.request.title}",
         request=stored.request,
         person=person,
-        headline=headline,
-        rollout=rollout,
-        channels=channels,
-        action=action,
-        csrf=csrf,
-        errors=errors,
-        learning=fields.get("learning", ""),
-        blocks=fields.get("blocks", ""),
-        more_blocks=MORE_BLOCKS,
-        more=more,
+        pilot_form=pilot_form,
     )
 
 

@@ -7,16 +7,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from greenlight import access, decisions, intake, links, pilot_decision, team
-from greenlight.config import settings
 from greenlight.labels import OUTCOME_WORDS, REVIEW_WORDS, STEP_LABELS
 from greenlight.models import DecisionState, Link, LinkKind, ReviewOutcome, StoredRequest
-from greenlight.piloting import all_blocks
-from greenlight.pilots.plan import MORE_BLOCKS, PilotChoice, stage_round, variant_name
-from greenlight.pilots.power import with_more_blocks
+from greenlight.pilots.plan import stage_round
 from greenlight.review import supersede_others
 from greenlight.service import sfn, store, workflow
 from greenlight.triage import REVISION, TRIAGE, revision_feedback, submit_revision
-from greenlight.web import forms, pages, triage_form
+from greenlight.web import forms, pages, pilot_form, triage_form
 from greenlight.web.errors import Refused, already_decided
 from greenlight.web.responses import base_url, html, redirect
 from greenlight.web.security import OPEN_MAIL_AGAIN, check_csrf, link_csrf, session_cookie
@@ -230,54 +227,15 @@ def _open_pilot(link: Link, posting: bool) -> StoredRequest:
 def _pilot_page(
     stored: StoredRequest, link: Link, action: str, csrf: str, errors: dict[str, str], fields: dict[str, str]
 ) -> str:
-    record = store().pilot_record(stored.id)
-    recorded = record.verdicts.get(stage_round(link.stage)) or {}
-    variant = pilot_decision.winner(recorded)
-    rollout = variant_name(variant) if variant is not None else ""
-    headline = recorded.get("headline", "")
-    pilot = all_blocks(stored.plan.pilot_plan, record) if stored.plan and stored.plan.pilot_plan else None
-    more = with_more_blocks(pilot.detectable, pilot.blocks, (1, 3, 6)) if pilot else []
-    return pages.pilot_decision(
-        stored, link.person or "", headline, rollout, action, csrf, errors, fields, more
-    )
+    form = pilot_form.context(stored, stage_round(link.stage), action, csrf, errors, fields)
+    return pages.pilot_decision(stored, link.person or "", form)
 
 
 def _decide_pilot(
     stored: StoredRequest, link: Link, token: str, fields: dict[str, str], csrf: str
 ) -> Response:
-    choice, learning = fields.get("decision", ""), fields.get("learning", "").strip()
-    blocks = fields.get("blocks", "").strip()
-    errors: dict[str, str] = {}
-    if choice not in {c.value for c in PilotChoice}:
-        errors["learning"] = "Choose roll out, more blocks or stop."
-    elif choice == PilotChoice.stop and not learning:
-        errors["learning"] = "Write what the team learnt: it is kept on the request."
-    elif len(learning) > pilot_decision.MAX_LEARNING:
-        errors["learning"] = f"Keep the learning to {pilot_decision.MAX_LEARNING:,} characters or fewer."
-    elif choice == PilotChoice.more and not (blocks.isdigit() and int(blocks) in MORE_BLOCKS):
-        errors["blocks"] = f"Choose {MORE_BLOCKS[0]} to {MORE_BLOCKS[-1]} more blocks."
-    if errors:
+    choice, learning, blocks, errors = pilot_form.check(fields)
+    if choice is None:
         return html(_pilot_page(stored, link, f"/l/{token}", csrf, errors, fields), 422)
-    decided = pilot_decision.decide(
-        store(),
-        sfn(),
-        settings().pilot_state_machine_arn,
-        stored,
-        PilotChoice(choice),
-        link.person or "",
-        learning if choice == PilotChoice.stop else "",
-        round_=stage_round(link.stage),
-        blocks=int(blocks) if choice == PilotChoice.more else 0,
-    )
-    done = {
-        PilotChoice.rollout: f"{variant_name(decided.get('variant') or 0)} goes out now on the request's "
-        "channels, once on each.",
-        PilotChoice.more: (
-            "1 more block is planned"
-            if decided.get("blocks") == 1
-            else f"{decided.get('blocks')} more blocks are planned"
-        )
-        + " after the last one; a new verdict over every block follows their figures.",
-        PilotChoice.stop: "The pilot stops here; the request keeps what the team learnt.",
-    }[PilotChoice(choice)]
+    done = pilot_form.submit(stored, choice, learning, blocks, link.person or "", stage_round(link.stage))
     return _decided(f"{done} The history keeps your decision.")

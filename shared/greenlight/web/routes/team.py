@@ -1,6 +1,7 @@
 """The social team's dashboard: sign-in by emailed link, the queue, each request's history and
-posts, triage, reschedule and cancel. Who is signed in, and whether a POST carries the session's
-CSRF token, are dependencies (greenlight.web.security); a missing request is the resolver's 404."""
+posts, triage, reschedule and cancel, and the decision after a pilot's verdict. Who is signed in,
+and whether a POST carries the session's CSRF token, are dependencies (greenlight.web.security);
+a missing request is the resolver's 404."""
 
 from datetime import datetime
 from typing import Any
@@ -8,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from greenlight import access, clock, limits, publishing, team
+from greenlight import access, clock, limits, pilot_decision, publishing, team
 from greenlight.config import settings
 from greenlight.labels import STEP_LABELS
 from greenlight.models import (
@@ -21,7 +22,7 @@ from greenlight.models import (
 )
 from greenlight.service import mailer, pilot_workflow, sfn, store, workflow
 from greenlight.triage import TRIAGE
-from greenlight.web import forms, pages, triage_form
+from greenlight.web import forms, pages, pilot_form, triage_form
 from greenlight.web.errors import Refused
 from greenlight.web.responses import base_url, client, html, redirect
 from greenlight.web.security import (
@@ -122,8 +123,12 @@ def _detail(
     values: Any = None,
     errors: Any = None,
     status: int = 200,
+    pilot_fields: dict[str, str] | None = None,
+    pilot_errors: dict[str, str] | None = None,
 ) -> Response:
-    """A request's page: its triage form and its changes only for those who may use them."""
+    """A request's page: its triage form, its changes and the decision on its pilot only for those
+    who may use them (`values`/`errors` are a triage form's, `pilot_fields`/`pilot_errors` a pilot
+    decision's, as posted)."""
     form = None
     decision = store().get_decision(stored.id, TRIAGE, stored.content_version)
     if (
@@ -152,12 +157,35 @@ def _detail(
 
     measured = page_context(store(), stored)["measurement"]
     piloted = pilot_report.page_context(store(), stored)
+    deciding = None
+    round_ = _undecided_round(stored)
+    if round_ is not None and _allowed(member, access.Action.decide_pilot, stored):
+        action = f"/team/requests/{stored.id}/pilot"
+        deciding = pilot_form.context(
+            stored, round_, action, csrf, pilot_errors or {}, pilot_fields or {}, level=3, posts_round=True
+        )
     return html(
         pages.team_request(
-            stored, store().history(stored.id), form, changeable, posts, measured, retryable, piloted
+            stored,
+            store().history(stored.id),
+            form,
+            changeable,
+            posts,
+            measured,
+            retryable,
+            piloted,
+            deciding,
         ),
         status,
     )
+
+
+def _undecided_round(stored: StoredRequest) -> int | None:
+    """The pilot's current round when it has its verdict and the team has not decided it yet."""
+    if stored.plan is None or stored.plan.pilot_plan is None:
+        return None
+    record = store().pilot_record(stored.id)
+    return record.round if record.verdict is not None and record.round not in record.decisions else None
 
 
 @router.get("/team/requests/<request_id>")
@@ -176,6 +204,28 @@ def triage(request_id: str, form: TeamForm) -> Response:
     if choice is None or image_errors:
         return _detail(stored, member, session.csrf, typed, errors | image_errors, 422)
     triage_form.submit(stored, choice, revised, version or 0, member.email, "dashboard")
+    return redirect(f"/team/requests/{request_id}")
+
+
+@router.post("/team/requests/<request_id>/pilot")
+def decide_pilot(request_id: str, form: TeamForm) -> Response:
+    """The team's decision on the pilot's round (the form's `round`), as by the link in its
+    report mail and counted with it: once per round for the team."""
+    member, session = form.signed_in.member, form.signed_in.session
+    stored = store().get_request(request_id)
+    access.require(member, access.Action.decide_pilot, stored)
+    posted_round = form.fields.get("round", "")
+    if not posted_round.isdigit():
+        raise Refused(422, "Not decided", f"The form did not say which round it decides. {RELOAD}")
+    decided = store().pilot_record(stored.id).decisions.get(int(posted_round))
+    if decided is not None:
+        raise Refused(409, "Already decided", str(pilot_decision.PilotDecided(decided)))
+    choice, learning, blocks, errors = pilot_form.check(form.fields)
+    if choice is None:
+        return _detail(
+            stored, member, session.csrf, status=422, pilot_fields=form.fields, pilot_errors=errors
+        )
+    pilot_form.submit(stored, choice, learning, blocks, member.email, int(posted_round))
     return redirect(f"/team/requests/{request_id}")
 
 
