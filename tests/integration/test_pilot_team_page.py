@@ -3,7 +3,8 @@ variants in 3 blocks run to its verdict; a triager without the lead's or the adm
 decision and is refused (403); the lead sees the same choices as in the report mail's link, is
 refused beside the field (422) without a learning or with too many blocks, then stops the pilot
 with a learning. The team decides once: the page and the emailed link then both answer
-"already decided" (409), and the history keeps the one decision."""
+"already decided" (409), and the history keeps the one decision; and the other way round, a
+pilot stopped by the link is decided for a team page loaded before."""
 
 import uuid
 
@@ -93,3 +94,27 @@ def test_a_lead_stops_a_pilot_on_the_team_page_once_for_the_team(runtime: LocalR
     assert store.pilot_record(request_id).decisions == {1: recorded}
     stops = [e for e in store.history(request_id) if e.summary.startswith("Pilot decided")]
     assert [e.summary for e in stops] == [f"Pilot decided: stop. Learning: “{LEARNING}”"]
+
+
+def test_a_pilot_decided_by_the_link_is_decided_on_the_team_page(runtime: LocalRuntime, http: Http) -> None:
+    request_id, store = run_a_pilot(runtime, http, f"Pilot decided by link {uuid.uuid4().hex[:6]}")
+    path, action = f"/team/requests/{request_id}", f"/team/requests/{request_id}/pilot"
+    lee = sign_in(http, "lee@example.org")
+    page = lee.get(path)
+    assert hidden(page.text, "round") == "1", "the page offers no decision"
+
+    link = link_in(mails_to(http, "lee@example.org", "Pilot result", request_id)[0])
+    link_page = http.get(link)
+    by_link = http.post_form(
+        link, [("csrf", hidden(link_page.text, "csrf")), ("decision", "stop"), ("learning", LEARNING)]
+    )
+    assert by_link.status == 200 and "The pilot stops here" in by_link.text, by_link.text
+
+    # The page loaded before the link decided still posts its form: the team decided already.
+    late = lee.post(
+        action, [("csrf", hidden(page.text, "csrf")), ("round", "1"), ("decision", "more"), ("blocks", "1")]
+    )
+    assert late.status == 409 and "already decided (stop by lee@example.org" in late.text, late.text
+    assert 'name="round"' not in lee.get(path).text
+    assert list(store.pilot_record(request_id).decisions) == [1]
+    assert store.pilot_record(request_id).decisions[1]["choice"] == "stop"
