@@ -3,8 +3,11 @@ greenlight.workflow): find open requests whose workflow is gone or stuck.
 
 - its current execution ended (failed, timed out, stopped) and no failure was recorded (the
   status-change event was lost): record it now;
-- it made no progress for longer than its wait allows: stop the execution (the stop is then
-  recorded like any other failure, here directly).
+- it made no progress for longer than its wait allows, seen by two sweeps at least
+  `SECOND_LOOK` apart: stop the execution (the stop is then recorded like any other failure, here
+  directly). One look is not enough: a sweep that runs just as a long wait ends (or, on the local
+  runtime, just after the business clock jumped days ahead) finds the request unchanged while its
+  workflow is already moving on; a stuck one is still unchanged at the next sweep.
 Waits for people (triage, revision, review) are bounded by the state machine's own timeouts; for
 them the sweeper only checks that the execution still runs. A request being piloted (approved, with
 a pilot plan) is its pilot's: its lifecycle ended at "Piloting" by design, and the pilot's own
@@ -26,6 +29,8 @@ QUIET_FOR = timedelta(minutes=15)
 # Steps with no wait for a person or a time: an hour without a status change is a stuck workflow
 # (the longest retry schedule in the ASL, publishing's, ends within ten minutes).
 NO_WAIT = timedelta(hours=1)
+# The sweep runs every 5 minutes: a second look finds a request stuck, not just slow to wake.
+SECOND_LOOK = timedelta(minutes=4)
 SWEPT = (
     RequestStatus.submitted,
     RequestStatus.awaiting_triage,
@@ -69,6 +74,8 @@ def sweep_stalled(store: Store, mailer: Mailer, workflow: Workflow, pilot: Workf
                 deadline = allowed_until(stored)
                 if deadline is None or now < deadline:
                     continue
+                if now - store.stalled_since(stored.id, stored.updated_at) < SECOND_LOOK:
+                    continue  # the first look past the deadline: the next sweep decides
                 workflow.stop(execution, f"no progress since {clock.iso(stored.updated_at)}")
                 state = "ABORTED"
             elif state is None and status == RequestStatus.submitted:

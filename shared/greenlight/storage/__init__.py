@@ -225,6 +225,9 @@ class Store:
     def claim_once(self, request_id: str, key: str) -> bool:
         return self._requests.claim_once(request_id, key)
 
+    def stalled_since(self, request_id: str, updated_at: datetime) -> datetime:
+        return self._requests.stalled_since(request_id, updated_at)
+
     def lease_once(self, request_id: str, key: str, lease: timedelta) -> bool | None:
         return self._requests.lease_once(request_id, key, lease)
 

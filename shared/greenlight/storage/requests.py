@@ -310,6 +310,31 @@ class Requests(TableAccess):
             is not None
         )
 
+    def stalled_since(self, request_id: str, updated_at: datetime) -> datetime:
+        """When a sweep first found the request past its deadline with no change since `updated_at`:
+        now on the first look (or once the request has moved on since the last look), the earlier
+        look's time after that. One item, `STALL`, overwritten: it only remembers the last look."""
+        now = clock.now()
+        item = {
+            "pk": f"REQ#{request_id}",
+            "sk": "STALL",
+            "updated_at": clock.iso(updated_at),
+            "seen_at": clock.iso(now),
+        }
+        first = unless_condition_fails(
+            self.client.put_item,
+            TableName=self.table,
+            Item=to_item(item),
+            ConditionExpression="attribute_not_exists(pk) OR updated_at <> :updated",
+            ExpressionAttributeValues=to_item({":updated": clock.iso(updated_at)}),
+        )
+        if first is not None:
+            return now
+        answer = self.client.get_item(
+            TableName=self.table, Key=request_key(request_id, "STALL"), ConsistentRead=True
+        )
+        return datetime.fromisoformat(read(answer["Item"])["seen_at"])
+
     def lease_once(self, request_id: str, key: str, lease: timedelta) -> bool | None:
         """Hold a key for `lease` to do its side effect: True when taken (free, or an earlier lease
         ran out without being settled: its holder crashed), False while another lease runs, None
