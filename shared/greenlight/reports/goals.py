@@ -60,12 +60,19 @@ class TeamGoal(Model):
     channel: str | None = None  # None: all channels together
     set_by: str
     set_at: AwareDatetime
+    changed_by: str | None = None  # the last change of its target (all of them: `changes` in the item)
+    changed_at: AwareDatetime | None = None
+    removed_by: str | None = None  # removed: kept for the record, shown and celebrated no more
+    removed_at: AwareDatetime | None = None
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """[start, end) as UTC: local midnights of the period's first day and the day after it."""
         start = datetime.combine(self.starts, time(0), zone)
         end = datetime.combine(period_end(self.period, self.starts), time(0), zone)
         return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+
+    def over(self, zone: ZoneInfo, now: datetime) -> bool:
+        return now >= self.bounds(zone)[1]
 
     @property
     def period_label(self) -> str:
