@@ -44,7 +44,7 @@ def test_a_lead_changes_a_goals_target_once_and_a_stale_form_is_refused(
     form = lead.get(f"/reports/goals/{goal_id}/change")
     assert form.status == 200 and 'value="5000"' in form.text
     csrf = hidden(form.text, "csrf")
-    for bad in ("", "zero", "-3", "0"):
+    for bad in ("", "zero", "-3", "0", "inf", "nan", "1e400", "2e12"):
         answer = lead.post(
             f"/reports/goals/{goal_id}/change", [("csrf", csrf), ("seen", "5000"), ("target", bad)]
         )
@@ -73,6 +73,8 @@ def test_a_rate_goal_keeps_the_rules_it_was_set_with(http: Http) -> None:
         ("period", "quarter"),
         ("channel", "sandbox"),
     ]
+    infinite = [("metric", "clicks"), ("target", "inf"), ("period", "month"), ("channel", "")]
+    assert lead.post("/reports/goals", [("csrf", hidden(page, "csrf")), *infinite]).status == 422
     assert lead.post("/reports/goals", [("csrf", hidden(page, "csrf")), *fields]).status == 303
     goal_id = _id_of(lead, "2.00% engagement rate")
     csrf = hidden(lead.get(f"/reports/goals/{goal_id}/change").text, "csrf")

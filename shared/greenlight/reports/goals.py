@@ -107,10 +107,12 @@ def check(metric: str, target: str, period: str, channel: str) -> dict[str, str]
         errors["channel"] = "Choose a channel, or all channels."
     try:
         value = float(target)
-        if not value > 0:
+        if not 0 < value <= 1e12:  # also NaN and infinity, which the table cannot store
             raise ValueError
     except ValueError:
-        errors["target"] = "Enter a target above zero, such as 5000 (or 0.02 for a 2% rate)."
+        errors["target"] = (
+            "Enter a target above zero and at most 10^12, such as 5000 (or 0.02 for a 2% rate)."
+        )
     else:
         if metric == TeamMetric.engagement_rate and value >= 1:
             errors["target"] = "A rate target is a share below 1: 0.02 for 2%."
