@@ -5,6 +5,7 @@ its tables, charts (with alt text) and the CSV link, a lead sets a goal; nothing
 anywhere else and no page needs JavaScript."""
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -109,3 +110,58 @@ def test_a_lead_sets_a_team_goal_and_sees_its_progress(page: Page, published: di
     row = page.get_by_role("row", name=re.compile("100,000 clicks"))
     expect(row).to_be_visible()
     expect(row.locator("td.status")).to_have_text(re.compile("behind|on track|not known yet"))
+
+
+def test_a_lead_changes_a_goals_target_then_removes_it(
+    page: Page, runtime: LocalRuntime, published: dict[str, Any]
+) -> None:
+    """The measured post's engagements reach the target once it is lowered: the next hourly check
+    celebrates it once; raising the target again celebrates nothing more; removed, it leaves the page."""
+    http = published["http"]
+    sign_in(page, http, LEAD)
+    page.goto("/reports/goals")
+    page.get_by_label("Metric").select_option("engagements")
+    page.get_by_label("Target").fill("900000")
+    page.get_by_label("Period").select_option("quarter")
+    with page.expect_navigation(url=re.compile(r"/reports/goals$")):
+        page.get_by_role("button", name="Set the goal").click()
+    row = page.get_by_role("row", name=re.compile("900,000 engagements"))
+    expect(row.locator("td").first).not_to_have_text(re.compile(r"^(0|not known yet)$"))
+    assert not mails_to(http, LEAD, "Goal reached", "")
+
+    row.get_by_role("link", name=re.compile("^Change")).click()
+    page.get_by_label("Target").fill("none")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Change the target").click()
+    expect(page.get_by_role("alert")).to_contain_text("Enter a target above zero")
+    page.get_by_label("Target").fill("1")
+    with page.expect_navigation(url=re.compile(r"/reports/goals$")):
+        page.get_by_role("button", name="Change the target").click()
+    row = page.get_by_role("row", name=re.compile(r"^1 engagements"))
+    expect(row).to_be_visible()
+
+    runtime.clock.advance(3700)  # the next hourly check
+    celebrated = wait_until(
+        lambda: mails_to(http, LEAD, "Goal reached: 1 engagements", ""), message="the celebration"
+    )
+    assert len(celebrated) == 1
+    page.goto("/reports/goals")
+    page.get_by_role("row", name=re.compile(r"^1 engagements")).get_by_role(
+        "link", name=re.compile("^Change")
+    ).click()
+    page.get_by_label("Target").fill("2")
+    with page.expect_navigation(url=re.compile(r"/reports/goals$")):
+        page.get_by_role("button", name="Change the target").click()
+    digest = runtime.stack.physical_name("WeeklyDigestFunction")
+    runs = runtime.functions.invocations.get(digest, 0)
+    runtime.clock.advance(3700)  # the next hourly check looks at the changed goal again
+    wait_until(lambda: runtime.functions.invocations.get(digest, 0) > runs, message="the hourly check")
+    time.sleep(3)  # its run (a few queries) is over
+    assert len(mails_to(http, LEAD, "Goal reached", "")) == 1, "celebrated twice"
+
+    row = page.get_by_role("row", name=re.compile(r"^2 engagements"))
+    row.get_by_role("link", name=re.compile("^Remove")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Remove a team goal")
+    with page.expect_navigation(url=re.compile(r"/reports/goals$")):
+        page.get_by_role("button", name="Remove this goal").click()
+    expect(page.get_by_role("row", name=re.compile(r"^2 engagements"))).to_have_count(0)

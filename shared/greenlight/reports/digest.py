@@ -298,6 +298,7 @@ def team_goals(store: Store) -> list["TeamGoal"]:
     from greenlight.reports.goals import TeamGoal
 
     goals = [TeamGoal.model_validate(item) for item in store.team_goals()]
+    goals = [g for g in goals if g.removed_at is None]  # removed: kept in the table, not shown
     return sorted(goals, key=lambda g: (g.starts, g.set_at), reverse=True)
 
 

@@ -60,12 +60,19 @@ class TeamGoal(Model):
     channel: str | None = None  # None: all channels together
     set_by: str
     set_at: AwareDatetime
+    changed_by: str | None = None  # the last change of its target (all of them: `changes` in the item)
+    changed_at: AwareDatetime | None = None
+    removed_by: str | None = None  # removed: kept for the record, shown and celebrated no more
+    removed_at: AwareDatetime | None = None
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """[start, end) as UTC: local midnights of the period's first day and the day after it."""
         start = datetime.combine(self.starts, time(0), zone)
         end = datetime.combine(period_end(self.period, self.starts), time(0), zone)
         return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+
+    def over(self, zone: ZoneInfo, now: datetime) -> bool:
+        return now >= self.bounds(zone)[1]
 
     @property
     def period_label(self) -> str:
@@ -100,10 +107,12 @@ def check(metric: str, target: str, period: str, channel: str) -> dict[str, str]
         errors["channel"] = "Choose a channel, or all channels."
     try:
         value = float(target)
-        if not value > 0:
+        if not 0 < value <= 1e12:  # also NaN and infinity, which the table cannot store
             raise ValueError
     except ValueError:
-        errors["target"] = "Enter a target above zero, such as 5000 (or 0.02 for a 2% rate)."
+        errors["target"] = (
+            "Enter a target above zero and at most 10^12, such as 5000 (or 0.02 for a 2% rate)."
+        )
     else:
         if metric == TeamMetric.engagement_rate and value >= 1:
             errors["target"] = "A rate target is a share below 1: 0.02 for 2%."

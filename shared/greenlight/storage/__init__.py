@@ -32,7 +32,8 @@
                                                   celebration mail (n zero-padded to 10 digits)
     TEAM                 DIGEST#<yyyy-Www>        the weekly digest of one ISO week: drafting, the
                                                   lead's note, sending, sent
-    TEAM                 GOAL#<id>                a team goal (metric, target, month or quarter)
+    TEAM                 GOAL#<id>                a team goal (metric, target, month or quarter);
+                                                  its target changes and removal are marked on it
     TEAM                 MILESTONE#goal#<id>      a team goal reached, written before its mail
     TEAM                 PILOT#<time>#<id>        a pilot's verdict, for the week's digest
     SESSION#<sha256>     SESSION                  a team member's signed-in session (sha256 of the
@@ -419,6 +420,15 @@ class Store:
 
     def team_goals(self) -> list[dict[str, Any]]:
         return self._reports.team_goals()
+
+    def team_goal(self, goal_id: str) -> dict[str, Any] | None:
+        return self._reports.team_goal(goal_id)
+
+    def change_team_goal_target(self, goal_id: str, seen: float, target: float, by: str) -> bool:
+        return self._reports.change_team_goal_target(goal_id, seen, target, by)
+
+    def remove_team_goal(self, goal_id: str, by: str) -> bool:
+        return self._reports.remove_team_goal(goal_id, by)
 
     def claim_goal_celebration(self, goal_id: str, done: float) -> bool:
         return self._reports.claim_goal_celebration(goal_id, done)

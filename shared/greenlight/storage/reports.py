@@ -60,6 +60,10 @@ def _digest_key(week: str) -> dict[str, Any]:
     return to_item({"pk": TEAM, "sk": f"DIGEST#{week}"})
 
 
+def _goal_key(goal_id: str) -> dict[str, Any]:
+    return to_item({"pk": TEAM, "sk": f"GOAL#{goal_id}"})
+
+
 def _digest(item: dict[str, Any]) -> Digest:
     return Digest(
         week=item["week"],
@@ -144,6 +148,56 @@ class Reports(TableAccess):
             if "LastEvaluatedKey" not in page:
                 return items
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def team_goal(self, goal_id: str) -> dict[str, Any] | None:
+        answer = self.client.get_item(TableName=self.table, Key=_goal_key(goal_id), ConsistentRead=True)
+        return (
+            {k: v for k, v in read(answer["Item"]).items() if k not in ("pk", "sk")}
+            if "Item" in answer
+            else None
+        )
+
+    def change_team_goal_target(self, goal_id: str, seen: float, target: float, by: str) -> bool:
+        """The goal's new target, if the goal is still there, not removed and still has the target
+        the lead saw (``seen``); each change is appended to its ``changes`` (the record). False
+        otherwise: the caller reads the goal to say why."""
+        now = clock.iso(clock.now())
+        answer = unless_condition_fails(
+            self.client.update_item,
+            TableName=self.table,
+            Key=_goal_key(goal_id),
+            UpdateExpression=(
+                "SET target = :target, changed_by = :by, changed_at = :at, "
+                "changes = list_append(if_not_exists(changes, :none), :change)"
+            ),
+            ConditionExpression=(
+                "attribute_exists(pk) AND attribute_not_exists(removed_at) AND target = :seen"
+            ),
+            ExpressionAttributeValues=to_item(
+                {
+                    ":target": target,
+                    ":by": by,
+                    ":at": now,
+                    ":none": [],
+                    ":change": [{"at": now, "by": by, "from": seen, "to": target}],
+                    ":seen": seen,
+                }
+            ),
+        )
+        return answer is not None
+
+    def remove_team_goal(self, goal_id: str, by: str) -> bool:
+        """Mark the goal removed (kept for the record, never deleted); False when it was already
+        removed or does not exist."""
+        answer = unless_condition_fails(
+            self.client.update_item,
+            TableName=self.table,
+            Key=_goal_key(goal_id),
+            UpdateExpression="SET removed_at = :at, removed_by = :by",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(removed_at)",
+            ExpressionAttributeValues=to_item({":at": clock.iso(clock.now()), ":by": by}),
+        )
+        return answer is not None
 
     def claim_goal_celebration(self, goal_id: str, done: float) -> bool:
         """Written before the celebration mail: only one run gets True, ever."""

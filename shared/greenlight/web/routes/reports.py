@@ -18,6 +18,7 @@ from greenlight.web.security import SignedIn, SignedInMember, TeamForm
 
 if TYPE_CHECKING:
     from greenlight.reports.digest import WeeklyReport
+    from greenlight.reports.goals import TeamGoal
 
 router = Router()
 NOTE_LIMIT = 2000
@@ -155,6 +156,8 @@ def _goals_page(
         metrics=METRIC_WORDS,
         channels={n.id: n.label for n in NETWORKS.values()},
         week=IsoWeek.of(clock.now(), settings.zone).label,
+        now=clock.now(),
+        zone=settings.zone,
     )
     return html(body, status)
 
@@ -191,4 +194,96 @@ def set_goal(form: TeamForm) -> Response:
             "set_at": clock.iso(now),
         }
     )
+    return redirect("/reports/goals")
+
+
+# ---- changing or removing a goal: the target changes in place, what is measured does not ----
+
+
+def _lead(signed_in: SignedIn, doing: str) -> None:
+    if not _may_write_note(signed_in):
+        raise Refused(403, "For the team lead", f"Only a team lead or an admin {doing} team goals.")
+
+
+def _open_goal(goal_id: str) -> "TeamGoal":
+    """The goal in the path, if it can still be changed or removed: 404 unknown, 409 removed."""
+    from greenlight.reports.goals import TeamGoal
+
+    item = store().team_goal(goal_id)
+    if item is None:
+        raise Refused(404, "No such goal", "There is no team goal with this id. Open the goals page again.")
+    goal = TeamGoal.model_validate(item)
+    if goal.removed_at is not None:
+        raise Refused(
+            409, "Goal removed", f"{goal.summary} was removed by {goal.removed_by}. Nothing was changed."
+        )
+    return goal
+
+
+def _goal_page(
+    goal: "TeamGoal", signed_in: SignedIn, action: str, target: str = "", error: str = "", status: int = 200
+) -> Response:
+    from greenlight.rendering import render
+
+    body = render(
+        "pages/team_goal.html",
+        title="Change a team goal" if action == "change" else "Remove a team goal",
+        goal=goal,
+        action=action,
+        csrf=signed_in.session.csrf,
+        target=target or f"{goal.target:g}",
+        error=error,
+    )
+    return html(body, status)
+
+
+@router.get("/reports/goals/<goal_id>/change")
+def change_goal_form(goal_id: str, signed_in: SignedInMember) -> Response:
+    _lead(signed_in, "changes")
+    return _goal_page(_open_goal(goal_id), signed_in, "change")
+
+
+@router.post("/reports/goals/<goal_id>/change")
+def change_goal(goal_id: str, form: TeamForm) -> Response:
+    from greenlight.reports.goals import check
+
+    signed_in = form.signed_in
+    _lead(signed_in, "changes")
+    goal = _open_goal(goal_id)
+    if goal.over(_digest().configured().zone, clock.now()):
+        raise Refused(409, "Period over", f"{goal.period_label} is over: the goal's result stands as set.")
+    target = form.fields.get("target", "").strip()
+    errors = check(goal.metric, target, goal.period, goal.channel or "")
+    if errors:
+        return _goal_page(goal, signed_in, "change", target, " ".join(errors.values()), 422)
+    try:
+        seen = float(form.fields.get("seen", ""))
+    except ValueError:
+        raise Refused(400, "Form incomplete", "Open the goal's Change page again.") from None
+    if float(target) == goal.target:
+        return redirect("/reports/goals")  # already so: a double POST, or no change
+    if not store().change_team_goal_target(goal.id, seen, float(target), signed_in.member.email):
+        now = _open_goal(goal_id)  # removed meanwhile: its 409
+        raise Refused(
+            409,
+            "Changed meanwhile",
+            f"The target was changed to {now.format(now.target)} by {now.changed_by} after you opened "
+            "the page. Nothing was changed: open the goal's Change page again.",
+        )
+    return redirect("/reports/goals")
+
+
+@router.get("/reports/goals/<goal_id>/remove")
+def remove_goal_form(goal_id: str, signed_in: SignedInMember) -> Response:
+    _lead(signed_in, "removes")
+    return _goal_page(_open_goal(goal_id), signed_in, "remove")
+
+
+@router.post("/reports/goals/<goal_id>/remove")
+def remove_goal(goal_id: str, form: TeamForm) -> Response:
+    _lead(form.signed_in, "removes")
+    if store().team_goal(goal_id) is None:
+        raise Refused(404, "No such goal", "There is no team goal with this id. Open the goals page again.")
+    # Already removed (a double POST, or someone else): the same outcome, so the same answer.
+    store().remove_team_goal(goal_id, form.signed_in.member.email)
     return redirect("/reports/goals")
