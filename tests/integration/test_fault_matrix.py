@@ -86,12 +86,11 @@ def accept_pilot(run: Run) -> None:
     assert answer.status == 200, answer.text
 
 
-def accept_winning_pilot(run: Run) -> None:
-    """A pilot of 3 blocks whose variant B has a known large true effect (the sandbox multiplies
-    its engagement), so its verdict names a winner the team can roll out."""
-    assert (
-        run.http.post_json("/_local/channels/sandbox/effects", {"contains": MARK, "factor": 40}).status == 200
-    )
+def marked_pilot(run: Run, blocks: int) -> None:
+    """A pilot whose variant B has a known large true effect (the sandbox multiplies its
+    engagement by ten, as in test_pilots.py)."""
+    effect = {"contains": MARK, "factor": 10}
+    assert run.http.post_json("/_local/channels/sandbox/effects", effect).status == 200
     answer = post_decision(
         run.http,
         triage_link(run.http, run.request_id),
@@ -99,9 +98,19 @@ def accept_winning_pilot(run: Run) -> None:
         pilot="on",
         pilot_variant=VARIANT_B,
         pilot_hypothesis="Saying what people save gets more engagement",
-        pilot_blocks="3",
+        pilot_blocks=str(blocks),
     )
     assert answer.status == 200, answer.text
+
+
+def accept_three_blocks(run: Run) -> None:
+    marked_pilot(run, 3)
+
+
+def accept_six_blocks(run: Run) -> None:
+    """Six blocks, so that the verdict names the winner the team rolls out (three can find only
+    a 22× difference, docs/pilots.md)."""
+    marked_pilot(run, 6)
 
 
 def revise(run: Run) -> None:
@@ -298,14 +307,14 @@ PATHS = {
     "sent back for revision": Path((submit, revise), asked_to_revise),
     "pilot": Path((submit, accept_pilot, approve, pilot_waits, first_slot_out), piloting, PILOT_REQUEST),
     "pilot to its verdict": Path(
-        (submit, accept_winning_pilot, approve, pilot_waits, to_the_figures, evaluation_time),
+        (submit, accept_three_blocks, approve, pilot_waits, to_the_figures, evaluation_time),
         report_mailed,
         PILOT_REQUEST,
     ),
     "pilot rolled out": Path(
         (
             submit,
-            accept_winning_pilot,
+            accept_six_blocks,
             approve,
             pilot_waits,
             to_the_figures,
