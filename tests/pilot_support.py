@@ -64,8 +64,16 @@ class Watch:
         """Move the clock to each slot (the plan's, or the `slots` of a later round), past each 24 h
         figure, at most 4 hours at a time, letting the pilot and the sweep settle after each move,
         until the pilot's execution has ended."""
+        self.run_to_the_figures(pilot, slots, timedelta(hours=8))
+        self.until(lambda: (self.pilot() or {}).get("status") == "SUCCEEDED", 120, "the pilot to finish")
+
+    def run_to_the_figures(
+        self, pilot: PilotPlan, slots: Sequence[PlannedSlot] = (), after: timedelta = timedelta(hours=1)
+    ) -> None:
+        """The same moves until `after` past the last slot's 24 h figure: by default every figure is
+        taken and the pilot still waits for them ("Wait for figures", 7 h past the last)."""
         times = [s.at for s in slots or pilot.slots]
-        end = max(times) + timedelta(hours=pilot.age_hours) + timedelta(hours=8)
+        end = max(times) + timedelta(hours=pilot.age_hours) + after
         marks = sorted(set(times) | {at + timedelta(hours=24, minutes=5) for at in times})
         now: datetime = self.runtime.clock.now()
         while now < end:
@@ -74,4 +82,3 @@ class Watch:
             self.runtime.clock.advance((target - now).total_seconds() + 1)
             now = self.runtime.clock.now()
             self.until(self.settled, 120, f"the pilot and the sweep at {now}")
-        self.until(lambda: (self.pilot() or {}).get("status") == "SUCCEEDED", 120, "the pilot to finish")

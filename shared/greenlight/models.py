@@ -527,7 +527,7 @@ class FailureRecord(Model):
     execution: str  # the failed execution's name
     failed_at: datetime
     status_before: RequestStatus  # the status a retry restores
-    attempt: int = 0  # 0 for the first execution, n for the n-th retry
+    attempt: int = 0  # the retries before it (n for the n-th retry): its retry is `<id>-retry-<attempt + 1>`
     pilot: bool = False  # the pilot's execution failed (statemachines/pilot.asl.json), not the lifecycle's
 
 

@@ -14,19 +14,23 @@ intervals of the failing step sleep on the business clock, which the wait for `f
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from greenlight.pilots.plan import slot_request_id
+from greenlight.piloting import FIRST_LOOK
+from greenlight.pilots.plan import rollout_request_id, slot_request_id
 from greenlight.storage import Store
 
 from local.runtime import LocalRuntime
 from tests.integration.test_failures import failure_mails, inject, view
+from tests.integration.test_pilots import MARK, VARIANT_B, _decide
 from tests.integration.test_publishing import DAY, posts_on, waits_for_publish_time
 from tests.integration.test_review import RISKY, review, review_link
 from tests.integration.test_team import sign_in
 from tests.integration.test_triage import post_decision, triage_link
-from tests.support import Http, hidden, mails_to, sample_request, wait_until
+from tests.pilot_support import Watch
+from tests.support import Http, hidden, link_in, mails_to, sample_request, wait_until
 
 LEAD = "lee@example.org"
 REQUESTER = "ana@example.org"
@@ -80,6 +84,33 @@ def accept_pilot(run: Run) -> None:
         pilot_blocks="3",
     )
     assert answer.status == 200, answer.text
+
+
+def marked_pilot(run: Run, blocks: int) -> None:
+    """A pilot whose variant B has a known large true effect (the sandbox multiplies its
+    engagement by ten, as in test_pilots.py)."""
+    effect = {"contains": MARK, "factor": 10}
+    assert run.http.post_json("/_local/channels/sandbox/effects", effect).status == 200
+    answer = post_decision(
+        run.http,
+        triage_link(run.http, run.request_id),
+        "accept",
+        pilot="on",
+        pilot_variant=VARIANT_B,
+        pilot_hypothesis="Saying what people save gets more engagement",
+        pilot_blocks=str(blocks),
+    )
+    assert answer.status == 200, answer.text
+
+
+def accept_three_blocks(run: Run) -> None:
+    marked_pilot(run, 3)
+
+
+def accept_six_blocks(run: Run) -> None:
+    """Six blocks, so that the verdict names the winner the team rolls out (three can find only
+    a 22× difference, docs/pilots.md)."""
+    marked_pilot(run, 6)
 
 
 def revise(run: Run) -> None:
@@ -148,6 +179,77 @@ def first_slot_out(run: Run) -> None:
     wait_until(lambda: posts_on(run.http, "sandbox", slot_id), 60, "the first slot's post")
 
 
+def store_of(run: Run) -> Store:
+    return Store(run.runtime.client("dynamodb"), run.runtime.stack.physical_name("Table"))
+
+
+def to_the_figures(run: Run) -> None:
+    """Every slot out and measured at 24 h, the pilot waiting for its evaluation."""
+    plan = store_of(run).get_request(run.request_id).plan
+    assert plan is not None and plan.pilot_plan is not None
+    Watch(run.runtime, run.request_id).run_to_the_figures(plan.pilot_plan)
+
+
+def evaluation_time(run: Run) -> None:
+    """Move the clock to the end of "Wait for figures": "Evaluate pilot" runs."""
+    plan = store_of(run).get_request(run.request_id).plan
+    assert plan is not None and plan.pilot_plan is not None
+    last = max(s.at for s in plan.pilot_plan.slots) + (plan.publish_time - plan.pilot_plan.first_slot)
+    due = last + timedelta(hours=plan.pilot_plan.age_hours) + FIRST_LOOK
+    run.runtime.clock.advance(max(0.0, (due - run.runtime.clock.now()).total_seconds()) + 60)
+
+
+def moving(run: Run, check: Callable[[], Any], message: str) -> Any:
+    """Wait for `check`, moving the business clock on (the pilot's short waits sleep on it)."""
+
+    def done() -> Any:
+        run.runtime.clock.advance(3)
+        return check()
+
+    return wait_until(done, 90, message)
+
+
+def report_mailed(run: Run) -> None:
+    """The verdict recorded, the report mailed once to the requester and once to the lead, and
+    every slot out once."""
+    store = store_of(run)
+    moving(run, lambda: store.pilot_verdict(run.request_id), "the verdict")
+    for person in (REQUESTER, LEAD):
+        mails = moving(
+            run, lambda p=person: mails_to(run.http, p, "Pilot result", run.request_id), "the report"
+        )
+        assert len(mails) == 1, f"the report to {person} once: {[m['subject'] for m in mails]}"
+    plan = store.get_request(run.request_id).plan
+    assert plan is not None and plan.pilot_plan is not None
+    slots = Counter(
+        p["request_id"]
+        for p in run.http.get("/_local/channels/sandbox/posts.json").json()
+        if p["request_id"].startswith(f"{run.request_id}-s")
+    )
+    assert slots == Counter({slot_request_id(run.request_id, s): 1 for s in plan.pilot_plan.slots})
+    assert run.view()["status"] == "published"
+
+
+def roll_out(run: Run) -> None:
+    """The lead rolls the winner out through the link in the report mail."""
+    mail = mails_to(run.http, LEAD, "Pilot result (Winner)", run.request_id)
+    assert len(mail) == 1, "the pilot found its winner"
+    link = link_in(mail[0])
+    csrf = hidden(run.http.get(link).text, "csrf")
+    answer = _decide(run.http, link, csrf, "rollout")
+    assert answer.status == 200 and "goes out now" in answer.text, answer.text
+
+
+def rolled_out(run: Run) -> None:
+    """The winner out once on the channel, the pilot's last execution finished."""
+    rollout = rollout_request_id(run.request_id)
+    posts = moving(run, lambda: posts_on(run.http, "sandbox", rollout), "the rollout's post")
+    moving(run, lambda: pilot_execution(run)["status"] == "SUCCEEDED", "the rollout's execution to finish")
+    posts = posts_on(run.http, "sandbox", rollout)
+    assert len(posts) == 1 and MARK in posts[0]["text"], posts
+    assert run.view()["status"] == "published"
+
+
 # ---- the paths, and the final outcome each reaches with or without a fault on the way ----
 
 
@@ -191,6 +293,11 @@ class Path:
     overrides: tuple[tuple[str, Any], ...] = ()
 
 
+PILOT_REQUEST = (
+    ("channels", ["sandbox"]),
+    ("pilot_requested", True),
+    ("goal", {"metric": "engagement_rate", "target": 0.02}),
+)
 PATHS = {
     "fast track to publication": Path((submit, accept, approve, publish_time), published),
     "full review": Path(
@@ -198,14 +305,25 @@ PATHS = {
     ),
     "declined at triage": Path((submit, decline), declined),
     "sent back for revision": Path((submit, revise), asked_to_revise),
-    "pilot": Path(
-        (submit, accept_pilot, approve, pilot_waits, first_slot_out),
-        piloting,
+    "pilot": Path((submit, accept_pilot, approve, pilot_waits, first_slot_out), piloting, PILOT_REQUEST),
+    "pilot to its verdict": Path(
+        (submit, accept_three_blocks, approve, pilot_waits, to_the_figures, evaluation_time),
+        report_mailed,
+        PILOT_REQUEST,
+    ),
+    "pilot rolled out": Path(
         (
-            ("channels", ["sandbox"]),
-            ("pilot_requested", True),
-            ("goal", {"metric": "engagement_rate", "target": 0.02}),
+            submit,
+            accept_six_blocks,
+            approve,
+            pilot_waits,
+            to_the_figures,
+            evaluation_time,
+            report_mailed,
+            roll_out,
         ),
+        rolled_out,
+        PILOT_REQUEST,
     ),
 }
 
@@ -216,6 +334,11 @@ class Case:
     state: str  # the state the failure names
     path: str  # a key of PATHS
     before: int  # the fault is injected before this move of the path
+    during: str = ""  # which run of the step, when its state is met on more than one path
+
+    @property
+    def id(self) -> str:
+        return f"{self.state} {self.during}".strip().lower().replace(" ", "-")
 
 
 # Which request path reaches which step (docs/RELIABILITY.md, "The permanent-fault matrix").
@@ -234,6 +357,9 @@ MATRIX = [
     # The pilot's own state machine (statemachines/pilot.asl.json); its retry restarts the pilot.
     Case("NextPilotSlotFunction", "Next pilot slot", "pilot", 2),
     Case("WaitForPublishTimeFunction", "Wait for slot time", "pilot", 4),  # after the first slot went out
+    Case("EvaluatePilotFunction", "Evaluate pilot", "pilot to its verdict", 5),
+    # The winner's rollout (`<id>-rollout`), started by the team's decision after the verdict.
+    Case("NextPilotSlotFunction", "Next pilot slot", "pilot rolled out", 7, "during the rollout"),
     Case("CloseRequestFunction", "Close as declined", "declined at triage", 1),
     Case("RequestRevisionFunction", "Request revision", "sent back for revision", 1),
 ]
@@ -279,7 +405,8 @@ def faults(http: Http) -> Iterator[Http]:
     http.request("DELETE", "/_local/faults")
 
 
-@pytest.mark.parametrize("case", MATRIX, ids=lambda case: case.state.lower().replace(" ", "-"))
+@pytest.mark.timeout(300)  # the pilot's cases drive three blocks and their figures through business time
+@pytest.mark.parametrize("case", MATRIX, ids=lambda case: case.id)
 def test_a_permanent_fault_in_a_step_fails_tells_once_and_a_retry_reaches_the_same_outcome(
     runtime: LocalRuntime, faults: Http, case: Case
 ) -> None:

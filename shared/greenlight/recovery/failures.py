@@ -5,7 +5,12 @@ here is conditional, so a second delivery changes nothing and mails nobody.
 
 A pilot's execution runs after its lifecycle ended at "Piloting", while the request is `approved`
 (slots left) or `published` (every slot out, the verdict to come): its failure counts while the
-pilot has no verdict."""
+pilot's work is not done, that is while the current round has no verdict, or the winner the team
+chose to roll out has not gone out. The team's decisions start the pilot's machine again
+(`<id>-more-<round>`, `<id>-rollout`, greenlight.pilot_decision): the execution the last one
+started speaks for the request when it came after the last failure."""
+
+from datetime import datetime
 
 from greenlight import clock
 from greenlight.errors import Conflict
@@ -13,8 +18,10 @@ from greenlight.labels import STEP_LABELS
 from greenlight.mail import Mail, Mailer, notice, send_once
 from greenlight.models import OPEN_STATUSES, FailureRecord, RequestStatus, StoredRequest
 from greenlight.observability import FAILED_EXECUTIONS, record_metric
+from greenlight.pilots.plan import PilotChoice, more_request_name, rollout_request_id
 from greenlight.roster import active_leads
 from greenlight.storage import Store
+from greenlight.storage.pilots import PilotRecord
 from greenlight.workflow import Workflow, attempt_of, execution_name
 
 # What an execution that ended without a step's error reports, in words.
@@ -40,11 +47,12 @@ def record_failure(
     longer this execution's)."""
     for _ in range(3):  # a concurrent change (a decision arriving) is re-read, not lost
         stored = store.get_request(request_id)
-        if execution != current_execution(stored, pilot):
+        record = store.pilot_record(request_id) if pilot else None
+        if execution != current_execution(stored, pilot, record):
             return False
         if stored.status == RequestStatus.failed:
             break  # recorded by an earlier delivery or by the sweeper: only the mail may be missing
-        if not still_open(store, stored, pilot):
+        if not still_open(store, stored, record):
             return False  # closed, cancelled or published: the workflow's end was its own
         step, error, cause = workflow.where_it_failed(execution)
         failure = FailureRecord(
@@ -54,7 +62,7 @@ def record_failure(
             execution=execution,
             failed_at=clock.now(),
             status_before=stored.status,
-            attempt=attempt_of(execution),
+            attempt=retries_before(stored, execution, pilot),
             pilot=pilot,
         )
         try:
@@ -79,22 +87,62 @@ def what(failure: FailureRecord) -> str:
     return "pilot's workflow" if failure.pilot else "workflow"
 
 
-def still_open(store: Store, stored: StoredRequest, pilot: bool) -> bool:
-    """Whether the request still waits on the execution: open, or a pilot without its verdict."""
+def still_open(store: Store, stored: StoredRequest, record: PilotRecord | None = None) -> bool:
+    """Whether the request still waits on the execution: open, or (`record`: the pilot's) a
+    published pilot whose work is not done."""
     if stored.status in OPEN_STATUSES:
         return True
-    return pilot and stored.status == RequestStatus.published and store.pilot_verdict(stored.id) is None
+    return (
+        record is not None
+        and stored.status == RequestStatus.published
+        and pilot_unfinished(store, stored.id, record)
+    )
 
 
-def current_execution(stored: StoredRequest, pilot: bool = False) -> str:
-    """The execution of the lifecycle (or of the pilot) that speaks for a request: the first, the
-    failed one while it is failed, or the retry its last failure started. The pilot's first
-    execution is named like the lifecycle's, in its own state machine."""
-    if stored.failure is None or stored.failure.pilot != pilot:
-        return execution_name(stored.id)
-    if stored.status == RequestStatus.failed:
-        return stored.failure.execution
-    return execution_name(stored.id, stored.failure.attempt + 1)
+def pilot_unfinished(store: Store, request_id: str, record: PilotRecord) -> bool:
+    """The current round's verdict to come, or the winner decided and not out yet."""
+    if record.verdict is None:
+        return True
+    rollout = (record.decision or {}).get("choice") == PilotChoice.rollout
+    return rollout and not store.posts(rollout_request_id(request_id))
+
+
+def decided_execution(request_id: str, record: PilotRecord) -> tuple[str, datetime] | None:
+    """The pilot's execution the team's last decision started, and when: the rollout, or the round
+    of more blocks (a decision to stop starts none)."""
+    decisions = [(r, d) for r, d in record.decisions.items() if d.get("choice") != PilotChoice.stop]
+    if not decisions:
+        return None
+    round_, decision = max(decisions, key=lambda item: item[0])
+    at = datetime.fromisoformat(str(decision["at"]))
+    if decision["choice"] == PilotChoice.rollout:
+        return rollout_request_id(request_id), at
+    return more_request_name(request_id, round_ + 1), at
+
+
+def current_execution(stored: StoredRequest, pilot: bool = False, record: PilotRecord | None = None) -> str:
+    """The execution of the lifecycle (or of the pilot) that speaks for a request: the failed one
+    while it is failed; otherwise the latest started of the first, the retry its last failure
+    started, and (`record`: the pilot's) the one the team's last decision started. The pilot's
+    first execution is named like the lifecycle's, in its own state machine."""
+    failure = stored.failure if stored.failure is not None and stored.failure.pilot == pilot else None
+    if failure is not None and stored.status == RequestStatus.failed:
+        return failure.execution
+    name = execution_name(stored.id) if failure is None else execution_name(stored.id, failure.attempt + 1)
+    decided = decided_execution(stored.id, record) if record is not None else None
+    if decided is not None and (failure is None or decided[1] > failure.failed_at):
+        name = decided[0]
+    return name
+
+
+def retries_before(stored: StoredRequest, execution: str, pilot: bool) -> int:
+    """The failure's attempt, which names its retry (`<id>-retry-<attempt + 1>`): a retry's own
+    number, or for an execution a decision started, the retries of the same machine before it."""
+    attempt = attempt_of(execution)
+    earlier = stored.failure
+    if attempt == 0 and earlier is not None and earlier.pilot == pilot and earlier.execution != execution:
+        return earlier.attempt + 1
+    return attempt
 
 
 def tell_the_team(store: Store, mailer: Mailer, stored: StoredRequest) -> None:

@@ -5,7 +5,8 @@ nothing already done happens twice. Two clicks start one execution: the status c
 conditional on the request's lock, and the execution's name is fixed by the attempt.
 
 A failed pilot restarts its own state machine as `<id>-retry-<n>`: "Next pilot slot" skips every
-slot with a post already, so a slot that went out is not published again, and "Evaluate pilot"
+slot with a post already, so a slot that went out is not published again, then publishes the
+winner the team chose to roll out if it has no post yet (once per channel), and "Evaluate pilot"
 records its verdict once."""
 
 from greenlight.errors import Conflict
@@ -41,7 +42,7 @@ def retry(store: Store, workflow: Workflow, pilot: Workflow, stored: StoredReque
         )
     attempt = failure.attempt + 1
     resume = START if failure.pilot else RESUME_AT[failure.status_before]
-    where = "the pilot restarts at its next slot" if failure.pilot else f"the workflow restarts at “{resume}”"
+    where = "the pilot restarts where it stopped" if failure.pilot else f"the workflow restarts at “{resume}”"
     store.change_status(
         stored,
         failure.status_before,

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from greenlight import clock
 from greenlight.mail import Mailer
 from greenlight.models import RequestStatus, StoredRequest
-from greenlight.recovery.failures import current_execution, record_failure
+from greenlight.recovery.failures import current_execution, pilot_unfinished, record_failure
 from greenlight.storage import Store
 from greenlight.workflow import Workflow, attempt_of
 
@@ -89,10 +89,11 @@ def pilot_ended_without_a_verdict(
     store: Store, mailer: Mailer, pilot: Workflow, stored: StoredRequest
 ) -> bool:
     """Record a piloted request as failed when its pilot's current execution ended early."""
-    execution = current_execution(stored, pilot=True)
+    record = store.pilot_record(stored.id)
+    execution = current_execution(stored, pilot=True, record=record)
     state = pilot.status(execution)
     if state is None and attempt_of(execution) == 0:
         return False  # not started yet: the lifecycle's "Start pilot" starts it (or fails, recorded there)
-    if state in ("RUNNING", "SUCCEEDED") or store.pilot_verdict(stored.id) is not None:
+    if state in ("RUNNING", "SUCCEEDED") or not pilot_unfinished(store, stored.id, record):
         return False
     return record_failure(store, mailer, pilot, stored.id, execution, state or "NOT_STARTED", pilot=True)
