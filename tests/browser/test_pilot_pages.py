@@ -15,8 +15,7 @@ from greenlight.pilots.plan import more_request_name
 from playwright.sync_api import Page, expect
 
 from local.runtime import LocalRuntime
-from tests.integration.test_review import review, review_link
-from tests.integration.test_triage import post_decision, submit, triage_link
+from tests.integration.test_pilot_team_page import run_a_pilot
 from tests.pilot_support import Watch
 from tests.support import Http, mails_to, wait_until
 
@@ -28,17 +27,10 @@ def _piloted(runtime: LocalRuntime) -> dict[str, Any]:
     http = Http(runtime.base_url)
     assert http.post_json("/_local/channels/sandbox/effects", {"contains": MARK, "factor": 10}).status == 200
     title = f"Pilot in the browser {uuid.uuid4().hex[:6]}"
-    request_id = submit(http, title, channels=["sandbox"], pilot_requested=True)
-    fields = {"pilot": "on", "pilot_variant": f"Plan less {MARK}", "pilot_hypothesis": "B is better"}
-    fields["pilot_blocks"] = "3"
-    assert post_decision(http, triage_link(http, request_id), "accept", "", **fields).status == 200
-    assert review(http, review_link(http, request_id, "kim@example.org"), "approve").status == 200
-    watch = Watch(runtime, request_id)
-    stored = watch.store.get_request(request_id)
-    assert stored.plan and stored.plan.pilot_plan
-    watch.until(watch.settled, 120, "the pilot to start")
-    watch.run_to_the_verdict(stored.plan.pilot_plan)
-    return {"id": request_id, "title": title, "http": http, "slots": len(stored.plan.pilot_plan.slots)}
+    request_id, store = run_a_pilot(runtime, http, title, variant=f"Plan less {MARK}")
+    plan = store.get_request(request_id).plan
+    assert plan and plan.pilot_plan
+    return {"id": request_id, "title": title, "http": http, "slots": len(plan.pilot_plan.slots)}
 
 
 def test_the_status_page_shows_the_pilot_report_with_a_loaded_chart(

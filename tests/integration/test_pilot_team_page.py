@@ -20,10 +20,13 @@ from tests.support import Http, hidden, link_in, mails_to
 LEARNING = "Saying what people save did not beat the plain copy on the sandbox."
 
 
-def run_a_pilot(runtime: LocalRuntime, http: Http, title: str) -> tuple[str, Store]:
-    """A request with a pilot of 2 variants in 3 blocks, triaged, approved and run to its verdict."""
+def run_a_pilot(
+    runtime: LocalRuntime, http: Http, title: str, variant: str = "Plan less, do more"
+) -> tuple[str, Store]:
+    """A request with a pilot of 2 variants (`variant` is B) in 3 blocks on the sandbox, triaged,
+    approved by the on-duty reviewer and run to its verdict."""
     request_id = submit(http, title, channels=["sandbox"], pilot_requested=True)
-    fields = {"pilot": "on", "pilot_variant": "Plan less, do more", "pilot_hypothesis": "B is better"}
+    fields = {"pilot": "on", "pilot_variant": variant, "pilot_hypothesis": "B is better"}
     assert (
         post_decision(http, triage_link(http, request_id), "accept", "", pilot_blocks="3", **fields).status
         == 200
