@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from benchmarks import calls
 from benchmarks.stats import percentile
 from local.outbox import parse
 from local.runtime import LocalRuntime
@@ -95,6 +96,7 @@ class Run:
     answered: float = 0.0  # the POST's answer
     waiting: float = 0.0  # accepted, approved, and waiting for its publish time
     error: str = ""
+    cpu: float = 0.0  # this person's own CPU seconds: their HTTP client, mail parsing, reads
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -110,8 +112,25 @@ def _decide(http: Http, link: str, decision: str, **fields: str) -> None:
         raise RuntimeError(f"{decision}: {answer.status} {title[1] if title else answer.text[:100]!r}")
 
 
-def _drive(runtime: LocalRuntime, http: Http, inbox: Inbox, start: threading.Barrier, deadline: float) -> Run:
+def _drive(
+    runtime: LocalRuntime,
+    http: Http,
+    inbox: Inbox,
+    start: threading.Barrier,
+    deadline: float,
+    counted: calls.Calls,
+) -> Run:
     run = Run()
+    cpu = time.thread_time()
+    with counted.people():
+        _play(run, runtime, http, inbox, start, deadline)
+    run.cpu = time.thread_time() - cpu
+    return run
+
+
+def _play(
+    run: Run, runtime: LocalRuntime, http: Http, inbox: Inbox, start: threading.Barrier, deadline: float
+) -> None:
     try:
         start.wait()
         run.submitted = time.perf_counter()
@@ -134,25 +153,28 @@ def _drive(runtime: LocalRuntime, http: Http, inbox: Inbox, start: threading.Bar
             where = runtime.where_is(run.request_id)
             if where["state"] == "Wait for publish time" and where["waiting"]:
                 run.waiting = time.perf_counter()
-                return run
+                return
             time.sleep(1)  # where_is reads the whole history: a figure to the second
         raise TimeoutError(f"{run.request_id} never waited for its publish time")
     except Exception as error:  # recorded: a lost request is a result, not a crash of the benchmark
         run.error = f"{type(error).__name__}: {error}"
-        return run
 
 
 def run(count: int = 200, workers: int = 25, deadline_seconds: float = 1800) -> list[str]:
     deadline = time.monotonic() + deadline_seconds
+    counted = calls.Calls()
     cpu = time.process_time()  # every thread of this process: the runtime, its functions, the people
     # One requester sends them all: the rate limits raised as the tests raise them.
     with LocalRuntime(port=0, schedules=False, parameters=TEST_PARAMETERS) as runtime:
+        uninstall = counted.install()
         # A slow answer under load is a figure, not a lost request: wait as long as the run may.
         http = Http(runtime.base_url, timeout=deadline_seconds)
         inbox = Inbox()
         start = threading.Barrier(min(workers, count))
         with ThreadPoolExecutor(workers) as pool:
-            runs = list(pool.map(lambda _: _drive(runtime, http, inbox, start, deadline), range(count)))
+            runs = list(
+                pool.map(lambda _: _drive(runtime, http, inbox, start, deadline, counted), range(count))
+            )
         first = min(r.submitted for r in runs)
         ready = [r for r in runs if not r.error]
         if not ready:
@@ -163,22 +185,52 @@ def run(count: int = 200, workers: int = 25, deadline_seconds: float = 1800) -> 
             time.sleep(0.1)
         moved = time.perf_counter()
         runtime.clock.advance(2 * DAY + 60)
-        sfn = runtime.client("stepfunctions")
-        arn = runtime.state_machine_arn().replace(":stateMachine:", ":execution:")
-        pending = {r.request_id for r in ready}
-        ended: dict[str, str] = {}
-        while pending and time.monotonic() < deadline:
-            for request_id in list(pending):
-                status = sfn.describe_execution(executionArn=f"{arn}:{request_id}")["status"]
-                if status != "RUNNING":
-                    ended[request_id] = status
-                    pending.discard(request_id)
-            time.sleep(0.2)
-        last = time.perf_counter()
-        posts = http.get("/_local/channels/sandbox/posts.json").json()
-        time.sleep(1)
-        inbox.refresh()
-    cpu = time.process_time() - cpu
+        watching = time.thread_time()
+        with counted.people():
+            ended = _wait_for_the_end(runtime, {r.request_id for r in ready}, deadline)
+            last = time.perf_counter()
+            posts = http.get("/_local/channels/sandbox/posts.json").json()
+            time.sleep(1)
+            inbox.refresh()
+        watching = time.thread_time() - watching
+        cpu = time.process_time() - cpu
+        per_request = {op: n / count for (_, op), n in counted.counts.items()}
+        sample = ready[0].request_id
+        items = calls.partition(runtime, sample)
+        uninstall()
+        in_process = calls.in_process(runtime, sample, items)
+    on_server = calls.moto_server(items)
+    people = sum(r.cpu for r in runs) + watching
+    lines = _results(count, workers, runs, ready, ended, posts, inbox, first, moved, last)
+    return lines + _floor(count, cpu, people, counted, per_request, in_process, on_server)
+
+
+def _wait_for_the_end(runtime: LocalRuntime, pending: set[str], deadline: float) -> dict[str, str]:
+    sfn = runtime.client("stepfunctions")
+    arn = runtime.state_machine_arn().replace(":stateMachine:", ":execution:")
+    ended: dict[str, str] = {}
+    while pending and time.monotonic() < deadline:
+        for request_id in list(pending):
+            status = sfn.describe_execution(executionArn=f"{arn}:{request_id}")["status"]
+            if status != "RUNNING":
+                ended[request_id] = status
+                pending.discard(request_id)
+        time.sleep(0.2)
+    return ended
+
+
+def _results(
+    count: int,
+    workers: int,
+    runs: list[Run],
+    ready: list[Run],
+    ended: dict[str, str],
+    posts: list[dict[str, str]],
+    inbox: Inbox,
+    first: float,
+    moved: float,
+    last: float,
+) -> list[str]:
     per_request: dict[str, int] = {}
     for post in posts:
         per_request[post.get("request_id", "")] = per_request.get(post.get("request_id", ""), 0) + 1
@@ -191,7 +243,7 @@ def run(count: int = 200, workers: int = 25, deadline_seconds: float = 1800) -> 
     first_error = f": {failed[0].error}" if failed and failed[0].error else ""
     intake = sorted((r.answered - r.submitted) * 1000 for r in ready)
     to_wait = sorted(r.waiting - r.submitted for r in ready)
-    lines = [
+    return [
         TITLE,
         "",
         f"{count} requests submitted at once by {workers} threads over HTTP (`POST /api/requests`), each "
@@ -212,7 +264,51 @@ def run(count: int = 200, workers: int = 25, deadline_seconds: float = 1800) -> 
         f"| submission to waiting for the publish time, median / p95 | {percentile(to_wait, 50):.1f} s / "
         f"{percentile(to_wait, 95):.1f} s |",
         f"| clock moved to all {len(ended)} executions ended | {last - moved:.1f} s |",
+    ]
+
+
+def _floor(
+    count: int,
+    cpu: float,
+    people: float,
+    counted: calls.Calls,
+    per_request: dict[str, float],
+    in_process: dict[str, float],
+    on_server: dict[str, float],
+) -> list[str]:
+    system = (cpu - people) / count * 1000
+    floor = calls.floor_ms(per_request, in_process)
+    server = calls.floor_ms(per_request, on_server)
+    made = sum(counted.counts.values()) / count
+    by_op = ", ".join(
+        f"{service} {op} {n / count:.1f}"
+        for (service, op), n in sorted(counted.counts.items(), key=lambda c: -c[1])
+    )
+    rows = [
+        f"| {op} | {per_request.get(op, 0):.1f} | {in_process[op]:.2f} ms | "
+        + (f"{on_server[op]:.2f} ms |" if op in on_server else "— |")
+        for op in sorted(in_process, key=lambda op: -per_request.get(op, 0) * in_process[op])
+    ]
+    return [
         f"| CPU time of the whole process (runtime, functions, scripted people, start-up) | {cpu:.1f} s, "
         f"**{cpu / count * 1000:.0f} ms a request** |",
+        f"| of which the scripted people's own threads (HTTP clients, mail parsing, reads) "
+        f"| {people:.1f} s |",
+        f"| CPU a request without the people (the system and its start-up) | **{system:.0f} ms** |",
+        "",
+        f"**The floor, measured in the same run.** The system made {made:.0f} AWS calls a request "
+        f"through boto3 ({by_op}). Each DynamoDB and SES operation replayed alone on the same runtime and "
+        "table, with a stored request as the payload (`benchmarks/calls.py`), costs on moto:",
+        "",
+        "| operation | calls a request | CPU a call, in process (botocore + moto) "
+        "| CPU a call in `moto_server`'s own process |",
+        "|---|---|---|---|",
+        *rows,
+        f"| **a request's replayed calls** | | **{floor:.0f} ms** | **{server:.0f} ms** (DynamoDB only) |",
+        "",
+        "Those calls alone, with no Greenlight code, no Step Functions interpreter, no HTTP and no "
+        f"people, allow at most **{1000 / floor:.1f} requests a second** on one core. With the functions "
+        f"in processes of their own calling `moto_server`, its process alone would need {server:.0f} ms "
+        f"a request: at most {1000 / server:.1f} a second, before the interpreter and its own Lambda "
+        "invocations.",
     ]
-    return lines
