@@ -157,7 +157,10 @@ class Driver:
                 self._mails_seen += 1
                 if raw is None:
                     continue
-                mail = parse(raw if isinstance(raw, str) else raw.decode())
+                text = raw if isinstance(raw, str) else raw.decode()
+                if submitted.requester not in text:
+                    continue  # not to the requester (its address is in the headers as it is): not parsed
+                mail = parse(text)
                 if submitted.requester in mail["to"] and submitted.request_id in mail["text"]:
                     return True
             return False

@@ -11,7 +11,8 @@ benchmark, `docs/RELIABILITY.md` "Load"). Each patch keeps moto's answers as the
   numbers, booleans, maps and lists is sent as it is instead (it serializes to itself).
 - Every call lists the methods of moto's responses class (inspect.getmembers) to check its action.
 - The Step Functions interpreter creates a boto3 client for every Task (about 9 ms each), parses
-  the definition with ANTLR for every execution, and builds a JSONPath parser (reading its LALR
+  the definition with ANTLR and builds its program of evaluation components for every execution
+  (about 14% of the CPU time of an intake), and builds a JSONPath parser (reading its LALR
   tables) for every path it evaluates: clients, parse trees and parsed paths are kept.
 """
 
@@ -152,7 +153,6 @@ def _step_functions_keep_what_they_make() -> list[Undo]:
     from jsonpath_ng.ext import parse as parse_extended_path
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
     from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 
     undo: list[Undo] = []
@@ -176,21 +176,44 @@ def _step_functions_keep_what_they_make() -> list[Undo]:
     undo.append(_replace(json_path, "parse", functools.lru_cache(maxsize=4096)(parse_extended_path)))
     undo.append(_replace(result_path, "parse", functools.lru_cache(maxsize=4096)(parse_path)))
 
-    # The ANTLR tree of a definition is read, never changed; the evaluation components built from
-    # it (which hold an execution's state) are still built anew for each execution.
+    # A definition's ANTLR tree and the program of evaluation components built from it are read,
+    # never changed, by an execution: its state lives in its own Environment (moto's Map and
+    # Parallel states already run one program's components on several threads at once). The one
+    # thing a component sets on itself is its heap key, a random id made on first use, under which
+    # each execution's environment keeps that component's retry counters: made once, here, before
+    # any execution can race to make two.
     parse = vars(AmazonStateLanguageParser)["parse"].__func__
 
     @functools.lru_cache(maxsize=64)
-    def tree_of(definition: str) -> Any:
-        return parse(definition)[1]
-
     def parse_once(definition: str) -> tuple[Any, Any]:
-        tree = tree_of(definition)
-        return Preprocessor().visit(tree), tree
+        program, tree = parse(definition)
+        _make_heap_keys(program)
+        return program, tree
 
     undo.append(_replace(AmazonStateLanguageParser, "parse", staticmethod(parse_once)))
-    undo.append(tree_of.cache_clear)
+    undo.append(parse_once.cache_clear)
     return undo
+
+
+def _make_heap_keys(program: Any) -> None:
+    from moto.stepfunctions.parser.asl.component.component import Component
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    seen: set[int] = set()
+    pending: list[Any] = [program]
+    while pending:
+        value = pending.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, EvalComponent):
+            value.heap_key  # noqa: B018 (made on first read)
+        if isinstance(value, Component):
+            pending += vars(value).values()
+        elif isinstance(value, dict):
+            pending += value.values()
+        elif isinstance(value, list | tuple):
+            pending += value
 
 
 def _responses_know_their_methods() -> list[Undo]:

@@ -198,3 +198,64 @@ def test_undo_restores_moto() -> None:
     for step in reversed(undo):
         step()
     assert all(a is b for a, b in zip(before, snapshot(), strict=True))
+
+
+RETRYING = {
+    "StartAt": "Read",
+    "States": {
+        "Read": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::dynamodb:getItem",
+            "Parameters": {"TableName": "missing", "Key": {"pk": {"S": "x"}}},
+            "Retry": [
+                {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1}
+            ],
+            "End": True,
+        }
+    },
+}
+
+
+def _attempts_of_executions(count: int) -> list[int]:
+    """Each execution of one retrying definition, started at once: its failed attempts."""
+    import time
+
+    sfn = boto3.client(
+        "stepfunctions", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+    )
+    arn = sfn.create_state_machine(
+        name="retrying", definition=json.dumps(RETRYING), roleArn="arn:aws:iam::123456789012:role/r"
+    )["stateMachineArn"]
+    executions = [sfn.start_execution(stateMachineArn=arn)["executionArn"] for _ in range(count)]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(
+        sfn.describe_execution(executionArn=e)["status"] == "RUNNING" for e in executions
+    ):
+        time.sleep(0.1)
+    return [
+        sum(event["type"] == "TaskFailed" for event in sfn.get_execution_history(executionArn=e)["events"])
+        for e in executions
+    ]
+
+
+def test_executions_of_one_kept_program_each_count_their_own_retries() -> None:
+    """The program is built once per definition and shared: each execution still retries as often
+    as the definition says (its counters live in its own environment, under heap keys made once)."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    config = {"stepfunctions": {"execute_state_machine": True}}
+    with mock_aws(config=config):
+        stock = _attempts_of_executions(1)
+    undo = speed.install()
+    try:
+        with mock_aws(config=config):
+            kept = _attempts_of_executions(4)
+        definition = json.dumps(RETRYING)
+        assert (
+            AmazonStateLanguageParser.parse(definition)[0] is AmazonStateLanguageParser.parse(definition)[0]
+        )
+    finally:
+        for step in reversed(undo):
+            step()
+    assert stock == [3]  # the first try and two retries
+    assert kept == stock * 4
