@@ -1,5 +1,7 @@
 """Every mail the system sent, read from moto's SES backend and parsed as MIME."""
 
+import copy
+import functools
 import re
 from email import message_from_string, policy
 from email.message import EmailMessage
@@ -67,16 +69,23 @@ def raw_message(number: int, region: str = "us-east-1") -> bytes | None:
     return raw if isinstance(raw, bytes) else raw.encode()
 
 
+@functools.lru_cache(maxsize=65536)
+def _parsed(message_id: str, raw: str) -> dict[str, Any]:
+    """A sent mail never changes: each is parsed once, however often the outbox is read (tests
+    poll it; parsing every mail at every look made reading it grow with the square of the mails)."""
+    return parse(raw)
+
+
 def read_outbox(region: str = "us-east-1", since: int = 0) -> list[dict[str, Any]]:
     """Every mail sent, or those from the `since`-th on (each has its `number`)."""
     mails = []
-    for number, sent in enumerate(ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages):
-        if number < since:
-            continue
+    sent_messages = ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
+    for number in range(max(since, 0), len(sent_messages)):
+        sent = sent_messages[number]
         raw = getattr(sent, "raw_data", None)
         if raw is None:
             continue  # Greenlight sends raw MIME only
-        mail = parse(raw if isinstance(raw, str) else raw.decode())
+        mail = copy.deepcopy(_parsed(sent.id, raw if isinstance(raw, str) else raw.decode()))
         mail["id"] = sent.id
         mail["number"] = number
         mails.append(mail)
