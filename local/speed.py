@@ -10,6 +10,10 @@ benchmark, `docs/RELIABILITY.md` "Load"). Each patch keeps moto's answers as the
   alias lookups each, for every attribute of every item read: an attribute value of strings,
   numbers, booleans, maps and lists is sent as it is instead (it serializes to itself).
 - Every call lists the methods of moto's responses class (inspect.getmembers) to check its action.
+- botocore signs every request (SigV4: a canonical request, four HMACs) that moto never checks:
+  about a quarter of a DynamoDB call's CPU time. Clients of boto3's default session (the
+  functions', the runtime's) send DynamoDB, SES, Step Functions and Lambda calls unsigned; moto
+  answers them for the same account. S3 stays signed (presigned uploads carry their signature).
 - The Step Functions interpreter creates a boto3 client for every Task (about 9 ms each), parses
   the definition with ANTLR and builds its program of evaluation components for every execution
   (about 14% of the CPU time of an intake), and builds a JSONPath parser (reading its LALR
@@ -225,9 +229,36 @@ def _responses_know_their_methods() -> list[Undo]:
     return [_replace(responses, "method_names_from_class", names), names.cache_clear]
 
 
+UNSIGNED_SERVICES = ("dynamodb", "sesv2", "sfn", "lambda")
+SIGNER_HANDLER = "greenlight-local-unsigned"
+
+
+def _unsigned(**_: Any) -> Any:
+    import botocore
+
+    return botocore.UNSIGNED
+
+
+def _requests_unsigned() -> list[Undo]:
+    import boto3
+
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
+    undo: list[Undo] = []
+    for service in UNSIGNED_SERVICES:
+        event = f"choose-signer.{service}"
+        events.register(event, _unsigned, unique_id=f"{SIGNER_HANDLER}-{service}")
+        undo.append(functools.partial(events.unregister, event, unique_id=f"{SIGNER_HANDLER}-{service}"))
+    return undo
+
+
 def install() -> list[Undo]:
+    """Before the runtime makes its clients: a client copies the default session's handlers when it
+    is made (the functions make theirs when first invoked)."""
     return (
-        _transactions_copy_their_items()
+        _requests_unsigned()
+        + _transactions_copy_their_items()
         + _queries_read_their_partition()
         + _attribute_values_as_they_are()
         + _step_functions_keep_what_they_make()

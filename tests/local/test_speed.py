@@ -259,3 +259,43 @@ def test_executions_of_one_kept_program_each_count_their_own_retries() -> None:
             step()
     assert stock == [3]  # the first try and two retries
     assert kept == stock * 4
+
+
+def test_default_session_clients_send_unsigned_calls_and_undo_signs_them_again() -> None:
+    """moto never checks a signature: the runtime's and the functions' calls go unsigned, and moto
+    answers them as it answered signed ones."""
+
+    def authorization_of_a_call() -> tuple[str, list[str]]:
+        """The Authorization header of a call by a new client of the default session, and its answer."""
+        client = boto3.client(
+            "dynamodb", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+        )
+        seen: list[bytes | str] = []
+        client.meta.events.register(
+            "before-send", lambda request, **_: seen.append(request.headers.get("Authorization", b""))
+        )
+        tables = client.list_tables()["TableNames"]
+        header = seen[-1]
+        return header.decode() if isinstance(header, bytes) else header, tables
+
+    with mock_aws():
+        boto3.client(
+            "dynamodb", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+        ).create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        signed, tables = authorization_of_a_call()
+        undo = speed.install()
+        try:
+            unsigned, tables_unsigned = authorization_of_a_call()
+        finally:
+            for step in reversed(undo):
+                step()
+        signed_again, _ = authorization_of_a_call()
+    assert signed.startswith("AWS4-HMAC-SHA256")
+    assert unsigned == ""
+    assert tables_unsigned == tables == [TABLE]
+    assert signed_again.startswith("AWS4-HMAC-SHA256")
