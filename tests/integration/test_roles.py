@@ -1,7 +1,7 @@
 """Who may do what (README, "Who may do what"; greenlight.access), each row by role, on pages and
-emailed links alike (the README says which cells are tested with their feature instead); a member set inactive can no longer decide through old links; nobody decides
-on their own request, whatever address they wrote it from (case, plus-addressing, the roster's
-aliases)."""
+emailed links alike (the README says which cells are tested with their feature instead); a member
+set inactive can no longer decide through old links; nobody decides on their own request, whatever
+address they wrote it from (case, plus-addressing, the roster's aliases)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
