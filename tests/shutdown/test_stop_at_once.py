@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from tests.support import Http, local_runtime, sample_request, wait_until
 
@@ -29,7 +30,9 @@ def thread_errors() -> Iterator[list[str]]:
 def test_an_execution_stopped_as_it_starts_ends_aborted() -> None:
     # moto made the environment on the execution's thread a moment after StartExecution answered;
     # a stop before then raised "'NoneType' object has no attribute 'set_stop'".
+    moto_stop = vars(ExecutionWorker)["stop"]
     with local_runtime(schedules=False) as runtime:
+        assert vars(ExecutionWorker)["stop"] is not moto_stop
         sfn = runtime.client("stepfunctions")
         role = runtime.client("iam").get_role(RoleName="greenlight-local")["Role"]["Arn"]
         # A definition as long as the lifecycle's: moto parses it on the execution's thread.
@@ -55,6 +58,7 @@ def test_an_execution_stopped_as_it_starts_ends_aborted() -> None:
             message="the stopped executions to end",
         )
         assert statuses == ["ABORTED"] * 10
+    assert vars(ExecutionWorker)["stop"] is moto_stop, "stopping the runtime restores moto"
 
 
 @pytest.mark.parametrize("attempt", range(8))
