@@ -80,7 +80,7 @@ class ExecutionEvents:
         return undo
 
     def ended(self, execution: Any) -> None:
-        if not self.delivering or execution.exec_arn in self.quiet:
+        if execution.exec_arn in self.quiet:
             return
         event = status_change(execution)
         for pattern, function in self.rules:
@@ -89,9 +89,13 @@ class ExecutionEvents:
                 thread = threading.Thread(
                     target=self._deliver, args=(function, event), name="local-events", daemon=True
                 )
+                # Started under the lock stop() takes: stop() sees every delivery started (a
+                # thread listed before it started could not be joined) and none starts after it.
                 with self._lock:
+                    if not self.delivering:
+                        return
                     self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-                thread.start()
+                    thread.start()
 
     def _deliver(self, function: str, event: dict[str, Any]) -> None:
         self.runtime.client("lambda").invoke(
@@ -100,8 +104,8 @@ class ExecutionEvents:
 
     def stop(self, seconds: float = 10) -> None:
         """No more deliveries; wait for those under way."""
-        self.delivering = False
         with self._lock:
+            self.delivering = False
             threads = list(self._threads)
         for thread in threads:
             thread.join(timeout=seconds)

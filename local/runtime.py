@@ -26,6 +26,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 
 from local import speed
@@ -113,6 +114,24 @@ def _stop_ends_callback_waits() -> list[Undo]:
     return [_replace(Environment, "set_stop", set_stop), _replace(Environment, "set_error", set_error)]
 
 
+def _stop_before_the_first_state() -> list[Undo]:
+    """moto's worker makes an execution's environment on the execution's own thread, a moment after
+    StartExecution answered (it parses the definition first), and the environment only takes a
+    stop once its program runs. A StopExecution before then failed inside moto ("'NoneType' object
+    has no attribute 'set_stop'"), so the runtime stopping right after an execution started
+    crashed with its mock still on; a moment later it was lost (the execution ran on). A stop waits
+    until the program runs (milliseconds), then stops it: the execution ends ABORTED."""
+    original = ExecutionWorker.stop
+
+    def stop(self: ExecutionWorker, stop_date: Any, error: str | None, cause: str | None) -> None:
+        deadline = time.monotonic() + 10
+        while (self.env is None or self.env.program_state() is None) and time.monotonic() < deadline:
+            time.sleep(0.002)
+        original(self, stop_date=stop_date, error=error, cause=cause)
+
+    return [_replace(ExecutionWorker, "stop", stop)]
+
+
 class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     def __init__(
         self,
@@ -169,7 +188,10 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self._undo.append(self.functions.uninstall)
         self._undo.append(self.iam.install())
         self._undo += (
-            _serialise_dynamodb(self.faults) + _name_unnamed_executions() + _stop_ends_callback_waits()
+            _serialise_dynamodb(self.faults)
+            + _name_unnamed_executions()
+            + _stop_ends_callback_waits()
+            + _stop_before_the_first_state()
         )
         self._undo += speed.install()
         self._undo.append(patch_moto(self.clock))

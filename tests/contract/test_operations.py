@@ -4,6 +4,8 @@ without raw paths (they carry tokens), and every alarm notifies the topic the de
 
 from typing import Any
 
+import pytest
+
 from local.template import Stack, load
 
 STACK = Stack(load())
@@ -43,7 +45,7 @@ def test_every_alarm_notifies_the_topic_the_deployment_names() -> None:
     expected = {
         "FailedExecutionsAlarm",
         "PublishFailuresAlarm",
-        "ThrottlesAlarm",
+        "TableThrottlesAlarm",
         "DeadLettersAlarm",
     }
     assert expected <= set(ALARMS)
@@ -59,19 +61,50 @@ def test_the_business_metric_alarms_read_what_the_code_emits() -> None:
     assert (alarm["Namespace"], alarm["MetricName"]) == (NAMESPACE, PUBLISH_FAILURES)
 
 
-def test_every_function_of_the_stack_has_its_own_errors_alarm() -> None:
-    """Lambda's Errors by FunctionName, one alarm per function: none reads the account-wide metric."""
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_every_function_of_the_stack_has_its_own_alarm(metric: str) -> None:
+    """Lambda's Errors and Throttles by FunctionName, one alarm per function and metric."""
     functions = set(STACK.of_type("AWS::Serverless::Function"))
     watched = {
         alarm["Properties"]["Dimensions"][0]["Value"]["Ref"]: name
         for name, alarm in ALARMS.items()
-        if alarm["Properties"].get("MetricName") == "Errors"
+        if alarm["Properties"].get("MetricName") == metric
     }
     assert set(watched) == functions
     for function, name in watched.items():
         properties = ALARMS[name]["Properties"]
-        assert name == f"{function}ErrorsAlarm" and properties["Namespace"] == "AWS/Lambda"
+        assert name == f"{function}{metric}Alarm" and properties["Namespace"] == "AWS/Lambda"
         assert properties["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+
+
+def _metrics(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """The metrics an alarm reads: its own, or each MetricStat of its metric math."""
+    properties = alarm["Properties"]
+    if "MetricName" in properties:
+        return [properties]
+    return [m["MetricStat"]["Metric"] for m in properties["Metrics"] if "MetricStat" in m]
+
+
+def test_no_alarm_reads_an_account_wide_lambda_metric() -> None:
+    """Another application's Lambda errors or throttles in the same account must not page this team:
+    every AWS/Lambda metric an alarm reads names one function of this stack."""
+    functions = set(STACK.of_type("AWS::Serverless::Function"))
+    for name, alarm in ALARMS.items():
+        for metric in _metrics(alarm):
+            if metric["Namespace"] != "AWS/Lambda":
+                continue
+            dimensions = metric.get("Dimensions", [])
+            assert [d["Name"] for d in dimensions] == ["FunctionName"], (
+                f"{name}: {metric['MetricName']} is account-wide"
+            )
+            assert dimensions[0]["Value"]["Ref"] in functions, name
+
+
+def test_the_table_throttles_alarm_reads_this_stacks_table() -> None:
+    watched = {
+        (m["MetricName"], m["Dimensions"][0]["Value"]["Ref"]) for m in _metrics(ALARMS["TableThrottlesAlarm"])
+    }
+    assert watched == {("ReadThrottleEvents", "Table"), ("WriteThrottleEvents", "Table")}
 
 
 def test_failed_executions_of_the_lifecycle_and_the_pilot_raise_the_alarm() -> None:

@@ -1,7 +1,7 @@
-"""Who may do what (README, "Who may do what"; greenlight.access), one test per cell, on pages and
-emailed links alike; a member set inactive can no longer decide through old links; nobody decides
-on their own request, whatever address they wrote it from (case, plus-addressing, the roster's
-aliases)."""
+"""Who may do what (README, "Who may do what"; greenlight.access), each row by role, on pages and
+emailed links alike (the README says which cells are tested with their feature instead); a member
+set inactive can no longer decide through old links; nobody decides on their own request, whatever
+address they wrote it from (case, plus-addressing, the roster's aliases)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -218,3 +218,66 @@ def test_nobody_triages_or_approves_their_own_request(
         assert not mails_to(http, "kim@example.org", "Review", request_id)
     finally:
         roster(runtime).put_member(kim)
+
+
+# A pilot's decision after its verdict: leads and admins (the dashboard's form; the emailed link asks
+# the same greenlight.access). The whole decision is test_pilot_team_page.py's; here, who gets past
+# the check: a form without a round is a 422 for those who may decide, a 403 for the others.
+PILOT_DECIDERS = [
+    ((Role.triager,), [], False),
+    ((Role.lead,), [], True),
+    ((Role.admin,), [], True),
+    ((Role.brand,), [], False),
+    ((Role.on_duty,), [Role.brand], False),  # the brand review's backup
+    ((Role.legal,), [], False),
+]
+
+
+@pytest.mark.parametrize(("roles", "backup_for", "allowed"), PILOT_DECIDERS)
+def test_deciding_a_pilot_by_role(
+    runtime: LocalRuntime, http: Http, roles: tuple[Role, ...], backup_for: list[Role], allowed: bool
+) -> None:
+    email = f"p-{roles[0].value}-{len(backup_for)}@example.org"
+    request_id = submit(http, f"Pilot decided by {roles[0].value}")
+    with on_team(runtime, email, *roles, backup_for=backup_for):
+        browser = sign_in(http, email)
+        csrf = hidden(browser.get("/team").text, "csrf")
+        answer = browser.post(f"/team/requests/{request_id}/pilot", [("csrf", csrf)])
+    if allowed:
+        assert answer.status == 422 and "which round" in answer.text, answer.text
+    else:
+        assert answer.status == 403 and "do not include decide_pilot" in answer.text, answer.text
+
+
+def test_a_lead_does_not_decide_the_pilot_of_their_own_request(runtime: LocalRuntime, http: Http) -> None:
+    with on_team(runtime, "pilot-lead@example.org", Role.lead):
+        request_id = submit(
+            http,
+            "Own pilot",
+            requester={"name": "Pat", "email": "Pilot-Lead+x@example.org", "team": "Events"},
+        )
+        browser = sign_in(http, "pilot-lead@example.org")
+        csrf = hidden(browser.get("/team").text, "csrf")
+        answer = browser.post(f"/team/requests/{request_id}/pilot", [("csrf", csrf), ("round", "1")])
+    assert answer.status == 403 and "own request" in answer.text, answer.text
+
+
+# Team goals (/reports/goals): leads and admins set, change and remove them; the others see them.
+@pytest.mark.parametrize(
+    ("roles", "allowed"),
+    [((Role.triager,), False), ((Role.lead,), True), ((Role.admin,), True), ((Role.brand,), False)],
+)
+def test_setting_team_goals_by_role(
+    runtime: LocalRuntime, http: Http, roles: tuple[Role, ...], allowed: bool
+) -> None:
+    email = f"g-{roles[0].value}@example.org"
+    with on_team(runtime, email, *roles):
+        browser = sign_in(http, email)
+        page = browser.get("/reports/goals")
+        assert page.status == 200, "every active member may look"
+        csrf = hidden(browser.get("/team").text, "csrf")
+        answer = browser.post("/reports/goals", [("csrf", csrf), ("metric", ""), ("target", "")])
+    if allowed:
+        assert answer.status == 422, answer.text  # past the check: the empty form is refused
+    else:
+        assert answer.status == 403 and "team lead or an admin" in answer.text, answer.text

@@ -126,12 +126,6 @@ def json_api(*routers: Router) -> APIGatewayHttpResolver:
         # Powertools' own 422 body differs: answer in the API's {"errors": [...]} shape instead.
         return json_errors(422, problem_messages(error.errors(), skip=1))
 
-    @app.exception_handler(UnicodeDecodeError)
-    def unreadable(error: UnicodeDecodeError) -> Response:
-        # Powertools' validation reads a typed Body() before checked_request runs (schemathesis
-        # found POST /api/uploads answering a body that is not UTF-8 with a 500).
-        return json_errors(400, [{"field": "body", "message": NOT_UTF8}])
-
     @app.exception_handler(ANSWERED)
     def refused(error: Exception) -> Response:
         answer = refusal(error, _route(app))

@@ -133,21 +133,27 @@ def _image_facts(payload: Any) -> list[dict[str, str]]:
     return errors
 
 
+def _json_body(body: str) -> Any:
+    """The body read as JSON, or the API's 400 answer saying why it is not."""
+    if _too_deep(body):
+        return _error(400, "body", "The body is nested too deeply: a request is a few levels deep.")
+    try:
+        return json.loads(body, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        return _error(400, "body", f"The body is not JSON: {error.msg} at character {error.pos}.")
+    except NotJsonNumber as error:
+        return _error(400, "body", f"The body is not JSON: {error} is not a number; write a finite number.")
+
+
 def read_request_input(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
     """Fill create_request's typed arguments from the body and headers, with the API's own
     answers: 400 for what is not JSON (whatever its content type), 422 naming each bad field.
     (Powertools' validation would answer these in its own shape; a body over 64 KiB or not UTF-8
     was refused before, by greenlight.web.app.checked_request.)"""
     event = app.current_event
-    body = event.decoded_body or ""
-    if _too_deep(body):
-        return _error(400, "body", "The body is nested too deeply: a request is a few levels deep.")
-    try:
-        payload = json.loads(body, parse_constant=_no_constant)
-    except json.JSONDecodeError as error:
-        return _error(400, "body", f"The body is not JSON: {error.msg} at character {error.pos}.")
-    except NotJsonNumber as error:
-        return _error(400, "body", f"The body is not JSON: {error} is not a number; write a finite number.")
+    payload = _json_body(event.decoded_body or "")
+    if isinstance(payload, Response):
+        return payload
     if image_errors := _image_facts(payload):
         return json_errors(422, image_errors)
     try:
@@ -226,6 +232,29 @@ class UploadForm(Model):
     key: str = Field(description="The image's key: name it in draft.images[].key")
 
 
+NOT_JSON = "Send the body as JSON, with the header Content-Type: application/json."
+
+
+def read_upload_ask(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    """Fill create_upload's typed argument from a JSON body, with the API's own answers: 415 for
+    another content type (text/plain, a form), 400 for what is not JSON, 422 naming the bad field.
+    (Powertools' validation would answer a 415 in its own shape, read a form as the body, and fail
+    with a 500 on multipart/form-data without a boundary; it runs before any middleware.)"""
+    event = app.current_event
+    content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type not in ("", "application/json"):
+        return _error(415, "Content-Type", NOT_JSON)
+    payload = _json_body(event.decoded_body or "")
+    if isinstance(payload, Response):
+        return payload
+    try:
+        ask = UploadAsk.model_validate(payload)
+    except ValidationError as error:
+        return json_errors(422, field_errors(error))
+    app.context["_route_args"] = {**app.context.get("_route_args", {}), "ask": ask}
+    return next_middleware(app)
+
+
 @router.post(
     "/api/uploads",
     summary="Upload an image straight to storage",
@@ -236,9 +265,15 @@ class UploadForm(Model):
         "network's limits when the request is created."
     ),
     operation_id="createUpload",
+    enable_validation=False,  # read_upload_ask parses, with the API's own error answers
+    middlewares=[read_upload_ask],
     status_code=201,
     responses={
-        201: {"description": "The upload form", "content": {"application/json": {"model": UploadForm}}}
+        201: {"description": "The upload form", "content": {"application/json": {"model": UploadForm}}},
+        400: _errors("The body is not JSON (or not UTF-8)"),
+        413: _errors("The body is larger than 64 KiB"),
+        415: _errors("The body is not sent as application/json"),
+        422: _errors("The sha256 is missing or not 64 lower-case hex digits"),
     },
 )
 def create_upload(ask: Annotated[UploadAsk, Body()]) -> Response[Any]:
