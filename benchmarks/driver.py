@@ -181,7 +181,7 @@ class Driver:
         def settled() -> bool:
             execution = self._executions.describe_execution(arn)
             status = _text(execution.exec_status)
-            events = execution.to_history_output()["events"]
+            events = _history(execution)
             if after is not None and (len(events) <= after.events or self.timer.active):
                 return False
             entered = self._entered(events)
@@ -272,7 +272,7 @@ class Driver:
     def diagnose(self, request_id: str, mark: int) -> str:
         """Where the execution is and which handlers failed, for a timeout's message."""
         execution = self._executions.describe_execution(self.execution_arn(request_id))
-        events = execution.to_history_output()["events"]
+        events = _history(execution)
         states = " -> ".join(self._entered(events)) or "no state entered"
         failures = [f"{i.function}: {i.error}" for i in self.timer.since(mark) if not i.ok]
         return (
@@ -300,6 +300,14 @@ class Driver:
     def states_entered(self, request_id: str) -> list[str]:
         """The states the execution entered, in order: each one a billed state transition."""
         return self._entered(self._history(self.execution_arn(request_id)))
+
+
+def _history(execution: Any) -> list[Any]:
+    """The execution's events so far, read in place: moto's `to_history_output` deep-copies the whole
+    history, and at a look every 2 ms that was most of the driver's CPU time, taken from the system
+    it measures. Only read."""
+    env = getattr(getattr(execution, "exec_worker", None), "env", None)
+    return list(env.event_manager._history_event_list) if env is not None else []
 
 
 def _text(value: Any) -> str:
