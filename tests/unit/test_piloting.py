@@ -41,9 +41,11 @@ def _approved_pilot(store: Store) -> StoredRequest:
         blocks=3,
         rng=random.Random(4),
     )
+    # As triage plans it: the pilot's first slot is the plan's publish time (a block starting late
+    # in the evening starts earlier, on the next day, to end before midnight).
     plan = PublishingPlan(
-        channels=["sandbox"], copy={"sandbox": "Control copy"}, publish_at=first.isoformat(), pilot=True,
-        pilot_plan=pilot,
+        channels=["sandbox"], copy={"sandbox": "Control copy"}, publish_at=pilot.first_slot.isoformat(),
+        pilot=True, pilot_plan=pilot,
     )  # fmt: skip
     return store.change_status(stored, RequestStatus.approved, kind="approved", summary="approved", plan=plan)
 
