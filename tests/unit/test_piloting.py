@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from greenlight import clock
+from greenlight.errors import SlotNotPublished
 from greenlight.models import PublishingPlan, RequestStatus, StoredRequest
-from greenlight.piloting import next_slot, start_pilot
+from greenlight.piloting import PUBLISH_TRIES, Offered, next_slot, start_pilot
 from greenlight.pilots.outcome import SlotFigure, outcome
 from greenlight.pilots.plan import is_slot_request, make_plan, slot_request_id
 from greenlight.pilots.verdict import VerdictWord
@@ -90,6 +91,42 @@ def test_next_slot_waits_publishes_in_time_order_skips_attempted_slots_and_then_
     done = next_slot(stored.id, store)
     assert done.action is PilotAction.measure and done.wait_seconds > 24 * 3600
     assert store.get_request(stored.id).status == RequestStatus.published
+
+
+def test_a_slot_still_without_a_post_is_offered_again_after_a_growing_wait_then_fails_the_pilot(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Publish post" failed before its intent (no post): the execution's last answer offered the
+    slot, so it waits 1, 2, 4 minutes between tries and fails after PUBLISH_TRIES of them."""
+    stored = _approved_pilot(store)
+    start_pilot(stored.id, store, Starter(), "arn:pilot")
+    assert stored.plan and stored.plan.pilot_plan
+    first = min(stored.plan.pilot_plan.slots, key=lambda s: s.at)
+    monkeypatch.setattr(clock, "now", lambda: first.at + timedelta(seconds=1))
+    slot_id = slot_request_id(stored.id, first)
+    last = Offered()
+    waits = []
+    for tries in range(1, PUBLISH_TRIES + 1):
+        offered = next_slot(stored.id, store, last)
+        assert (offered.action, offered.slot_request_id, offered.tries) == (
+            PilotAction.publish,
+            slot_id,
+            tries,
+        )
+        last = Offered(offered.action, offered.slot_request_id, offered.tries)
+        if tries == PUBLISH_TRIES:
+            break
+        backoff = next_slot(stored.id, store, last)  # came back from "Publish slot" with no post
+        assert (backoff.action, backoff.slot_request_id, backoff.tries) == (PilotAction.wait, slot_id, tries)
+        waits.append(backoff.wait_seconds)
+        last = Offered(backoff.action, backoff.slot_request_id, backoff.tries)
+    assert waits == [60, 120, 240]
+    with pytest.raises(SlotNotPublished, match=f"{slot_id} still has no post after {PUBLISH_TRIES} tries"):
+        next_slot(stored.id, store, last)
+    # Another execution (the dashboard's Retry) starts its tries afresh; a post ends them.
+    assert next_slot(stored.id, store, Offered()).tries == 1
+    assert store.start_post(slot_id, "sandbox", 1, f"{slot_id}-key")
+    assert next_slot(stored.id, store, last).slot_request_id != slot_id
 
 
 def test_a_cancelled_pilot_publishes_no_further_slot(store: Store) -> None:
