@@ -79,7 +79,9 @@ class Functions:
         # as 403 "Form expired" under load). AWS runs concurrent requests in separate containers.
         self.serial: dict[str, threading.Lock] = {}
         self._http = threading.Lock()
+        # Started and finished runs per function: a test waits for a run to be over, not a while.
         self.invocations: dict[str, int] = {}
+        self.completed: dict[str, int] = {}
         self._lock = threading.Lock()
         self._original: Any = None
 
@@ -91,10 +93,18 @@ class Functions:
             self.serial[function_name] = self._http
 
     def invoke(self, function_name: str, event: Any) -> tuple[bool, Any]:
-        """Run a handler: (True, result) or (False, the Lambda error document)."""
-        handler, timeout = self.handlers[function_name]
+        """Run a handler: (True, result) or (False, the Lambda error document); counted as
+        invoked when it starts and as completed when it has answered, either way."""
         with self._lock:
             self.invocations[function_name] = self.invocations.get(function_name, 0) + 1
+        try:
+            return self._run(function_name, event)
+        finally:
+            with self._lock:
+                self.completed[function_name] = self.completed.get(function_name, 0) + 1
+
+    def _run(self, function_name: str, event: Any) -> tuple[bool, Any]:
+        handler, timeout = self.handlers[function_name]
         if self.faults.function_fails(function_name):
             return False, {"errorType": INJECTED, "errorMessage": f"{function_name}: injected failure"}
         try:

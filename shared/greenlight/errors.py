@@ -43,3 +43,9 @@ class PublishRejected(GreenlightError):
 class OutOfOrder(GreenlightError):
     """A step ran before the record it reads exists (a schedule check before a plan, a review's
     end before a risk assessment): a workflow bug, not something a retry fixes."""
+
+
+class SlotNotPublished(GreenlightError):
+    """A pilot's slot still has no post after every try: its "Publish post" kept failing before its
+    publish intent, so nothing went out. The pilot fails (the failure rule tells the leads), not
+    retried by the ASL: the tries, with their backoff, are behind it."""

@@ -18,13 +18,14 @@ them all."""
 
 import json
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from greenlight import clock
-from greenlight.errors import OutOfOrder
+from greenlight.errors import OutOfOrder, SlotNotPublished
 from greenlight.models import PostState, PublishingPlan, RequestStatus, StoredRequest
 from greenlight.pilots.design import PlannedSlot
 from greenlight.pilots.plan import (
@@ -53,6 +54,21 @@ if TYPE_CHECKING:
 FIRST_LOOK = timedelta(hours=7)
 LOOK_AGAIN = timedelta(minutes=30)
 GIVE_UP_AFTER = timedelta(days=2)
+# A slot offered again with no post: its "Publish post" failed before its intent (after the ASL's
+# own retries). It is offered at most PUBLISH_TRIES times in a row by one execution, waiting
+# RETRY_AFTER, then twice as long each time, in between (1, 2, 4 minutes); then the pilot fails.
+PUBLISH_TRIES = 4
+RETRY_AFTER = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Offered:
+    """What this execution's last "Next pilot slot" answered: its action, the slot and how many
+    times in a row it offered that slot."""
+
+    action: str = ""
+    slot: str = ""
+    tries: int = 0
 
 
 def _pilot(stored: StoredRequest) -> tuple[PublishingPlan, PilotPlan]:
@@ -133,8 +149,36 @@ def _seconds(until: datetime) -> int:
     return max(1, math.ceil((until - clock.now()).total_seconds()))
 
 
-def next_slot(request_id: str, store: Store) -> NextPilotSlotOutput:
-    """Step "Next pilot slot": wait for the next slot, publish it, stop (cancelled), or measure."""
+def _offer(plan: PublishingPlan, slot_id: str, last: Offered) -> NextPilotSlotOutput:
+    """Offer the due `slot_id` for publishing; offered last time and still without a post, it failed
+    before its intent: wait before offering it again, and fail the pilot after PUBLISH_TRIES."""
+    if last.action == PilotAction.publish and last.slot == slot_id:
+        if last.tries >= PUBLISH_TRIES:
+            raise SlotNotPublished(
+                f"{slot_id} still has no post after {last.tries} tries: “Publish post” failed before "
+                "its publish intent each time, so nothing went out"
+            )
+        return NextPilotSlotOutput(
+            action=PilotAction.wait,
+            wait_seconds=int((RETRY_AFTER * 2 ** (last.tries - 1)).total_seconds()),
+            publish_at=plan.publish_at,
+            slot_request_id=slot_id,
+            tries=last.tries,
+        )
+    return NextPilotSlotOutput(
+        action=PilotAction.publish,
+        wait_seconds=1,
+        publish_at=plan.publish_at,
+        slot_request_id=slot_id,
+        channels=plan.channels,
+        tries=last.tries + 1 if last.slot == slot_id else 1,
+    )
+
+
+def next_slot(request_id: str, store: Store, last: Offered = Offered()) -> NextPilotSlotOutput:
+    """Step "Next pilot slot": wait for the next slot, publish it, stop (cancelled), or measure.
+    `last` is what this execution's previous call answered (a slot whose publishing failed before
+    its intent is offered again after a backoff, a bounded number of times)."""
     stored = store.get_request(request_id)
     plan, planned = _pilot(stored)
     if stored.status == RequestStatus.cancelled:
@@ -151,7 +195,8 @@ def next_slot(request_id: str, store: Store) -> NextPilotSlotOutput:
             return NextPilotSlotOutput(
                 action=PilotAction.wait, wait_seconds=_seconds(due), publish_at=plan.publish_at
             )
-        if store.claim_once(request_id, f"pilot:slot:{slot_id}"):
+        offered = _offer(plan, slot_id, last)
+        if offered.action == PilotAction.publish and store.claim_once(request_id, f"pilot:slot:{slot_id}"):
             store.append_event(
                 request_id,
                 "pilot_slot",
@@ -159,22 +204,10 @@ def next_slot(request_id: str, store: Store) -> NextPilotSlotOutput:
                 f"Pilot block {slot.block + 1}: {variant_name(slot.variant)} goes out ({slot_id})",
                 stored.content_version,
             )
-        return NextPilotSlotOutput(
-            action=PilotAction.publish,
-            wait_seconds=1,
-            publish_at=plan.publish_at,
-            slot_request_id=slot_id,
-            channels=plan.channels,
-        )
+        return offered
     rollout = rollout_request_id(request_id)
     if (record.decision or {}).get("choice") == PilotChoice.rollout and not store.posts(rollout):
-        return NextPilotSlotOutput(
-            action=PilotAction.publish,
-            wait_seconds=1,
-            publish_at=plan.publish_at,
-            slot_request_id=rollout,
-            channels=plan.channels,
-        )
+        return _offer(plan, rollout, last)
     if stored.status == RequestStatus.approved:
         store.change_status(
             stored,
@@ -182,8 +215,8 @@ def next_slot(request_id: str, store: Store) -> NextPilotSlotOutput:
             kind="status_changed",
             summary=f"Pilot: every slot is out; the verdict follows the {pilot.age_hours} h figures",
         )
-    last = max(s.at for s in pilot.slots) + shift
-    ready = last + timedelta(hours=pilot.age_hours) + FIRST_LOOK
+    final = max(s.at for s in pilot.slots) + shift
+    ready = final + timedelta(hours=pilot.age_hours) + FIRST_LOOK
     return NextPilotSlotOutput(
         action=PilotAction.measure, wait_seconds=_seconds(ready), publish_at=plan.publish_at
     )

@@ -332,6 +332,12 @@ class StartPilotOutput(Model):
 
 class NextPilotSlotInput(Model):
     request_id: str
+    # What this execution's last "Next pilot slot" answered ("Begin" starts with nothing): a slot it
+    # offered that still has no post failed before its publish intent, and is tried again after a
+    # backoff, a bounded number of times (greenlight.piloting).
+    last_action: str = ""
+    last_slot: str = ""
+    tries: int = Field(default=0, ge=0)
 
 
 class PilotAction(StrEnum):
@@ -347,6 +353,7 @@ class NextPilotSlotOutput(Model):
     publish_at: str  # the plan's publish time as "Wait for slot time" expects it
     slot_request_id: str = ""  # the slot to publish (a request of its own)
     channels: list[str] = Field(default_factory=list)
+    tries: int = 0  # this slot's offers in a row in this execution (0 while waiting for its time)
 
 
 class EvaluatePilotInput(Model):

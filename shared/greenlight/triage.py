@@ -172,10 +172,14 @@ class TriageChoice(Model):
         return publish_at
 
     def plan(
-        self, request: RequestInput, history: Mapping[str, Sequence[float]] | None = None
+        self,
+        request: RequestInput,
+        history: Mapping[str, Sequence[float]] | None = None,
+        time_zone: str = "UTC",
     ) -> PublishingPlan:
         """The accepted plan: what goes out where and when. `history` is the team's past posts'
-        primary metric at the pilot's post age, by channel (`Store.past_rates`)."""
+        primary metric at the pilot's post age, by channel (`Store.past_rates`); a pilot's blocks
+        are on the team's local days (`time_zone`), and its first slot is the plan's publish time."""
         text = request.draft.as_posted
         publish_at = self.publish_at or request.publish_window.earliest
         pilot_plan = None
@@ -186,7 +190,9 @@ class TriageChoice(Model):
                 first_slot=publish_at,
                 blocks=self.pilot_blocks or None,
                 history=list((history or {}).values()),
+                time_zone=time_zone,
             )
+            publish_at = pilot_plan.first_slot
         return PublishingPlan(
             channels=self.channels,
             copy={c: (self.copy_text.get(c) or "").strip() or text for c in self.channels},

@@ -490,3 +490,53 @@ def test_the_sweeper_records_a_pilot_that_ended_without_a_verdict(
     assert pilot_execution(run)["name"] == f"{run.request_id}-retry-1"
     assert len(failure_mails(faults, run.request_id)) == 1
     nothing_twice(run)
+
+
+def test_a_pilot_slot_whose_publishing_fails_for_good_fails_the_pilot_after_bounded_tries(
+    runtime: LocalRuntime, faults: Http
+) -> None:
+    """ "Publish post" failing before its publish intent inside a pilot: the slot has no post, so
+    "Next pilot slot" offers it again after 1, 2 and 4 minutes, 4 tries in all (each with the ASL's
+    3 retries), then the pilot fails through the failure rule instead of offering it forever: the
+    request `failed` at "Next pilot slot" (SlotNotPublished), one mail to the lead, nothing out.
+    Retry, the fault gone: the slot goes out once."""
+    path = PATHS["pilot"]
+    run = Run(faults, runtime, "Slot never posted", dict(path.overrides))
+    for move in path.moves[:4]:
+        move(run)
+    inject(faults, function="PublishPostFunction", always=True)
+    slot_id = first_slot(run)
+
+    def failed() -> dict[str, Any] | None:
+        runtime.clock.advance(20)  # the retries and the backoff sleep on the business clock
+        seen = run.view()
+        return seen if seen["status"] == "failed" else None
+
+    seen = wait_until(failed, 120, f"{run.request_id} to fail")
+    event = next(e for e in seen["history"] if e["kind"] == "workflow_failed")
+    assert "“Next pilot slot”" in event["summary"] and "SlotNotPublished" in event["summary"], event
+    wait_until(lambda: pilot_execution(run)["status"] == "FAILED", message="the pilot's execution to end")
+    runtime.clock.advance(900)  # nothing offers the slot again (the next slot is an hour after it)
+    attempts = faults.get("/_local/faults").json()["functions"][0]["injected"]
+    faults.request("DELETE", "/_local/faults")
+    # Other requests' pilots on this runtime may publish too: the tries are counted in this one's history.
+    sfn = runtime.client("stepfunctions")
+    execution = runtime.state_machine_arn("PilotStateMachine").replace(":stateMachine:", ":execution:")
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=f"{execution}:{run.request_id}")
+    entered = Counter(
+        e["stateEnteredEventDetails"]["name"]
+        for page in pages
+        for e in page["events"]
+        if "stateEnteredEventDetails" in e
+    )
+    assert entered["Publish post"] == 4 and entered["Wait for slot time"] == 1 + 3, entered
+    assert attempts >= 4 * 4, f"4 tries of 1 + 3 ASL retries each: {attempts} attempts"
+    assert posts_on(faults, "sandbox", slot_id) == []
+    mails = wait_until(lambda: failure_mails(faults, run.request_id), message="the team's failure mail")
+    assert [m["to"] for m in mails] == [[LEAD]] and "Next pilot slot" in mails[0]["text"]
+
+    retry_from_the_dashboard(run, "SlotNotPublished")
+    wait_until(lambda: posts_on(run.http, "sandbox", slot_id), 60, "the first slot's post")
+    piloting(run)
+    assert len(failure_mails(faults, run.request_id)) == 1
+    nothing_twice(run)

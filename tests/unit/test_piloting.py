@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from greenlight import clock
+from greenlight.errors import SlotNotPublished
 from greenlight.models import PublishingPlan, RequestStatus, StoredRequest
-from greenlight.piloting import next_slot, start_pilot
+from greenlight.piloting import PUBLISH_TRIES, Offered, next_slot, start_pilot
 from greenlight.pilots.outcome import SlotFigure, outcome
 from greenlight.pilots.plan import is_slot_request, make_plan, slot_request_id
 from greenlight.pilots.verdict import VerdictWord
@@ -41,9 +42,11 @@ def _approved_pilot(store: Store) -> StoredRequest:
         blocks=3,
         rng=random.Random(4),
     )
+    # As triage plans it: the pilot's first slot is the plan's publish time (a block starting late
+    # in the evening starts earlier, on the next day, to end before midnight).
     plan = PublishingPlan(
-        channels=["sandbox"], copy={"sandbox": "Control copy"}, publish_at=first.isoformat(), pilot=True,
-        pilot_plan=pilot,
+        channels=["sandbox"], copy={"sandbox": "Control copy"}, publish_at=pilot.first_slot.isoformat(),
+        pilot=True, pilot_plan=pilot,
     )  # fmt: skip
     return store.change_status(stored, RequestStatus.approved, kind="approved", summary="approved", plan=plan)
 
@@ -88,6 +91,42 @@ def test_next_slot_waits_publishes_in_time_order_skips_attempted_slots_and_then_
     done = next_slot(stored.id, store)
     assert done.action is PilotAction.measure and done.wait_seconds > 24 * 3600
     assert store.get_request(stored.id).status == RequestStatus.published
+
+
+def test_a_slot_still_without_a_post_is_offered_again_after_a_growing_wait_then_fails_the_pilot(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Publish post" failed before its intent (no post): the execution's last answer offered the
+    slot, so it waits 1, 2, 4 minutes between tries and fails after PUBLISH_TRIES of them."""
+    stored = _approved_pilot(store)
+    start_pilot(stored.id, store, Starter(), "arn:pilot")
+    assert stored.plan and stored.plan.pilot_plan
+    first = min(stored.plan.pilot_plan.slots, key=lambda s: s.at)
+    monkeypatch.setattr(clock, "now", lambda: first.at + timedelta(seconds=1))
+    slot_id = slot_request_id(stored.id, first)
+    last = Offered()
+    waits = []
+    for tries in range(1, PUBLISH_TRIES + 1):
+        offered = next_slot(stored.id, store, last)
+        assert (offered.action, offered.slot_request_id, offered.tries) == (
+            PilotAction.publish,
+            slot_id,
+            tries,
+        )
+        last = Offered(offered.action, offered.slot_request_id, offered.tries)
+        if tries == PUBLISH_TRIES:
+            break
+        backoff = next_slot(stored.id, store, last)  # came back from "Publish slot" with no post
+        assert (backoff.action, backoff.slot_request_id, backoff.tries) == (PilotAction.wait, slot_id, tries)
+        waits.append(backoff.wait_seconds)
+        last = Offered(backoff.action, backoff.slot_request_id, backoff.tries)
+    assert waits == [60, 120, 240]
+    with pytest.raises(SlotNotPublished, match=f"{slot_id} still has no post after {PUBLISH_TRIES} tries"):
+        next_slot(stored.id, store, last)
+    # Another execution (the dashboard's Retry) starts its tries afresh; a post ends them.
+    assert next_slot(stored.id, store, Offered()).tries == 1
+    assert store.start_post(slot_id, "sandbox", 1, f"{slot_id}-key")
+    assert next_slot(stored.id, store, last).slot_request_id != slot_id
 
 
 def test_a_cancelled_pilot_publishes_no_further_slot(store: Store) -> None:

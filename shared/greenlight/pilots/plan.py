@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
@@ -38,6 +39,7 @@ class PilotPlan(Model):
     stopping_rule: str
     thresholds: Thresholds = Field(default_factory=Thresholds)
     detectable: Detectable
+    time_zone: str = "UTC"  # the team's zone when planned: a block's slots are on one local day
 
     def text(self, variant: int, planned_copy: str) -> str:
         return self.variants[variant] or planned_copy
@@ -97,19 +99,22 @@ def with_slots(pilot: PilotPlan, more: list[PlannedSlot]) -> PilotPlan:
 
 def more_slots(pilot: PilotPlan, *, blocks: int, after: datetime, rng: random.Random) -> list[PlannedSlot]:
     """`blocks` more blocks for a pilot (with the blocks added before): on the weekdays in a row
-    from the first day after its last block that starts after `after` (in the plan's time), at the
-    hours of its blocks, each variant once per block, in Latin squares of their own."""
+    from the first local day after its last block that starts after `after` (in the plan's time),
+    at the local hours of its blocks, each variant once per block, in Latin squares of their own."""
+    zone = ZoneInfo(pilot.time_zone)
     last = max(pilot.slots, key=lambda s: (s.block, s.hour))
-    start = next(s.at for s in pilot.slots if s.block == last.block and s.hour == 0) + timedelta(days=1)
-    while start <= after:
-        start += timedelta(days=1)
+    begins = next(s.at for s in pilot.slots if s.block == last.block and s.hour == 0).astimezone(zone)
+    day = begins.date() + timedelta(days=1)
+    while datetime.combine(day, begins.time(), tzinfo=zone) <= after:
+        day += timedelta(days=1)
     return plan_slots(
         variants=len(pilot.variants),
         blocks=blocks,
-        first_slot=start,
+        first_slot=datetime.combine(day, begins.time(), tzinfo=zone).astimezone(last.at.tzinfo),
         rng=rng,
         gap=timedelta(hours=1),
         first_block=last.block + 1,
+        zone=zone,
     )
 
 
@@ -131,9 +136,11 @@ def make_plan(
     blocks: int | None = None,
     rng: random.Random | None = None,
     history: Sequence[Sequence[float]] = (),
+    time_zone: str = "UTC",
 ) -> PilotPlan:
     """The control is the planned copy; `challengers` are the other variants' copy; `history` is
-    the team's past posts' primary metric at `AGE_HOURS`, per channel (`power.detectable`)."""
+    the team's past posts' primary metric at `AGE_HOURS`, per channel (`power.detectable`); the
+    blocks' days are local days in `time_zone`, the team's."""
     variants = 1 + len(challengers)
     count = blocks or DEFAULT_BLOCKS.get(variants, MIN_BLOCKS)
     slots = plan_slots(
@@ -142,6 +149,7 @@ def make_plan(
         first_slot=first_slot,
         rng=rng or random.Random(),
         gap=timedelta(hours=1),
+        zone=ZoneInfo(time_zone),
     )
     rules = Thresholds()
     stopping = (
@@ -159,4 +167,5 @@ def make_plan(
         stopping_rule=stopping,
         thresholds=rules,
         detectable=detectable(count, variants, history),
+        time_zone=time_zone,
     )

@@ -143,7 +143,8 @@ def submit(
     accepted = choice.decision == TriageOutcome.accept
     # A pilot's statement of what it can detect comes from the team's own past posts.
     history = store().past_rates(choice.channels, AGE_HOURS * 3600) if accepted and choice.pilot else None
-    details = {"plan": choice.plan(stored.request, history).model_dump(mode="json")} if accepted else None
+    plan = choice.plan(stored.request, history, settings().team_time_zone) if accepted else None
+    details = {"plan": plan.model_dump(mode="json")} if plan is not None else None
     if accepted and revised is not None and details is not None:
         return triage.accept_as_new_version(
             store(), sfn(), stored, version, revised, person, via, choice.comment or None, details

@@ -2,7 +2,8 @@
 
 import random
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from greenlight.pilots.design import latin_square, plan_slots
@@ -87,3 +88,67 @@ def test_more_blocks_say_what_the_pilot_could_then_tell_apart() -> None:
         f"{n} more (then {6 + n} blocks): about {detectable_ratio(6 + n, 2):.1f}×" for n in (1, 3, 6)
     ]
     assert detectable_ratio(12, 2) < detectable_ratio(7, 2) < plan.ratio
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _blocks(slots: list) -> dict[int, list]:
+    by_block: dict[int, list] = {}
+    for slot in sorted(slots, key=lambda s: s.at):
+        by_block.setdefault(slot.block, []).append(slot)
+    return by_block
+
+
+@pytest.mark.parametrize(
+    ("variants", "publish", "first_hours"),
+    [
+        (2, time(22, 30), ["22:30", "23:30"]),  # fits: kept
+        (3, time(22, 30), ["21:30", "22:30", "23:30"]),  # 00:30 would be the next day
+        (2, time(23, 30), ["22:30", "23:30"]),
+        (4, time(23, 30), ["20:30", "21:30", "22:30", "23:30"]),
+    ],
+)
+def test_every_slot_of_a_block_is_on_the_same_local_day(
+    variants: int, publish: time, first_hours: list
+) -> None:
+    """A late publish time: each block starts early enough for its last slot to be on its day,
+    in the team's zone; no slot goes out before the publish time (the first block moves a day)."""
+    publish_at = datetime.combine(datetime(2026, 12, 7).date(), publish, tzinfo=BERLIN).astimezone(
+        UTC
+    )  # Monday
+    slots = plan_slots(variants=variants, blocks=6, first_slot=publish_at, rng=random.Random(3), zone=BERLIN)
+    assert min(s.at for s in slots) >= publish_at
+    for block in _blocks(slots).values():
+        local = [s.at.astimezone(BERLIN) for s in block]
+        assert len({t.date() for t in local}) == 1, f"one local day per block: {local}"
+        assert local[0].weekday() < 5
+        assert [f"{t:%H:%M}" for t in local] == first_hours
+    kept = first_hours[0] == f"{publish:%H:%M}"
+    first_day = _blocks(slots)[0][0].at.astimezone(BERLIN).date().isoformat()
+    assert first_day == ("2026-12-07" if kept else "2026-12-08")
+
+
+def test_blocks_keep_their_local_hours_and_days_across_a_change_of_the_clocks() -> None:
+    """Berlin goes to summer time on Sunday 28 March 2027: the blocks after it are at the same
+    local hours (an hour earlier in UTC), each on one local day."""
+    publish_at = datetime(2027, 3, 24, 22, 30, tzinfo=BERLIN)  # Wednesday, 21:30 UTC
+    slots = plan_slots(variants=2, blocks=6, first_slot=publish_at, rng=random.Random(4), zone=BERLIN)
+    blocks = _blocks(slots)
+    days = [b[0].at.astimezone(BERLIN).date().isoformat() for b in blocks.values()]
+    assert days == ["2027-03-24", "2027-03-25", "2027-03-26", "2027-03-29", "2027-03-30", "2027-03-31"]
+    for block in blocks.values():
+        assert [f"{s.at.astimezone(BERLIN):%Y-%m-%d %H:%M}" for s in block] == [
+            f"{block[0].at.astimezone(BERLIN):%Y-%m-%d} 22:30",
+            f"{block[0].at.astimezone(BERLIN):%Y-%m-%d} 23:30",
+        ]
+    assert {b[0].at.astimezone(UTC).hour for b in blocks.values()} == {21, 20}
+
+
+def test_weekdays_are_the_teams() -> None:
+    """Friday 20:00 in New York is Saturday in UTC: it is a weekday for the team."""
+    new_york = ZoneInfo("America/New_York")
+    publish_at = datetime(2026, 12, 11, 20, 0, tzinfo=new_york)
+    slots = plan_slots(variants=2, blocks=3, first_slot=publish_at, rng=random.Random(5), zone=new_york)
+    days = [b[0].at.astimezone(new_york).date().isoformat() for b in _blocks(slots).values()]
+    assert days == ["2026-12-11", "2026-12-14", "2026-12-15"]
