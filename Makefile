@@ -10,7 +10,7 @@ SAM := $(TOOLS)/sam/bin/sam
 PORT ?= 3000
 CLOCK_SCALE ?= 1
 
-.PHONY: install chromium run demo test test-fast lint format validate build bench bench-cold bench-measurement bench-load openapi clean
+.PHONY: install chromium run demo test test-fast lint format validate build bench bench-cold bench-intake bench-measurement bench-load openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ openapi: install
 # Only the cold starts against their floors (section 2 of benchmarks/RESULTS.md, replaced in place).
 bench-cold: install
 	$(BIN)/python -m benchmarks --only cold
+
+# Only the sequential intakes (section 1 of benchmarks/RESULTS.md, replaced in place).
+bench-intake: install
+	$(BIN)/python -m benchmarks --only intake
 
 # Only the measuring sweep at scale (section 4 of benchmarks/RESULTS.md, replaced in place).
 bench-measurement: install
