@@ -83,15 +83,18 @@ def intake_section(result: IntakeResult, deadline: float) -> list[str]:
         "",
         "How: `local.runtime.LocalRuntime(port=0, schedules=False)` in the benchmark's own process (moto's "
         "mock AWS, the real handlers, the local HTTP server on a free port; the schedule pump is off so "
-        "nothing else runs). One warm-up request, not counted, then "
-        f"{n} requests one after another: `POST /api/requests` with `tests.support.sample_request()` "
-        "through the HTTP server (no Idempotency-Key). *201*: until the answer arrived. *Mail*: until the "
+        "nothing else runs; the tests' raised rate limits, one requester sending them all). One warm-up "
+        f"request, not counted, then {n} requests one after another: `POST /api/requests` with "
+        "`tests.support.sample_request()` through the HTTP server (no Idempotency-Key), confirmed by "
+        "following the link in the confirmation mail as the requester would (`tests.support.Http.post_json` "
+        "does both). *201*: until the answer arrived and the confirmation was posted. *Mail*: until the "
         "mail to the requester naming the request id is in moto's SES outbox (polled in-process every "
         "2 ms). *Settled*: until the execution named by the request id has ended or waits for a person "
         "(RUNNING with its last history event `TaskSubmitted`, a `.waitForTaskToken` task whose Lambda "
         "returned, or `WaitStateEntered`), polled every 2 ms after the mail on moto's Step Functions "
-        "backend directly (through boto3 each poll cost ~17 ms of GIL-holding work and slowed the "
-        f"system under test down). Each wait has a {deadline:g} s deadline; the next request is sent "
+        "backend directly, its history read in place (through boto3 each poll cost ~17 ms of GIL-holding "
+        "work, and moto's own history output deep-copies every event: either slowed the system under "
+        f"test down). Each wait has a {deadline:g} s deadline; the next request is sent "
         "only when the previous one has settled. Times are from just before the POST. "
         f"How the executions settled: {outcomes}.",
         "",
