@@ -298,7 +298,8 @@ def _floor(
         "",
         f"**The floor, measured in the same run.** The system made {made:.0f} AWS calls a request "
         f"through boto3 ({by_op}). Each DynamoDB and SES operation replayed alone on the same runtime and "
-        "table, with a stored request as the payload (`benchmarks/calls.py`), costs on moto:",
+        "table, as small as the storage layer's usual calls (an item of the median size the run "
+        "stored, `benchmarks/calls.py`: a floor), costs on moto:",
         "",
         "| operation | calls a request | CPU a call, in process (botocore + moto) "
         "| CPU a call in `moto_server`'s own process |",
