@@ -250,6 +250,29 @@ def rolled_out(run: Run) -> None:
     assert run.view()["status"] == "published"
 
 
+def wait_ends(run: Run, state: str, seconds: float) -> None:
+    """Once the lifecycle waits in `state`, move the clock past the wait (`seconds` long) and see
+    the wait end (the clock moved before a wait begins would only push its deadline along)."""
+
+    def waiting() -> dict[str, Any] | None:
+        where = run.runtime.where_is(run.request_id)
+        return where if where["waiting"] and where["state"] == state else None
+
+    where = wait_until(waiting, 60, f"{run.request_id} to wait in {state}")
+    run.runtime.clock.advance(seconds + 60)
+    wait_until(lambda: run.runtime.where_is(run.request_id) != where, 60, f"the wait in {state} to end")
+
+
+def triage_round_ends(run: Run) -> None:
+    """Nobody triages for a day: a reminder, then an escalation, then "Close as unanswered"."""
+    wait_ends(run, "Request triage", DAY)
+
+
+def revision_window_ends(run: Run) -> None:
+    """No revision in the week's window: "Close as abandoned"."""
+    wait_ends(run, "Request revision", 7 * DAY)
+
+
 # ---- the paths, and the final outcome each reaches with or without a fault on the way ----
 
 
@@ -262,6 +285,32 @@ def published(run: Run) -> None:
 def declined(run: Run) -> None:
     run.reaches("declined")
     wait_until(lambda: mails_to(run.http, REQUESTER, "Closed:", run.request_id), message="the closing mail")
+
+
+def closed_as(status: str, state: str, seconds: float, subject: str) -> Callable[[Run], None]:
+    """The request closed as `status` once: the waits in `state` its retry began again are let run
+    out as the first ones were; one "Closed:" mail to the requester, one `subject` to the lead."""
+
+    def outcome(run: Run) -> None:
+        def closed_or_waiting() -> str | None:
+            if run.view()["status"] == status:
+                return "closed"
+            where = run.runtime.where_is(run.request_id)
+            return "waiting" if where["waiting"] and where["state"] == state else None
+
+        for _ in range(4):  # at most three triage rounds
+            if wait_until(closed_or_waiting, 60, f"{run.request_id} to close or wait") == "closed":
+                break
+            wait_ends(run, state, seconds)
+        assert run.reaches(status)["status"] == status
+        for person, about in ((REQUESTER, "Closed:"), (LEAD, subject)):
+            mails = wait_until(
+                lambda p=person, a=about: mails_to(run.http, p, a, run.request_id),
+                message=f"{about} to {person}",
+            )
+            assert len(mails) == 1, f"{about} to {person} once: {[m['subject'] for m in mails]}"
+
+    return outcome
 
 
 def asked_to_revise(run: Run) -> None:
@@ -305,6 +354,14 @@ PATHS = {
     ),
     "declined at triage": Path((submit, decline), declined),
     "sent back for revision": Path((submit, revise), asked_to_revise),
+    "no revision in time": Path(
+        (submit, revise, revision_window_ends),
+        closed_as("abandoned", "Request revision", 7 * DAY, "Closed as abandoned"),
+    ),
+    "nobody triages": Path(
+        (submit, triage_round_ends, triage_round_ends, triage_round_ends),
+        closed_as("unanswered", "Request triage", DAY, "Closed as unanswered"),
+    ),
     "pilot": Path((submit, accept_pilot, approve, pilot_waits, first_slot_out), piloting, PILOT_REQUEST),
     "pilot to its verdict": Path(
         (submit, accept_three_blocks, approve, pilot_waits, to_the_figures, evaluation_time),
@@ -362,6 +419,9 @@ MATRIX = [
     Case("NextPilotSlotFunction", "Next pilot slot", "pilot rolled out", 7, "during the rollout"),
     Case("CloseRequestFunction", "Close as declined", "declined at triage", 1),
     Case("RequestRevisionFunction", "Request revision", "sent back for revision", 1),
+    # The same function, reached when the week's revision window or the triage rounds run out.
+    Case("CloseRequestFunction", "Close as abandoned", "no revision in time", 2),
+    Case("CloseRequestFunction", "Close as unanswered", "nobody triages", 3),
 ]
 
 
@@ -489,4 +549,24 @@ def test_the_sweeper_records_a_pilot_that_ended_without_a_verdict(
     piloting(run)
     assert pilot_execution(run)["name"] == f"{run.request_id}-retry-1"
     assert len(failure_mails(faults, run.request_id)) == 1
+    nothing_twice(run)
+
+
+@pytest.mark.parametrize("path", ["no revision in time", "nobody triages"], ids=lambda p: p.replace(" ", "-"))
+def test_a_transient_fault_in_closing_a_request_closes_it_the_same(
+    runtime: LocalRuntime, faults: Http, path: str
+) -> None:
+    """ "Close as abandoned" and "Close as unanswered" failing twice: the task's retries absorb it,
+    the request closes once, nobody hears of a failure."""
+    steps = PATHS[path]
+    run = Run(faults, runtime, f"Closed after a fault ({path})", dict(steps.overrides))
+    for move in steps.moves[:-1]:
+        move(run)
+    inject(faults, function="CloseRequestFunction", times=2)
+    steps.moves[-1](run)
+    moving(run, lambda: run.view()["status"] not in ("awaiting_triage", "revision_requested"), "the close")
+    assert faults.get("/_local/faults").json()["functions"] == [], "both faults used"
+    steps.outcome(run)
+    assert run.runtime.where_is(run.request_id)["status"] == "SUCCEEDED"
+    assert failure_mails(faults, run.request_id) == []
     nothing_twice(run)
