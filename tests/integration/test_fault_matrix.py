@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 from greenlight.piloting import FIRST_LOOK
-from greenlight.pilots.plan import rollout_request_id, slot_request_id
+from greenlight.pilots.design import PlannedSlot
+from greenlight.pilots.plan import more_request_name, rollout_request_id, slot_request_id
 from greenlight.storage import Store
 
 from local.runtime import LocalRuntime
@@ -240,6 +241,69 @@ def roll_out(run: Run) -> None:
     assert answer.status == 200 and "goes out now" in answer.text, answer.text
 
 
+def one_more_block(run: Run) -> None:
+    """The lead runs one more block through the link in the report mail (the decision starts
+    `<id>-more-2`)."""
+    mail = mails_to(run.http, LEAD, "Pilot result", run.request_id)
+    assert len(mail) == 1, "the first round's report"
+    link = link_in(mail[0])
+    answer = _decide(run.http, link, hidden(run.http.get(link).text, "csrf"), "more", blocks="1")
+    assert answer.status == 200 and "1 more block is planned" in answer.text, answer.text
+
+
+def added_slots(run: Run) -> list[PlannedSlot]:
+    return [PlannedSlot.model_validate(s) for s in store_of(run).pilot_record(run.request_id).more_slots]
+
+
+def second_round_run(run: Run) -> None:
+    """The added block out and measured, the second round evaluated, its execution finished: the
+    round's own (`<id>-more-2`), or the retry that took its place (as test_pilot_pages.py drives
+    it)."""
+    current = pilot_execution(run)["name"]  # `<id>` (its round over) or `<id>-retry-<n>`
+    execution = more_request_name(run.request_id, 2) if current == run.request_id else current
+    plan = store_of(run).get_request(run.request_id).plan
+    assert plan is not None and plan.pilot_plan is not None
+    watch = Watch(run.runtime, run.request_id, execution)
+    # Settled first: the clock moved before the round's first wait begins would push it along.
+    watch.until(watch.settled, 120, f"{execution} to wait for the added block")
+    watch.run_to_the_verdict(plan.pilot_plan, added_slots(run))
+
+
+def second_verdict(run: Run) -> None:
+    """Round 2's verdict recorded once beside round 1's, its report mailed once to the requester
+    and once to the lead, every slot of both rounds out once."""
+    store = store_of(run)
+    moving(run, lambda: 2 in store.pilot_record(run.request_id).verdicts, "round 2's verdict")
+    assert sorted(store.pilot_record(run.request_id).verdicts) == [1, 2]
+    evaluated = [e for e in store.history(run.request_id) if e.kind == "pilot_evaluated"]
+    assert len(evaluated) == 2, f"one verdict per round: {[e.summary for e in evaluated]}"
+    for person in (REQUESTER, LEAD):
+        mails = moving(
+            run,
+            lambda p=person: mails_to(run.http, p, "Pilot result, round 2", run.request_id),
+            "round 2's report",
+        )
+        assert len(mails) == 1, f"round 2's report to {person} once: {[m['subject'] for m in mails]}"
+    plan = store.get_request(run.request_id).plan
+    assert plan is not None and plan.pilot_plan is not None
+    slots = Counter(
+        p["request_id"]
+        for p in run.http.get("/_local/channels/sandbox/posts.json").json()
+        if p["request_id"].startswith(f"{run.request_id}-s")
+    )
+    every = [*plan.pilot_plan.slots, *added_slots(run)]
+    assert len(every) == 8 and slots == Counter({slot_request_id(run.request_id, s): 1 for s in every})
+    assert run.view()["status"] == "published"
+    failure = store.get_request(run.request_id).failure
+    if failure is not None:  # the round's execution failed and its retry took over
+        assert failure.pilot and failure.execution == more_request_name(run.request_id, 2), failure
+        assert pilot_execution(run) == {
+            "name": f"{run.request_id}-retry-1",
+            "status": "SUCCEEDED",
+            "waiting": False,
+        }
+
+
 def rolled_out(run: Run) -> None:
     """The winner out once on the channel, the pilot's last execution finished."""
     rollout = rollout_request_id(run.request_id)
@@ -368,6 +432,21 @@ PATHS = {
         report_mailed,
         PILOT_REQUEST,
     ),
+    "pilot's second round": Path(
+        (
+            submit,
+            accept_three_blocks,
+            approve,
+            pilot_waits,
+            to_the_figures,
+            evaluation_time,
+            report_mailed,
+            one_more_block,
+            second_round_run,
+        ),
+        second_verdict,
+        PILOT_REQUEST,
+    ),
     "pilot rolled out": Path(
         (
             submit,
@@ -417,6 +496,8 @@ MATRIX = [
     Case("EvaluatePilotFunction", "Evaluate pilot", "pilot to its verdict", 5),
     # The winner's rollout (`<id>-rollout`), started by the team's decision after the verdict.
     Case("NextPilotSlotFunction", "Next pilot slot", "pilot rolled out", 7, "during the rollout"),
+    # A round of more blocks (`<id>-more-2`), started by the team's decision after the verdict.
+    Case("NextPilotSlotFunction", "Next pilot slot", "pilot's second round", 7, "in a second round"),
     Case("CloseRequestFunction", "Close as declined", "declined at triage", 1),
     Case("RequestRevisionFunction", "Request revision", "sent back for revision", 1),
     # The same function, reached when the week's revision window or the triage rounds run out.
