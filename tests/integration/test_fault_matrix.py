@@ -651,3 +651,40 @@ def test_a_transient_fault_in_closing_a_request_closes_it_the_same(
     assert run.runtime.where_is(run.request_id)["status"] == "SUCCEEDED"
     assert failure_mails(faults, run.request_id) == []
     nothing_twice(run)
+
+
+def test_the_sweeper_records_a_published_pilot_that_stopped_before_its_verdict(
+    runtime: LocalRuntime, faults: Http
+) -> None:
+    """Every slot out, the request `published`, the pilot waiting for its figures: its execution
+    stopped and the status-change event lost. The sweeper reads published pilots apart (they are
+    not open requests): it records the request failed once, and Retry gets the verdict out once."""
+    path = PATHS["pilot to its verdict"]
+    run = Run(faults, runtime, "Published pilot stopped silently", dict(path.overrides))
+    for move in path.moves[:5]:  # to the figures: the pilot waits in "Wait for figures"
+        move(run)
+    assert run.view()["status"] == "published"
+    sweep = runtime.function_name("StartPendingWorkflowsFunction")
+    runtime.client("lambda").invoke(FunctionName=sweep, Payload=b"{}")
+    assert run.view()["status"] == "published", "a running pilot is left alone"
+
+    runtime.events.delivering = False  # the status-change event is lost
+    try:
+        machine = runtime.state_machine_arn("PilotStateMachine").replace(":stateMachine:", ":execution:")
+        runtime.client("stepfunctions").stop_execution(executionArn=f"{machine}:{run.request_id}")
+        wait_until(lambda: pilot_execution(run)["status"] == "ABORTED", message="the stop")
+    finally:
+        runtime.events.delivering = True
+    runtime.client("lambda").invoke(FunctionName=sweep, Payload=b"{}")
+    failed = run.reaches("failed", 15)
+    event = next(e for e in failed["history"] if e["kind"] == "workflow_failed")
+    assert "pilot" in event["summary"] and "stopped" in event["summary"], event
+    assert len(failure_mails(faults, run.request_id)) == 1
+
+    retry_from_the_dashboard(run, "stopped")
+    pilot_waits(run)  # the retry waits for the figures again, no slot published again
+    evaluation_time(run)
+    report_mailed(run)
+    assert pilot_execution(run)["name"] == f"{run.request_id}-retry-1"
+    assert len(failure_mails(faults, run.request_id)) == 1
+    nothing_twice(run)
