@@ -188,7 +188,18 @@ def to_the_figures(run: Run) -> None:
     """Every slot out and measured at 24 h, the pilot waiting for its evaluation."""
     plan = store_of(run).get_request(run.request_id).plan
     assert plan is not None and plan.pilot_plan is not None
-    Watch(run.runtime, run.request_id).run_to_the_figures(plan.pilot_plan)
+    Watch(run.runtime, run.request_id).run_to_the_figures(
+        plan.pilot_plan, in_real_time(run, plan.pilot_plan.slots)
+    )
+
+
+def in_real_time(run: Run, slots: list[PlannedSlot]) -> list[PlannedSlot]:
+    """The slots at the times they go out: moved with the plan's publish time ("Check schedule" can
+    move it, by days around a holiday of the business clock)."""
+    plan = store_of(run).get_request(run.request_id).plan
+    assert plan is not None and plan.pilot_plan is not None
+    shift = plan.publish_time - plan.pilot_plan.first_slot
+    return [s.model_copy(update={"at": s.at + shift}) for s in slots]
 
 
 def evaluation_time(run: Run) -> None:
@@ -283,7 +294,7 @@ def second_round_run(run: Run) -> None:
     watch = Watch(run.runtime, run.request_id, execution)
     # Settled first: the clock moved before the round's first wait begins would push it along.
     watch.until(watch.settled, 120, f"{execution} to wait for the added block")
-    watch.run_to_the_figures(plan.pilot_plan, added_slots(run))
+    watch.run_to_the_figures(plan.pilot_plan, in_real_time(run, added_slots(run)))
     past_the_wait(run, watch, "Evaluate pilot")
     watch.until(lambda: (watch.pilot() or {}).get("status") == "SUCCEEDED", 120, "round 2 to finish")
 
