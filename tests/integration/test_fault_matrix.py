@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 from greenlight.piloting import FIRST_LOOK
-from greenlight.pilots.plan import rollout_request_id, slot_request_id
+from greenlight.pilots.design import PlannedSlot
+from greenlight.pilots.plan import more_request_name, rollout_request_id, slot_request_id
 from greenlight.storage import Store
 
 from local.runtime import LocalRuntime
@@ -187,7 +188,18 @@ def to_the_figures(run: Run) -> None:
     """Every slot out and measured at 24 h, the pilot waiting for its evaluation."""
     plan = store_of(run).get_request(run.request_id).plan
     assert plan is not None and plan.pilot_plan is not None
-    Watch(run.runtime, run.request_id).run_to_the_figures(plan.pilot_plan)
+    Watch(run.runtime, run.request_id).run_to_the_figures(
+        plan.pilot_plan, in_real_time(run, plan.pilot_plan.slots)
+    )
+
+
+def in_real_time(run: Run, slots: list[PlannedSlot]) -> list[PlannedSlot]:
+    """The slots at the times they go out: moved with the plan's publish time ("Check schedule" can
+    move it, by days around a holiday of the business clock)."""
+    plan = store_of(run).get_request(run.request_id).plan
+    assert plan is not None and plan.pilot_plan is not None
+    shift = plan.publish_time - plan.pilot_plan.first_slot
+    return [s.model_copy(update={"at": s.at + shift}) for s in slots]
 
 
 def evaluation_time(run: Run) -> None:
@@ -197,6 +209,23 @@ def evaluation_time(run: Run) -> None:
     last = max(s.at for s in plan.pilot_plan.slots) + (plan.publish_time - plan.pilot_plan.first_slot)
     due = last + timedelta(hours=plan.pilot_plan.age_hours) + FIRST_LOOK
     run.runtime.clock.advance(max(0.0, (due - run.runtime.clock.now()).total_seconds()) + 60)
+    past_the_wait(run, Watch(run.runtime, run.request_id, pilot_execution(run)["name"]), "Evaluate pilot")
+
+
+def past_the_wait(run: Run, watch: Watch, state: str) -> None:
+    """Until the pilot's execution has entered `state` (or ended), move the clock on half an hour at
+    a time: on a busy machine its last wait can begin after a move of the clock, which pushes that
+    wait along by as much (seen in whole-module runs at a load average of 4 to 5)."""
+
+    def there() -> bool:
+        events = watch.sfn.get_execution_history(executionArn=watch.arn)["events"]
+        entered = any(e.get("stateEnteredEventDetails", {}).get("name") == state for e in events)
+        if entered or (watch.pilot() or {}).get("status") != "RUNNING":
+            return True
+        run.runtime.clock.advance(1800)
+        return False
+
+    watch.until(there, 120, f"the pilot to reach {state}")
 
 
 def moving(run: Run, check: Callable[[], Any], message: str) -> Any:
@@ -240,6 +269,71 @@ def roll_out(run: Run) -> None:
     assert answer.status == 200 and "goes out now" in answer.text, answer.text
 
 
+def one_more_block(run: Run) -> None:
+    """The lead runs one more block through the link in the report mail (the decision starts
+    `<id>-more-2`)."""
+    mail = mails_to(run.http, LEAD, "Pilot result", run.request_id)
+    assert len(mail) == 1, "the first round's report"
+    link = link_in(mail[0])
+    answer = _decide(run.http, link, hidden(run.http.get(link).text, "csrf"), "more", blocks="1")
+    assert answer.status == 200 and "1 more block is planned" in answer.text, answer.text
+
+
+def added_slots(run: Run) -> list[PlannedSlot]:
+    return [PlannedSlot.model_validate(s) for s in store_of(run).pilot_record(run.request_id).more_slots]
+
+
+def second_round_run(run: Run) -> None:
+    """The added block out and measured, the second round evaluated, its execution finished: the
+    round's own (`<id>-more-2`), or the retry that took its place (as test_pilot_pages.py drives
+    it)."""
+    current = pilot_execution(run)["name"]  # `<id>` (its round over) or `<id>-retry-<n>`
+    execution = more_request_name(run.request_id, 2) if current == run.request_id else current
+    plan = store_of(run).get_request(run.request_id).plan
+    assert plan is not None and plan.pilot_plan is not None
+    watch = Watch(run.runtime, run.request_id, execution)
+    # Settled first: the clock moved before the round's first wait begins would push it along.
+    watch.until(watch.settled, 120, f"{execution} to wait for the added block")
+    watch.run_to_the_figures(plan.pilot_plan, in_real_time(run, added_slots(run)))
+    past_the_wait(run, watch, "Evaluate pilot")
+    watch.until(lambda: (watch.pilot() or {}).get("status") == "SUCCEEDED", 120, "round 2 to finish")
+
+
+def second_verdict(run: Run) -> None:
+    """Round 2's verdict recorded once beside round 1's, its report mailed once to the requester
+    and once to the lead, every slot of both rounds out once."""
+    store = store_of(run)
+    moving(run, lambda: 2 in store.pilot_record(run.request_id).verdicts, "round 2's verdict")
+    assert sorted(store.pilot_record(run.request_id).verdicts) == [1, 2]
+    evaluated = [e for e in store.history(run.request_id) if e.kind == "pilot_evaluated"]
+    assert len(evaluated) == 2, f"one verdict per round: {[e.summary for e in evaluated]}"
+    for person in (REQUESTER, LEAD):
+        mails = moving(
+            run,
+            lambda p=person: mails_to(run.http, p, "Pilot result, round 2", run.request_id),
+            "round 2's report",
+        )
+        assert len(mails) == 1, f"round 2's report to {person} once: {[m['subject'] for m in mails]}"
+    plan = store.get_request(run.request_id).plan
+    assert plan is not None and plan.pilot_plan is not None
+    slots = Counter(
+        p["request_id"]
+        for p in run.http.get("/_local/channels/sandbox/posts.json").json()
+        if p["request_id"].startswith(f"{run.request_id}-s")
+    )
+    every = [*plan.pilot_plan.slots, *added_slots(run)]
+    assert len(every) == 8 and slots == Counter({slot_request_id(run.request_id, s): 1 for s in every})
+    assert run.view()["status"] == "published"
+    failure = store.get_request(run.request_id).failure
+    if failure is not None:  # the round's execution failed and its retry took over
+        assert failure.pilot and failure.execution == more_request_name(run.request_id, 2), failure
+        assert pilot_execution(run) == {
+            "name": f"{run.request_id}-retry-1",
+            "status": "SUCCEEDED",
+            "waiting": False,
+        }
+
+
 def rolled_out(run: Run) -> None:
     """The winner out once on the channel, the pilot's last execution finished."""
     rollout = rollout_request_id(run.request_id)
@@ -248,6 +342,29 @@ def rolled_out(run: Run) -> None:
     posts = posts_on(run.http, "sandbox", rollout)
     assert len(posts) == 1 and MARK in posts[0]["text"], posts
     assert run.view()["status"] == "published"
+
+
+def wait_ends(run: Run, state: str, seconds: float) -> None:
+    """Once the lifecycle waits in `state`, move the clock past the wait (`seconds` long) and see
+    the wait end (the clock moved before a wait begins would only push its deadline along)."""
+
+    def waiting() -> dict[str, Any] | None:
+        where = run.runtime.where_is(run.request_id)
+        return where if where["waiting"] and where["state"] == state else None
+
+    where = wait_until(waiting, 60, f"{run.request_id} to wait in {state}")
+    run.runtime.clock.advance(seconds + 60)
+    wait_until(lambda: run.runtime.where_is(run.request_id) != where, 60, f"the wait in {state} to end")
+
+
+def triage_round_ends(run: Run) -> None:
+    """Nobody triages for a day: a reminder, then an escalation, then "Close as unanswered"."""
+    wait_ends(run, "Request triage", DAY)
+
+
+def revision_window_ends(run: Run) -> None:
+    """No revision in the week's window: "Close as abandoned"."""
+    wait_ends(run, "Request revision", 7 * DAY)
 
 
 # ---- the paths, and the final outcome each reaches with or without a fault on the way ----
@@ -262,6 +379,32 @@ def published(run: Run) -> None:
 def declined(run: Run) -> None:
     run.reaches("declined")
     wait_until(lambda: mails_to(run.http, REQUESTER, "Closed:", run.request_id), message="the closing mail")
+
+
+def closed_as(status: str, state: str, seconds: float, subject: str) -> Callable[[Run], None]:
+    """The request closed as `status` once: the waits in `state` its retry began again are let run
+    out as the first ones were; one "Closed:" mail to the requester, one `subject` to the lead."""
+
+    def outcome(run: Run) -> None:
+        def closed_or_waiting() -> str | None:
+            if run.view()["status"] == status:
+                return "closed"
+            where = run.runtime.where_is(run.request_id)
+            return "waiting" if where["waiting"] and where["state"] == state else None
+
+        for _ in range(4):  # at most three triage rounds
+            if wait_until(closed_or_waiting, 60, f"{run.request_id} to close or wait") == "closed":
+                break
+            wait_ends(run, state, seconds)
+        assert run.reaches(status)["status"] == status
+        for person, about in ((REQUESTER, "Closed:"), (LEAD, subject)):
+            mails = wait_until(
+                lambda p=person, a=about: mails_to(run.http, p, a, run.request_id),
+                message=f"{about} to {person}",
+            )
+            assert len(mails) == 1, f"{about} to {person} once: {[m['subject'] for m in mails]}"
+
+    return outcome
 
 
 def asked_to_revise(run: Run) -> None:
@@ -305,10 +448,33 @@ PATHS = {
     ),
     "declined at triage": Path((submit, decline), declined),
     "sent back for revision": Path((submit, revise), asked_to_revise),
+    "no revision in time": Path(
+        (submit, revise, revision_window_ends),
+        closed_as("abandoned", "Request revision", 7 * DAY, "Closed as abandoned"),
+    ),
+    "nobody triages": Path(
+        (submit, triage_round_ends, triage_round_ends, triage_round_ends),
+        closed_as("unanswered", "Request triage", DAY, "Closed as unanswered"),
+    ),
     "pilot": Path((submit, accept_pilot, approve, pilot_waits, first_slot_out), piloting, PILOT_REQUEST),
     "pilot to its verdict": Path(
         (submit, accept_three_blocks, approve, pilot_waits, to_the_figures, evaluation_time),
         report_mailed,
+        PILOT_REQUEST,
+    ),
+    "pilot's second round": Path(
+        (
+            submit,
+            accept_three_blocks,
+            approve,
+            pilot_waits,
+            to_the_figures,
+            evaluation_time,
+            report_mailed,
+            one_more_block,
+            second_round_run,
+        ),
+        second_verdict,
         PILOT_REQUEST,
     ),
     "pilot rolled out": Path(
@@ -360,8 +526,13 @@ MATRIX = [
     Case("EvaluatePilotFunction", "Evaluate pilot", "pilot to its verdict", 5),
     # The winner's rollout (`<id>-rollout`), started by the team's decision after the verdict.
     Case("NextPilotSlotFunction", "Next pilot slot", "pilot rolled out", 7, "during the rollout"),
+    # A round of more blocks (`<id>-more-2`), started by the team's decision after the verdict.
+    Case("NextPilotSlotFunction", "Next pilot slot", "pilot's second round", 7, "in a second round"),
     Case("CloseRequestFunction", "Close as declined", "declined at triage", 1),
     Case("RequestRevisionFunction", "Request revision", "sent back for revision", 1),
+    # The same function, reached when the week's revision window or the triage rounds run out.
+    Case("CloseRequestFunction", "Close as abandoned", "no revision in time", 2),
+    Case("CloseRequestFunction", "Close as unanswered", "nobody triages", 3),
 ]
 
 
@@ -538,5 +709,62 @@ def test_a_pilot_slot_whose_publishing_fails_for_good_fails_the_pilot_after_boun
     retry_from_the_dashboard(run, "SlotNotPublished")
     wait_until(lambda: posts_on(run.http, "sandbox", slot_id), 60, "the first slot's post")
     piloting(run)
+    assert len(failure_mails(faults, run.request_id)) == 1
+    nothing_twice(run)
+
+
+@pytest.mark.parametrize("path", ["no revision in time", "nobody triages"], ids=lambda p: p.replace(" ", "-"))
+def test_a_transient_fault_in_closing_a_request_closes_it_the_same(
+    runtime: LocalRuntime, faults: Http, path: str
+) -> None:
+    """ "Close as abandoned" and "Close as unanswered" failing twice: the task's retries absorb it,
+    the request closes once, nobody hears of a failure."""
+    steps = PATHS[path]
+    run = Run(faults, runtime, f"Closed after a fault ({path})", dict(steps.overrides))
+    for move in steps.moves[:-1]:
+        move(run)
+    inject(faults, function="CloseRequestFunction", times=2)
+    steps.moves[-1](run)
+    moving(run, lambda: run.view()["status"] not in ("awaiting_triage", "revision_requested"), "the close")
+    assert faults.get("/_local/faults").json()["functions"] == [], "both faults used"
+    steps.outcome(run)
+    assert run.runtime.where_is(run.request_id)["status"] == "SUCCEEDED"
+    assert failure_mails(faults, run.request_id) == []
+    nothing_twice(run)
+
+
+def test_the_sweeper_records_a_published_pilot_that_stopped_before_its_verdict(
+    runtime: LocalRuntime, faults: Http
+) -> None:
+    """Every slot out, the request `published`, the pilot waiting for its figures: its execution
+    stopped and the status-change event lost. The sweeper reads published pilots apart (they are
+    not open requests): it records the request failed once, and Retry gets the verdict out once."""
+    path = PATHS["pilot to its verdict"]
+    run = Run(faults, runtime, "Published pilot stopped silently", dict(path.overrides))
+    for move in path.moves[:5]:  # to the figures: the pilot waits in "Wait for figures"
+        move(run)
+    assert run.view()["status"] == "published"
+    sweep = runtime.function_name("StartPendingWorkflowsFunction")
+    runtime.client("lambda").invoke(FunctionName=sweep, Payload=b"{}")
+    assert run.view()["status"] == "published", "a running pilot is left alone"
+
+    runtime.events.delivering = False  # the status-change event is lost
+    try:
+        machine = runtime.state_machine_arn("PilotStateMachine").replace(":stateMachine:", ":execution:")
+        runtime.client("stepfunctions").stop_execution(executionArn=f"{machine}:{run.request_id}")
+        wait_until(lambda: pilot_execution(run)["status"] == "ABORTED", message="the stop")
+    finally:
+        runtime.events.delivering = True
+    runtime.client("lambda").invoke(FunctionName=sweep, Payload=b"{}")
+    failed = run.reaches("failed", 15)
+    event = next(e for e in failed["history"] if e["kind"] == "workflow_failed")
+    assert "pilot" in event["summary"] and "stopped" in event["summary"], event
+    assert len(failure_mails(faults, run.request_id)) == 1
+
+    retry_from_the_dashboard(run, "stopped")
+    pilot_waits(run)  # the retry waits for the figures again, no slot published again
+    evaluation_time(run)
+    report_mailed(run)
+    assert pilot_execution(run)["name"] == f"{run.request_id}-retry-1"
     assert len(failure_mails(faults, run.request_id)) == 1
     nothing_twice(run)

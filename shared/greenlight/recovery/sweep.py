@@ -13,7 +13,10 @@ them the sweeper only checks that the execution still runs. A request being pilo
 a pilot plan) is its pilot's: its lifecycle ended at "Piloting" by design, and the pilot's own
 execution is what counts. Ended without a verdict (failed, timed out, stopped, or a retry that
 never started), it is recorded as failed like a lifecycle; a running pilot waits for its slots and
-is left alone."""
+is left alone. The same holds once every slot is out and the request is `published` while its
+pilot's work is not done (the round's verdict to come, or the winner decided and not out yet):
+published requests are not open, so those with a pilot are read apart, newest first, back to
+`PILOT_LOOK_BACK`."""
 
 from datetime import datetime, timedelta
 
@@ -31,6 +34,9 @@ QUIET_FOR = timedelta(minutes=15)
 NO_WAIT = timedelta(hours=1)
 # The sweep runs every 5 minutes: a second look finds a request stuck, not just slow to wake.
 SECOND_LOOK = timedelta(minutes=4)
+# A request publishes within MAX_AHEAD (364 days) of its creation and a pilot's execution lives at
+# most a year: a published pilot still at work was created less than two years ago.
+PILOT_LOOK_BACK = timedelta(days=730)
 SWEPT = (
     RequestStatus.submitted,
     RequestStatus.awaiting_triage,
@@ -82,6 +88,11 @@ def sweep_stalled(store: Store, mailer: Mailer, workflow: Workflow, pilot: Workf
                 continue  # never started: start_pending_workflows starts it
             if record_failure(store, mailer, workflow, stored.id, execution, state or "NOT_STARTED"):
                 failed.append(stored.id)
+    for stored in store.pilots_with_status(RequestStatus.published, now - PILOT_LOOK_BACK):
+        if now - stored.updated_at >= QUIET_FOR and pilot_ended_without_a_verdict(
+            store, mailer, pilot, stored
+        ):
+            failed.append(stored.id)
     return failed
 
 
@@ -90,10 +101,12 @@ def pilot_ended_without_a_verdict(
 ) -> bool:
     """Record a piloted request as failed when its pilot's current execution ended early."""
     record = store.pilot_record(stored.id)
+    if not pilot_unfinished(store, stored.id, record):
+        return False  # its work is done (most published pilots): no execution to ask about
     execution = current_execution(stored, pilot=True, record=record)
     state = pilot.status(execution)
     if state is None and attempt_of(execution) == 0:
         return False  # not started yet: the lifecycle's "Start pilot" starts it (or fails, recorded there)
-    if state in ("RUNNING", "SUCCEEDED") or not pilot_unfinished(store, stored.id, record):
+    if state in ("RUNNING", "SUCCEEDED"):
         return False
     return record_failure(store, mailer, pilot, stored.id, execution, state or "NOT_STARTED", pilot=True)

@@ -206,6 +206,9 @@ class Store:
     def requests_with_status(self, status: RequestStatus, limit: int = 200) -> list[StoredRequest]:
         return self._requests.requests_with_status(status, limit)
 
+    def pilots_with_status(self, status: RequestStatus, created_since: datetime) -> list[StoredRequest]:
+        return self._requests.pilots_with_status(status, created_since)
+
     def request_ids_with_status(self, status: RequestStatus, created_before: datetime) -> list[str]:
         return self._requests.request_ids_with_status(status, created_before)
 

@@ -246,6 +246,28 @@ class Requests(TableAccess):
         )
         return [_stored(read(item)) for item in page.get("Items", [])]
 
+    def pilots_with_status(self, status: RequestStatus, created_since: datetime) -> list[StoredRequest]:
+        """The requests with a pilot in one status created since `created_since`, newest first,
+        paging through: the filter keeps the others out of the answer (they are still read)."""
+        found: list[StoredRequest] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi1",
+            "ScanIndexForward": False,
+            "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk >= :since",
+            "FilterExpression": "attribute_type(#plan.pilot_plan, :map)",
+            "ExpressionAttributeNames": {"#plan": "plan"},
+            "ExpressionAttributeValues": to_item(
+                {":pk": f"STATUS#{status}", ":since": clock.iso(created_since), ":map": "M"}
+            ),
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            found += [_stored(read(item)) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def request_ids_with_status(self, status: RequestStatus, created_before: datetime) -> list[str]:
         ids: list[str] = []
         kwargs: dict[str, Any] = {
