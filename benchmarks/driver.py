@@ -14,7 +14,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from local.outbox import parse
+from local.outbox import sent_mail
 from local.runtime import LocalRuntime
 from tests.support import Http, hidden, sample_form, sample_request
 
@@ -108,7 +108,6 @@ class Driver:
         self.machine_arn = runtime.state_machine_arn()
         self._mails = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
         self._mails_seen = len(self._mails)
-        self._parsed: dict[int, dict[str, Any]] = {}  # mail number -> parsed mail (parse once)
 
     # ---- submitting ----
 
@@ -153,15 +152,13 @@ class Driver:
 
         def arrived() -> bool:
             while self._mails_seen < len(self._mails):
-                raw = getattr(self._mails[self._mails_seen], "raw_data", None)
+                mail = self._mail(self._mails_seen)
                 self._mails_seen += 1
-                if raw is None:
-                    continue
-                text = raw if isinstance(raw, str) else raw.decode()
-                if submitted.requester not in text:
-                    continue  # not to the requester (its address is in the headers as it is): not parsed
-                mail = parse(text)
-                if submitted.requester in mail["to"] and submitted.request_id in mail["text"]:
+                if (
+                    mail is not None
+                    and submitted.requester in mail["to"]
+                    and submitted.request_id in mail["text"]
+                ):
                     return True
             return False
 
@@ -222,12 +219,9 @@ class Driver:
     # ---- the mails a person gets, and the pages behind their links ----
 
     def _mail(self, number: int) -> dict[str, Any] | None:
-        if number not in self._parsed:
-            raw = getattr(self._mails[number], "raw_data", None)
-            if raw is None:
-                return None
-            self._parsed[number] = parse(raw if isinstance(raw, str) else raw.decode())
-        return self._parsed[number]
+        """Parsed once in the process, shared with the runtime's outbox (which the client reads to
+        confirm each request)."""
+        return sent_mail(number)
 
     def link_for(self, request_id: str, person: str, subject: str, since: int = 0) -> str:
         """The decision link (/l/...) in the newest mail to `person` about the request whose subject

@@ -22,7 +22,7 @@ from moto.ses.models import ses_backends
 
 from benchmarks import calls
 from benchmarks.stats import percentile
-from local.outbox import parse
+from local.outbox import sent_mail
 from local.runtime import LocalRuntime
 from tests.support import CONFIRM_SUBJECT, TEST_PARAMETERS, Http, hidden, sample_request
 
@@ -47,9 +47,10 @@ class Inbox:
 
     def _refresh(self) -> None:
         while self._seen < len(self._mails):
-            raw = self._mails[self._seen].raw_data
+            mail = sent_mail(self._seen)
             self._seen += 1
-            mail = parse(raw if isinstance(raw, str) else raw.decode())
+            if mail is None:
+                continue
             if mail["subject"] == CONFIRM_SUBJECT:
                 self._confirmations += [link for link in mail["links"] if "/l/" in link][:1]
                 continue

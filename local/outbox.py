@@ -76,17 +76,24 @@ def _parsed(message_id: str, raw: str) -> dict[str, Any]:
     return parse(raw)
 
 
+def sent_mail(number: int, region: str = "us-east-1") -> dict[str, Any] | None:
+    """The ``number``-th mail sent, parsed (once in this process), with its `id` and `number`; None
+    for a number not sent yet or a mail that is not raw MIME (Greenlight sends raw MIME only)."""
+    sent_messages = ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
+    if not 0 <= number < len(sent_messages):
+        return None
+    sent = sent_messages[number]
+    raw = getattr(sent, "raw_data", None)
+    if raw is None:
+        return None
+    mail = copy.deepcopy(_parsed(sent.id, raw if isinstance(raw, str) else raw.decode()))
+    mail["id"] = sent.id
+    mail["number"] = number
+    return mail
+
+
 def read_outbox(region: str = "us-east-1", since: int = 0) -> list[dict[str, Any]]:
     """Every mail sent, or those from the `since`-th on (each has its `number`)."""
-    mails = []
-    sent_messages = ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
-    for number in range(max(since, 0), len(sent_messages)):
-        sent = sent_messages[number]
-        raw = getattr(sent, "raw_data", None)
-        if raw is None:
-            continue  # Greenlight sends raw MIME only
-        mail = copy.deepcopy(_parsed(sent.id, raw if isinstance(raw, str) else raw.decode()))
-        mail["id"] = sent.id
-        mail["number"] = number
-        mails.append(mail)
-    return mails
+    count = len(ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages)
+    mails = (sent_mail(number, region) for number in range(max(since, 0), count))
+    return [mail for mail in mails if mail is not None]

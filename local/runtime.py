@@ -209,6 +209,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self.http = LocalHttpServer(self, self.host, self.port)
         self.port = self.http.port  # port 0 asks for any free port
         self._create_resources()
+        self._undo.append(speed.keep_what_start_up_made())
         self.http.start()
         if self.run_schedules:
             from local.pump import SchedulePump
