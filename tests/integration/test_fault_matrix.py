@@ -627,6 +627,26 @@ def test_publish_post_failing_for_good_is_told_as_not_published_and_never_posts(
     nothing_twice(run)
 
 
+def stop_the_pilot_unheard(run: Run) -> None:
+    """The pilot's execution stops and its status-change event is lost (nothing tells the request)."""
+    runtime = run.runtime
+    runtime.events.delivering = False
+    try:
+        machine = runtime.state_machine_arn("PilotStateMachine").replace(":stateMachine:", ":execution:")
+        runtime.client("stepfunctions").stop_execution(executionArn=f"{machine}:{run.request_id}")
+        wait_until(lambda: pilot_execution(run)["status"] == "ABORTED", message="the stop")
+    finally:
+        runtime.events.delivering = True
+
+
+def recorded_as_stopped(run: Run) -> None:
+    """The sweeper has recorded the request failed, the pilot named as stopped, with one team mail."""
+    failed = run.reaches("failed", 15)
+    event = next(e for e in failed["history"] if e["kind"] == "workflow_failed")
+    assert "pilot" in event["summary"] and "stopped" in event["summary"], event
+    assert len(failure_mails(run.http, run.request_id)) == 1
+
+
 def test_the_sweeper_records_a_pilot_that_ended_without_a_verdict(
     runtime: LocalRuntime, faults: Http
 ) -> None:
@@ -641,19 +661,10 @@ def test_the_sweeper_records_a_pilot_that_ended_without_a_verdict(
     runtime.client("lambda").invoke(FunctionName=sweep, Payload=b"{}")
     assert run.view()["status"] == "approved", "a running pilot is left alone"
 
-    runtime.events.delivering = False  # the status-change event is lost
-    try:
-        machine = runtime.state_machine_arn("PilotStateMachine").replace(":stateMachine:", ":execution:")
-        runtime.client("stepfunctions").stop_execution(executionArn=f"{machine}:{run.request_id}")
-        wait_until(lambda: pilot_execution(run)["status"] == "ABORTED", message="the stop")
-    finally:
-        runtime.events.delivering = True
+    stop_the_pilot_unheard(run)
     runtime.clock.advance(16 * 60)
     runtime.client("lambda").invoke(FunctionName=sweep, Payload=b"{}")
-    failed = run.reaches("failed", 15)
-    event = next(e for e in failed["history"] if e["kind"] == "workflow_failed")
-    assert "pilot" in event["summary"] and "stopped" in event["summary"], event
-    assert len(failure_mails(faults, run.request_id)) == 1
+    recorded_as_stopped(run)
 
     retry_from_the_dashboard(run, "stopped")
     first_slot_out(run)
@@ -748,18 +759,9 @@ def test_the_sweeper_records_a_published_pilot_that_stopped_before_its_verdict(
     runtime.client("lambda").invoke(FunctionName=sweep, Payload=b"{}")
     assert run.view()["status"] == "published", "a running pilot is left alone"
 
-    runtime.events.delivering = False  # the status-change event is lost
-    try:
-        machine = runtime.state_machine_arn("PilotStateMachine").replace(":stateMachine:", ":execution:")
-        runtime.client("stepfunctions").stop_execution(executionArn=f"{machine}:{run.request_id}")
-        wait_until(lambda: pilot_execution(run)["status"] == "ABORTED", message="the stop")
-    finally:
-        runtime.events.delivering = True
+    stop_the_pilot_unheard(run)
     runtime.client("lambda").invoke(FunctionName=sweep, Payload=b"{}")
-    failed = run.reaches("failed", 15)
-    event = next(e for e in failed["history"] if e["kind"] == "workflow_failed")
-    assert "pilot" in event["summary"] and "stopped" in event["summary"], event
-    assert len(failure_mails(faults, run.request_id)) == 1
+    recorded_as_stopped(run)
 
     retry_from_the_dashboard(run, "stopped")
     pilot_waits(run)  # the retry waits for the figures again, no slot published again
