@@ -238,6 +238,12 @@ def moving(run: Run, check: Callable[[], Any], message: str) -> Any:
     return wait_until(done, 90, message)
 
 
+def slot_posts(run: Run) -> Counter[str]:
+    """Sandbox posts per slot request of the run's pilot."""
+    posts = run.http.get("/_local/channels/sandbox/posts.json").json()
+    return Counter(p["request_id"] for p in posts if p["request_id"].startswith(f"{run.request_id}-s"))
+
+
 def report_mailed(run: Run) -> None:
     """The verdict recorded, the report mailed once to the requester and once to the lead, and
     every slot out once."""
@@ -250,11 +256,7 @@ def report_mailed(run: Run) -> None:
         assert len(mails) == 1, f"the report to {person} once: {[m['subject'] for m in mails]}"
     plan = store.get_request(run.request_id).plan
     assert plan is not None and plan.pilot_plan is not None
-    slots = Counter(
-        p["request_id"]
-        for p in run.http.get("/_local/channels/sandbox/posts.json").json()
-        if p["request_id"].startswith(f"{run.request_id}-s")
-    )
+    slots = slot_posts(run)
     assert slots == Counter({slot_request_id(run.request_id, s): 1 for s in plan.pilot_plan.slots})
     assert run.view()["status"] == "published"
 
@@ -316,11 +318,7 @@ def second_verdict(run: Run) -> None:
         assert len(mails) == 1, f"round 2's report to {person} once: {[m['subject'] for m in mails]}"
     plan = store.get_request(run.request_id).plan
     assert plan is not None and plan.pilot_plan is not None
-    slots = Counter(
-        p["request_id"]
-        for p in run.http.get("/_local/channels/sandbox/posts.json").json()
-        if p["request_id"].startswith(f"{run.request_id}-s")
-    )
+    slots = slot_posts(run)
     every = [*plan.pilot_plan.slots, *added_slots(run)]
     assert len(every) == 8 and slots == Counter({slot_request_id(run.request_id, s): 1 for s in every})
     assert run.view()["status"] == "published"
@@ -420,11 +418,7 @@ def piloting(run: Run) -> None:
     and the pilot waits for the next."""
     assert run.runtime.where_is(run.request_id)["state"] == "Piloting"
     wait_until(lambda: pilot_execution(run)["waiting"], 60, "the pilot to wait for its next slot")
-    slots = Counter(
-        p["request_id"]
-        for p in run.http.get("/_local/channels/sandbox/posts.json").json()
-        if p["request_id"].startswith(f"{run.request_id}-s")
-    )
+    slots = slot_posts(run)
     assert list(slots.values()) == [1], f"the first slot once, nothing else yet: {slots}"
     assert run.view()["status"] == "approved"
 
