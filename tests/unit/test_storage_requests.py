@@ -207,3 +207,20 @@ def test_an_unconfirmed_request_expires_unless_confirmed(
     with pytest.raises(NotFound):
         store.get_request("dropped")  # DynamoDB removes it within days; until then it reads as gone
     assert store.get_request("kept").status == RequestStatus.submitted
+
+
+def test_a_query_is_read_page_after_page_to_its_end(store: Store) -> None:
+    """TableAccess.query_all, which every paging read goes through, follows LastEvaluatedKey."""
+    from greenlight.storage.items import TableAccess, to_item
+
+    access = TableAccess(store.client, store.table)
+    for n in range(7):
+        access.put_new({"pk": "PAGED", "sk": f"ITEM#{n}"})
+    query = {
+        "TableName": store.table,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": to_item({":pk": "PAGED"}),
+        "Limit": 2,  # four pages
+    }
+    assert len(store.client.query(**query)["Items"]) == 2
+    assert [item["sk"]["S"] for item in access.query_all(**query)] == [f"ITEM#{n}" for n in range(7)]

@@ -39,7 +39,6 @@ class Accounts(TableAccess):
 
     def account_snapshots(self, channel: str, since: date, until: date) -> list[AccountSnapshot]:
         """The account's daily snapshots from ``since`` to ``until`` (both included), oldest first."""
-        items: list[AccountSnapshot] = []
         query: dict[str, Any] = {
             "TableName": self.table,
             "ConsistentRead": True,
@@ -48,12 +47,7 @@ class Accounts(TableAccess):
                 {":pk": _account(channel), ":since": _day(since), ":until": _day(until)}
             ),
         }
-        while True:
-            page = self.client.query(**query)
-            items += [_snapshot(item) for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return items
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [_snapshot(item) for item in self.query_all(**query)]
 
     def latest_account_snapshot(self, channel: str, before: date) -> AccountSnapshot | None:
         """The newest snapshot of the account from a day before ``before``, if any."""

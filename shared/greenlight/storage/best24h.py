@@ -44,19 +44,13 @@ class BestEngagement(TableAccess):
 
     def day_bests(self, since: date, until: date) -> list[dict[str, Any]]:
         """The days' best records from ``since`` to ``until`` (both included), oldest first."""
-        items: list[dict[str, Any]] = []
         query: dict[str, Any] = {
             "TableName": self.table,
             "ConsistentRead": True,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :since AND :until",
             "ExpressionAttributeValues": to_item({":pk": TEAM, ":since": _day(since), ":until": _day(until)}),
         }
-        while True:
-            page = self.client.query(**query)
-            items += [read(item) for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return items
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [read(item) for item in self.query_all(**query)]
 
     def claim(self, request_id: str, channel: str, **facts: Any) -> bool:
         """Record the post's best-24h milestone; False when it was recorded before."""

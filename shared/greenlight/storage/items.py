@@ -6,7 +6,7 @@ Only the low-level client and boto3's type serialisers: no resource layer, no co
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -28,6 +28,15 @@ class TableAccess:
     def __init__(self, client: Any, table_name: str):
         self.client = client
         self.table = table_name
+
+    def query_all(self, **query: Any) -> Iterator[dict[str, Any]]:
+        """Every item a Query answers, page after page (each item in DynamoDB's typed form)."""
+        while True:
+            page = self.client.query(**query)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            query = {**query, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
     def put_new(self, item: dict[str, Any]) -> bool:
         """Write an item that must not exist yet ("once"): False, and nothing written, when it did."""

@@ -373,22 +373,13 @@ class Measurements(TableAccess):
         )
 
     def _query(self, request_id: str, prefix: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        start: dict[str, Any] | None = None
-        while True:
-            kwargs: dict[str, Any] = {
-                "TableName": self.table,
-                "ConsistentRead": True,
-                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-                "ExpressionAttributeValues": to_item({":pk": f"REQ#{request_id}", ":prefix": prefix}),
-            }
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            page = self.client.query(**kwargs)
-            items += [read(item) for item in page.get("Items", [])]
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return items
+        items = self.query_all(
+            TableName=self.table,
+            ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues=to_item({":pk": f"REQ#{request_id}", ":prefix": prefix}),
+        )
+        return [read(item) for item in items]
 
 
 def request_key_plain(request_id: str, sk: str) -> dict[str, str]:

@@ -194,18 +194,14 @@ class Pilots(TableAccess):
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :pilot)",
             "ExpressionAttributeValues": to_item({":pk": f"REQ#{request_id}", ":pilot": "PILOT"}),
         }
-        while True:
-            page = self.client.query(**query)
-            for raw in page.get("Items", []):
-                item = read(raw)
-                round_ = int(item.get("round", 1))
-                if "verdict" in item:
-                    record.verdicts[round_] = item["verdict"]
-                elif "decision" in item:
-                    record.decisions[round_] = item["decision"]
-            if "LastEvaluatedKey" not in page:
-                return record
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for raw in self.query_all(**query):
+            item = read(raw)
+            round_ = int(item.get("round", 1))
+            if "verdict" in item:
+                record.verdicts[round_] = item["verdict"]
+            elif "decision" in item:
+                record.decisions[round_] = item["decision"]
+        return record
 
     # ---- the team's history, for the plan's statement ----
 
@@ -257,7 +253,6 @@ class Pilots(TableAccess):
 
     def finished(self, since: datetime, until: datetime) -> list[FinishedPilot]:
         """Pilots whose verdict was recorded in [since, until), oldest first: one Query on `TEAM`."""
-        items: list[dict[str, Any]] = []
         query: dict[str, Any] = {
             "TableName": self.table,
             "ConsistentRead": True,
@@ -266,12 +261,7 @@ class Pilots(TableAccess):
                 {":pk": TEAM, ":since": FINISHED + clock.iso(since), ":until": FINISHED + clock.iso(until)}
             ),
         }
-        while True:
-            page = self.client.query(**query)
-            items += [read(item) for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                break
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = [read(item) for item in self.query_all(**query)]
         return [
             FinishedPilot(
                 request_id=item["request_id"],

@@ -89,12 +89,7 @@ class Reports(TableAccess):
                 "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk >= :since",
                 "ExpressionAttributeValues": to_item({":pk": f"STATUS#{status}", ":since": clock.iso(since)}),
             }
-            while True:
-                page = self.client.query(**query)
-                found += [_stored(read(item)) for item in page.get("Items", [])]
-                if "LastEvaluatedKey" not in page:
-                    break
-                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            found += [_stored(read(item)) for item in self.query_all(**query)]
         return found
 
     def partition(self, request_id: str) -> Partition:
@@ -108,24 +103,20 @@ class Reports(TableAccess):
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": to_item({":pk": f"REQ#{request_id}"}),
         }
-        while True:
-            page = self.client.query(**query)
-            for raw in page.get("Items", []):
-                item = read(raw)
-                sk: str = item["sk"]
-                if sk.startswith("MEASURE#"):
-                    facts.published[item["channel"]] = datetime.fromisoformat(item["published_at"])
-                elif sk.startswith("SNAP#"):
-                    facts.snapshots.append(
-                        Snapshot.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")})
-                    )
-                elif sk == "RESULT":
-                    facts.result = GoalResult.model_validate(item["result"])
-                elif sk.startswith("DECISION#triage#"):
-                    facts.triage.append(Decision.model_validate(item))
-            if "LastEvaluatedKey" not in page:
-                return facts
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for raw in self.query_all(**query):
+            item = read(raw)
+            sk: str = item["sk"]
+            if sk.startswith("MEASURE#"):
+                facts.published[item["channel"]] = datetime.fromisoformat(item["published_at"])
+            elif sk.startswith("SNAP#"):
+                facts.snapshots.append(
+                    Snapshot.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")})
+                )
+            elif sk == "RESULT":
+                facts.result = GoalResult.model_validate(item["result"])
+            elif sk.startswith("DECISION#triage#"):
+                facts.triage.append(Decision.model_validate(item))
+        return facts
 
     # ---- team goals and their one celebration ----
 
@@ -133,21 +124,13 @@ class Reports(TableAccess):
         self.put_new({"pk": TEAM, "sk": f"GOAL#{goal['id']}", **goal})
 
     def team_goals(self) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
         query: dict[str, Any] = {
             "TableName": self.table,
             "ConsistentRead": True,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :goal)",
             "ExpressionAttributeValues": to_item({":pk": TEAM, ":goal": "GOAL#"}),
         }
-        while True:
-            page = self.client.query(**query)
-            items += [
-                {k: v for k, v in read(i).items() if k not in ("pk", "sk")} for i in page.get("Items", [])
-            ]
-            if "LastEvaluatedKey" not in page:
-                return items
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [{k: v for k, v in read(i).items() if k not in ("pk", "sk")} for i in self.query_all(**query)]
 
     def team_goal(self, goal_id: str) -> dict[str, Any] | None:
         answer = self.client.get_item(TableName=self.table, Key=_goal_key(goal_id), ConsistentRead=True)

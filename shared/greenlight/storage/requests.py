@@ -249,7 +249,6 @@ class Requests(TableAccess):
     def pilots_with_status(self, status: RequestStatus, created_since: datetime) -> list[StoredRequest]:
         """The requests with a pilot in one status created since `created_since`, newest first,
         paging through: the filter keeps the others out of the answer (they are still read)."""
-        found: list[StoredRequest] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": "gsi1",
@@ -261,15 +260,9 @@ class Requests(TableAccess):
                 {":pk": f"STATUS#{status}", ":since": clock.iso(created_since), ":map": "M"}
             ),
         }
-        while True:
-            page = self.client.query(**kwargs)
-            found += [_stored(read(item)) for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [_stored(read(item)) for item in self.query_all(**kwargs)]
 
     def request_ids_with_status(self, status: RequestStatus, created_before: datetime) -> list[str]:
-        ids: list[str] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": "gsi1",
@@ -279,12 +272,7 @@ class Requests(TableAccess):
             ),
             "ProjectionExpression": "id",
         }
-        while True:
-            page = self.client.query(**kwargs)
-            ids += [from_item(item)["id"] for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return ids
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [from_item(item)["id"] for item in self.query_all(**kwargs)]
 
     # ---- the audit trail: append-only ----
 
